@@ -1,0 +1,19 @@
+// Package spec is the logical job: steps, their inputs, schemas and
+// expressions. It is the leaf every other package builds on.
+//
+// It owns: the Job and Step types, column types and schemas, the expression
+// AST with its SQL-syntax parser and type checker, and Resolve, which
+// validates a job and derives every step's output schema.
+//
+// It must not: read files, know YAML, Arrow, Pebble, stages or subtasks.
+// plan and recovery import only this package and the standard library.
+//
+// Glossary:
+//   - step: one relational operation (read, filter, select, aggregate, join,
+//     sort, limit, union, repartition, write) with an id unique in the job.
+//   - input: the id of a step whose output a step consumes; inputs form a DAG.
+//   - schema: the ordered, typed columns a step outputs.
+//   - expr: a typed scalar expression over the columns of a step's input.
+//   - line: the 1-based line of the step in its YAML file (0 for the builder),
+//     carried so every error can name it.
+package spec

@@ -1,0 +1,23 @@
+// Package operators holds the vectorized operators that run inside a stage:
+// sources, transforms and sinks over Arrow record batches.
+//
+// It owns: CSV scan (byte-range splits, parsed straight into Arrow
+// builders), expression evaluation on whole arrays, Filter, Project,
+// HashAggregate (partial and final), HashJoin, Sort (local sort and k-way
+// merge), Limit, Union, and the CSV Write sink (into a staging file).
+//
+// It must not: know about failover, exchanges, Pebble, stages or regions.
+// It imports only jobs/spec and Arrow.
+//
+// Contract: operators are push based. A producer calls Push with a batch it
+// owns; the operator must not keep the batch after Push returns unless it
+// calls Retain on it (and later Release). Finish signals end of input: the
+// operator flushes what it holds, pushes it downstream, then calls Finish on
+// its downstream. An operator is used by one goroutine.
+//
+// Glossary:
+//   - batch: an arrow.Record of at most BatchRows rows.
+//   - split: a byte range of a CSV file, aligned to line starts, read by one
+//     subtask.
+//   - partial / final: the two halves of an aggregate split across a shuffle.
+package operators
