@@ -19,5 +19,21 @@
 //   - result partition: the output of one producer subtask on one edge,
 //     split into one subpartition per consumer subtask.
 //   - region: the subtasks connected by pipelined edges; they are scheduled,
-//     and restarted, together. Blocking edges separate regions.
+//     and restarted, together. Blocking edges separate regions, except where
+//     regions would form a cycle over blocking edges: those are merged
+//     (Flink's rule), and the blocking partitions between their subtasks
+//     stay inside the merged region (not among its Inputs).
+//   - op role: a step split across an exchange runs as a partial op before
+//     it and a final op after it (aggregate, sort, limit); otherwise whole.
+//
+// Entry points: Compile (job -> StageGraph), ComputeRegions (StageGraph ->
+// Regions) and Explain (text, json, dot). Tests are data-driven, in
+// testdata/, run by datadriven_test.go (rewrite with -rewrite).
+//
+// Not done yet: range partitioning (a global sort merges in one subtask);
+// a partial op does not chain onto an input that has other consumers (the
+// step then runs whole behind the exchange); filters and selects do not
+// inherit their input's parallelism (a step without one takes the job's,
+// so a filter after a sort is rebalanced); no exchange is elided when the
+// input is already partitioned on the right keys.
 package plan
