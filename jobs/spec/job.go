@@ -149,8 +149,8 @@ func ParseAggFunc(s string) (AggFunc, bool) {
 // Job is a logical job: a DAG of steps.
 type Job struct {
 	Name string
-	// Parallelism is the default parallelism of every step (>= 1 after
-	// Resolve; 0 means "let the caller decide", see Resolve).
+	// Parallelism is the default parallelism of steps that set none; 0
+	// means the runner decides (jobs.Compile sets the default).
 	Parallelism int
 	Mode        GlobalMode
 	// Steps in spec order. Ids are unique.

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/batchrun/batchrun/jobs"
+)
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:            "batchrun",
+		Usage:           "run batch jobs over files, surviving failures",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // main maps errors to exit codes
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &usageError{err.Error()}
+		},
+		Commands: []*cli.Command{runCommand(), explainCommand(), validateCommand()},
+	}
+}
+
+// Flags shared by every command that loads a spec.
+func specFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "param", Aliases: []string{"p"}, Usage: "substitute `NAME=VALUE` for ${NAME} in the spec (repeatable)"},
+		&cli.IntFlag{Name: "parallelism", Usage: "default parallelism of steps that set none (default: the spec's, else the number of CPUs)"},
+		&cli.StringFlag{Name: "mode", Usage: "exchange mode: all-blocking or all-pipelined (default: the spec's, else all-blocking)"},
+	}
+}
+
+func loadSpec(c *cli.Context) (*jobs.Loaded, error) {
+	if c.NArg() != 1 {
+		return nil, &usageError{fmt.Sprintf("%s: want exactly one SPEC argument, got %d", c.Command.Name, c.NArg())}
+	}
+	params, err := parseParams(c.StringSlice("param"))
+	if err != nil {
+		return nil, err
+	}
+	return jobs.LoadFile(c.Args().First(), jobs.FileOptions{
+		Params:      params,
+		Parallelism: c.Int("parallelism"),
+		Mode:        c.String("mode"),
+	})
+}
+
+func parseParams(kvs []string) (map[string]string, error) {
+	params := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, &usageError{fmt.Sprintf("--param %q: want NAME=VALUE", kv)}
+		}
+		params[name] = value
+	}
+	return params, nil
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a spec: steps, inputs, columns, types, expressions",
+		ArgsUsage: "SPEC",
+		Flags:     specFlags(),
+		Action: func(c *cli.Context) error {
+			l, err := loadSpec(c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "%s: ok (%d steps)\n", c.Args().First(), len(l.Job.Steps))
+			return nil
+		},
+	}
+}
+
+func explainCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "explain",
+		Usage:     "print the stages, exchanges, subtasks and regions a spec compiles to",
+		ArgsUsage: "SPEC",
+		Flags: append(specFlags(),
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or dot"},
+		),
+		Action: func(c *cli.Context) error {
+			l, err := loadSpec(c)
+			if err != nil {
+				return err
+			}
+			out, err := l.Explain(c.String("format"))
+			if err != nil {
+				return &usageError{err.Error()}
+			}
+			_, err = io.WriteString(c.App.Writer, out)
+			return err
+		},
+	}
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, &usageError{fmt.Sprintf("--log-format %q: want text or json", format)}
+}
+
+func writeReport(path string, report *jobs.Report) error {
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/batchrun/batchrun/jobs"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a job and commit its output atomically",
+		ArgsUsage: "SPEC",
+		Flags: append(specFlags(),
+			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live (default: $XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun)"},
+			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks that may run at once"},
+			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4 or none"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON run summary to `FILE`"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress when stdout is a terminal"},
+		),
+		Action: runAction,
+	}
+}
+
+func runAction(c *cli.Context) error {
+	l, err := loadSpec(c)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c.App.ErrWriter, c.String("log-format"), c.String("log-level"))
+	if err != nil {
+		return err
+	}
+	stateDir, err := stateDir(c.String("state-dir"))
+	if err != nil {
+		return err
+	}
+	opts := jobs.RunOptions{
+		StateDir: stateDir,
+		Slots:    c.Int("slots"),
+		Codec:    c.String("codec"),
+		Logger:   logger,
+	}
+	prog := newProgress(c.App.Writer, c.Bool("progress"), l)
+	opts.Observer = prog
+	report, runErr := l.Run(c.Context, opts)
+	prog.Close()
+	if path := c.String("report"); path != "" && report != nil {
+		if err := writeReport(path, report); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	fmt.Fprint(c.App.Writer, report.Summary())
+	return nil
+}
+
+// stateDir resolves --state-dir's default: $XDG_STATE_HOME/batchrun, else
+// ~/.local/state/batchrun.
+func stateDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return x + "/batchrun", nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --state-dir and no home directory: %w", err)
+	}
+	return home + "/.local/state/batchrun", nil
+}

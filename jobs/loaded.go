@@ -1,0 +1,95 @@
+package jobs
+
+import (
+	"fmt"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/plan"
+)
+
+// FileOptions are what the command line may change about a spec file.
+type FileOptions struct {
+	Params map[string]string
+	// Parallelism, when > 0, replaces the spec's job-level parallelism.
+	Parallelism int
+	// Mode, when set, replaces the spec's exchange mode: "all-blocking" or
+	// "all-pipelined".
+	Mode string
+}
+
+// Loaded is a validated, compiled job, ready to explain or run.
+type Loaded struct {
+	Job      *spec.Job
+	Resolved *spec.Resolved
+	Graph    *plan.StageGraph
+	Regions  *plan.Regions
+}
+
+// LoadFile loads, validates and compiles the spec at path.
+func LoadFile(path string, opts FileOptions) (*Loaded, error) {
+	job, err := Load(path, LoadOptions{Params: opts.Params, Infer: InferCSV})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Parallelism > 0 {
+		job.Parallelism = opts.Parallelism
+	}
+	if opts.Mode != "" {
+		m, err := parseGlobalMode(opts.Mode)
+		if err != nil {
+			return nil, &spec.Error{File: job.File, Msg: err.Error()}
+		}
+		job.Mode = m
+	}
+	return Compile(job)
+}
+
+// Compile validates job and compiles it into stages and regions. A job
+// parallelism of 0 defaults to DefaultParallelism.
+func Compile(job *spec.Job) (*Loaded, error) {
+	res, err := spec.Resolve(job)
+	if err != nil {
+		return nil, err
+	}
+	if job.Parallelism <= 0 {
+		job.Parallelism = DefaultParallelism()
+	}
+	g, err := plan.Compile(job)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: compile %s: %w", job.Name, err)
+	}
+	return &Loaded{Job: job, Resolved: res, Graph: g, Regions: plan.ComputeRegions(g)}, nil
+}
+
+// Explain renders the compiled job: "text", "json" or "dot".
+func (l *Loaded) Explain(format string) (string, error) {
+	return plan.Explain(l.Graph, l.Regions, format)
+}
+
+// Stages returns the number of subtasks of each stage, by stage id.
+func (l *Loaded) Stages() []int {
+	n := make([]int, len(l.Graph.Stages))
+	for i, st := range l.Graph.Stages {
+		n[i] = st.Parallelism
+	}
+	return n
+}
+
+// InferCSV infers a CSV file's schema from its header and a sample.
+func InferCSV(path string, delim byte) (spec.Schema, error) {
+	return operators.InferCSVSchema(path, delim, 1000)
+}
+
+// IsDataError reports whether err is a malformed-input error.
+func IsDataError(err error) bool { return operators.IsDataError(err) }
+
+func parseGlobalMode(s string) (spec.GlobalMode, error) {
+	switch s {
+	case "all-blocking":
+		return spec.AllBlocking, nil
+	case "all-pipelined":
+		return spec.AllPipelined, nil
+	}
+	return 0, fmt.Errorf("mode %q: want all-blocking or all-pipelined", s)
+}

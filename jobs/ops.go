@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"fmt"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/plan"
+)
+
+// buildOp builds one op of a chain, pushing into next. A read op is the
+// chain's source: it returns next, and task.scan feeds it.
+func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators.Operator, error) {
+	step := t.p.l.Job.Step(op.Step)
+	in, err := t.opInputSchema(op)
+	if err != nil {
+		return nil, err
+	}
+	mem := t.p.mem
+	switch step.Kind {
+	case spec.KindRead:
+		return next, nil
+	case spec.KindFilter:
+		pred, err := operators.CompileExpr(step.Filter.Predicate, in)
+		if err != nil {
+			return nil, err
+		}
+		return operators.NewFilter(pred, in, next, mem)
+	case spec.KindSelect:
+		return t.buildSelect(step, in, next)
+	case spec.KindAggregate:
+		// Every mode takes the step's input schema; a final one derives the
+		// partial schema of the batches it is fed.
+		raw := t.p.l.Resolved.Schemas[step.Inputs[0]]
+		return operators.NewHashAggregate(aggMode(op.Role), raw, step.Aggregate, next, mem)
+	case spec.KindJoin:
+		return t.buildJoin(step, next, c)
+	case spec.KindSort:
+		mode := operators.SortPartial
+		if op.Role == plan.Final {
+			mode = operators.SortFinal
+		}
+		return operators.NewSort(mode, in, step.Sort.Keys, next, mem)
+	case spec.KindLimit:
+		return operators.NewLimit(step.Limit.N, next), nil
+	case spec.KindUnion, spec.KindRepartition:
+		// One Finish after every port is drained (task.Run reads ports in order).
+		return operators.NewPassthrough(1, next), nil
+	case spec.KindWrite:
+		w, err := operators.NewCSVWrite(t.p.outputs[step.ID].partPath(t.index), in)
+		if err != nil {
+			return nil, err
+		}
+		c.write = w
+		return w, nil
+	}
+	return nil, fmt.Errorf("jobs: step %q: unknown kind %s", step.ID, step.Kind)
+}
+
+func (t *task) opInputSchema(op plan.Op) (spec.Schema, error) {
+	step := t.p.l.Job.Step(op.Step)
+	if step.Kind == spec.KindRead {
+		return step.Read.Schema, nil
+	}
+	return t.p.opInput(op, 0)
+}
+
+func (t *task) buildSelect(step *spec.Step, in spec.Schema, next operators.Operator) (operators.Operator, error) {
+	exprs := make([]*operators.CompiledExpr, len(step.Select.Columns))
+	for i, col := range step.Select.Columns {
+		e, err := operators.CompileExpr(col.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		exprs[i] = e
+	}
+	return operators.NewProject(exprs, t.p.l.Resolved.Schemas[step.ID].Names(), next, t.p.mem)
+}
+
+func (t *task) buildJoin(step *spec.Step, next operators.Operator, c *chain) (operators.Operator, error) {
+	left := t.p.l.Resolved.Schemas[step.Inputs[0]]
+	right := t.p.l.Resolved.Schemas[step.Inputs[1]]
+	out := t.p.l.Resolved.Schemas[step.ID]
+	j, err := operators.NewHashJoin(step.Join, left, right, out, next, t.p.mem)
+	if err != nil {
+		return nil, err
+	}
+	c.join = j
+	return j, nil
+}
+
+func aggMode(r plan.Role) operators.AggMode {
+	switch r {
+	case plan.Partial:
+		return operators.AggPartial
+	case plan.Final:
+		return operators.AggFinal
+	}
+	return operators.AggWhole
+}

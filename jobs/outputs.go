@@ -1,0 +1,103 @@
+package jobs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// output is one write step's target and its staging area. Subtasks write
+// part files into staging; only commit moves them into place, so a failed
+// or killed run leaves the previous output untouched (invariant 4).
+type output struct {
+	step    string
+	target  string // the file (single) or directory (parts) users see
+	single  bool   // one subtask: target is a file
+	staging string // directory holding this run's part files
+}
+
+const stagingPrefix = ".batchrun-staging-"
+
+func newOutput(step, target string, parallelism int, run uint64) *output {
+	dir := filepath.Dir(target)
+	staging := filepath.Join(dir, fmt.Sprintf("%s%016x", stagingPrefix, run), step)
+	return &output{step: step, target: target, single: parallelism == 1, staging: staging}
+}
+
+// partPath is where subtask index writes.
+func (o *output) partPath(index int) string {
+	return filepath.Join(o.staging, fmt.Sprintf("part-%05d.csv", index))
+}
+
+func (o *output) prepare() error {
+	if err := os.MkdirAll(o.staging, 0o755); err != nil {
+		return fmt.Errorf("jobs: prepare output %s: %w", o.step, err)
+	}
+	return nil
+}
+
+// commit moves the staged result into place. A single file is replaced by
+// one rename. A directory is swapped with two renames: the old directory
+// is moved aside first and removed after the new one is in place.
+func (o *output) commit() error {
+	if o.single {
+		if err := os.Rename(o.partPath(0), o.target); err != nil {
+			return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
+		}
+		return syncDir(filepath.Dir(o.target))
+	}
+	old := o.target + ".batchrun-old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
+	}
+	hadOld := true
+	if err := os.Rename(o.target, old); err != nil {
+		if !os.IsNotExist(err) {
+			return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
+		}
+		hadOld = false
+	}
+	if err := os.Rename(o.staging, o.target); err != nil {
+		if hadOld {
+			_ = os.Rename(old, o.target)
+		}
+		return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
+	}
+	if err := syncDir(filepath.Dir(o.target)); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// stagingRoot is the per-run directory that holds o's staging directory.
+func (o *output) stagingRoot() string { return filepath.Dir(o.staging) }
+
+// cleanupStaging removes every output's staging area (after a commit or a
+// failure); errors are ignored because nothing reads staging again.
+func cleanupStaging(outs []*output) {
+	roots := map[string]bool{}
+	for _, o := range outs {
+		roots[o.stagingRoot()] = true
+	}
+	dirs := make([]string, 0, len(roots))
+	for d := range roots {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		_ = os.RemoveAll(d)
+	}
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("jobs: sync %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("jobs: sync %s: %w", dir, err)
+	}
+	return nil
+}

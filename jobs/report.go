@@ -1,0 +1,119 @@
+package jobs
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/scheduler"
+)
+
+// Report is the JSON run summary (--report).
+type Report struct {
+	Job      string        `json:"job"`
+	Run      string        `json:"run"`
+	Status   string        `json:"status"` // "succeeded" or "failed"
+	Error    string        `json:"error,omitempty"`
+	Mode     string        `json:"mode"`
+	Slots    int           `json:"slots"`
+	Codec    string        `json:"codec"`
+	Start    time.Time     `json:"start"`
+	Seconds  float64       `json:"seconds"`
+	Stages   []StageReport `json:"stages"`
+	Outputs  []string      `json:"outputs"`
+	Subtasks int           `json:"subtasks_run"`
+}
+
+// StageReport sums a stage's subtask attempts.
+type StageReport struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Ops      string  `json:"ops"`
+	Subtasks int     `json:"subtasks"`
+	Attempts int     `json:"attempts"`
+	RowsIn   int64   `json:"rows_in"`
+	RowsOut  int64   `json:"rows_out"`
+	Spilled  int64   `json:"bytes_spilled"`
+	Stored   int64   `json:"bytes_stored"`
+	Seconds  float64 `json:"seconds"`
+}
+
+func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
+	r := &Report{
+		Job: l.Job.Name, Run: fmt.Sprintf("%016x", run), Status: "succeeded",
+		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec,
+		Start: start, Seconds: time.Since(start).Seconds(),
+	}
+	r.Stages = make([]StageReport, len(l.Graph.Stages))
+	for i, st := range l.Graph.Stages {
+		r.Stages[i] = StageReport{ID: st.ID.String(), Name: st.Name, Ops: opsString(st.Ops), Subtasks: st.Parallelism}
+	}
+	if res == nil {
+		return r
+	}
+	first := make(map[plan.StageID]time.Time)
+	last := make(map[plan.StageID]time.Time)
+	for _, a := range res.Attempts {
+		s := &r.Stages[a.Subtask.Stage]
+		s.Attempts++
+		r.Subtasks++
+		if a.State != scheduler.Finished {
+			continue
+		}
+		s.RowsIn += a.Stats.RowsIn
+		s.RowsOut += a.Stats.RowsOut
+		s.Spilled += a.Spilled
+		s.Stored += a.Stored
+		if t, ok := first[a.Subtask.Stage]; !ok || a.Start.Before(t) {
+			first[a.Subtask.Stage] = a.Start
+		}
+		if a.End.After(last[a.Subtask.Stage]) {
+			last[a.Subtask.Stage] = a.End
+		}
+	}
+	for id, t := range first {
+		r.Stages[id].Seconds = last[id].Sub(t).Seconds()
+	}
+	return r
+}
+
+func opsString(ops []plan.Op) string {
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = op.Step
+		if op.Role != plan.Whole {
+			parts[i] += "(" + op.Role.String() + ")"
+		}
+	}
+	return strings.Join(parts, " -> ")
+}
+
+// Summary is the few lines `batchrun run` prints on success.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	var spilled, stored int64
+	for _, s := range r.Stages {
+		spilled += s.Spilled
+		stored += s.Stored
+	}
+	fmt.Fprintf(&b, "job %s run %s %s in %.2fs: %d stages, %d subtask attempts, %s spilled (%s stored)\n",
+		r.Job, r.Run, r.Status, r.Seconds, len(r.Stages), r.Subtasks, byteSize(spilled), byteSize(stored))
+	for _, o := range r.Outputs {
+		fmt.Fprintf(&b, "wrote %s\n", o)
+	}
+	return b.String()
+}
+
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

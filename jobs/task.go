@@ -1,0 +1,147 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/scheduler"
+	"github.com/batchrun/batchrun/shuffle"
+)
+
+// task is one subtask attempt: its stage's op chain over its inputs.
+type task struct {
+	p     *program
+	stage *plan.Stage
+	index int
+}
+
+// counter counts the rows that leave a subtask.
+type counter struct {
+	out  operators.Operator
+	rows int64
+}
+
+func (c *counter) Push(ctx context.Context, rec arrow.Record) error {
+	c.rows += rec.NumRows()
+	return c.out.Push(ctx, rec)
+}
+
+func (c *counter) Finish(ctx context.Context) error { return c.out.Finish(ctx) }
+
+// Run implements scheduler.Task.
+func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out operators.Operator) (scheduler.TaskStats, error) {
+	var stats scheduler.TaskStats
+	sink := &counter{out: out}
+	chain, err := t.buildChain(sink)
+	if err != nil {
+		return stats, err
+	}
+	head := t.p.l.Job.Step(t.stage.Ops[0].Step)
+	switch {
+	case head.Kind == spec.KindRead:
+		stats.RowsIn, err = t.scan(ctx, head, chain.head)
+	case head.Kind == spec.KindJoin:
+		stats.RowsIn, err = t.join(ctx, chain, inputs)
+	default:
+		stats.RowsIn, err = drainAll(ctx, inputs, chain.head)
+		if err == nil {
+			err = chain.head.Finish(ctx)
+		}
+	}
+	stats.RowsOut = sink.rows
+	if chain.write != nil {
+		stats.RowsOut = chain.write.RowsWritten()
+	}
+	return stats, err
+}
+
+func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (int64, error) {
+	r := step.Read
+	scan, err := operators.NewCSVScan(r.Path, r.Schema, r.Delimiter, t.index, t.stage.Parallelism, t.p.mem)
+	if err != nil {
+		return 0, err
+	}
+	c := &counter{out: out}
+	err = scan.Run(ctx, c)
+	return c.rows, err
+}
+
+// join reads the build side (port 1) to the end, then streams the probe
+// side (port 0) through the hash table.
+func (t *task) join(ctx context.Context, c *chain, inputs []shuffle.Reader) (int64, error) {
+	build, err := drain(ctx, inputs[1], c.join.Build())
+	if err != nil {
+		return build, err
+	}
+	if err := c.join.Build().Finish(ctx); err != nil {
+		return build, err
+	}
+	probe, err := drain(ctx, inputs[0], c.head)
+	if err != nil {
+		return build + probe, err
+	}
+	return build + probe, c.head.Finish(ctx)
+}
+
+// drainAll pushes every input port, in port order, into op.
+func drainAll(ctx context.Context, inputs []shuffle.Reader, op operators.Operator) (int64, error) {
+	var rows int64
+	for _, r := range inputs {
+		n, err := drain(ctx, r, op)
+		rows += n
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+func drain(ctx context.Context, r shuffle.Reader, op operators.Operator) (int64, error) {
+	var rows int64
+	for {
+		rec, err := r.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, err
+		}
+		rows += rec.NumRows()
+		err = op.Push(ctx, rec)
+		rec.Release()
+		if err != nil {
+			return rows, err
+		}
+	}
+}
+
+// chain is a subtask's built operators.
+type chain struct {
+	head  operators.Operator // receives the stage's input (nil for a read head)
+	join  *operators.HashJoin
+	write *operators.CSVWrite
+}
+
+// buildChain builds the stage's ops back to front, each pushing into the
+// next; the last pushes into out.
+func (t *task) buildChain(out operators.Operator) (*chain, error) {
+	c := &chain{}
+	next := out
+	for i := len(t.stage.Ops) - 1; i >= 0; i-- {
+		op := t.stage.Ops[i]
+		built, err := t.buildOp(op, next, c)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", op, err)
+		}
+		next = built
+	}
+	c.head = next
+	return c, nil
+}

@@ -1,0 +1,395 @@
+package operators
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// accumulator is one aggregate's state over every group, in typed slices
+// indexed by group id (Init = resize, Consume, Merge, Finalize). Each call
+// handles a whole batch: gids[i] is the group of row i.
+type accumulator interface {
+	// resize makes room for groups [0, n); new groups start empty.
+	resize(n int)
+	// consume folds raw input values (the argument column) into the groups.
+	consume(gids []int32, v *colView) error
+	// merge folds partial states (the columns of PartialAggSchema).
+	merge(gids []int32, st []colView) error
+	// state returns the partial state columns of groups [from, to).
+	state(from, to int, mem memory.Allocator) []arrow.Array
+	// final returns the final values of groups [from, to).
+	final(from, to int, mem memory.Allocator) arrow.Array
+}
+
+func newAccumulator(a *aggCol) accumulator {
+	switch a.fn {
+	case spec.AggCount:
+		return &countAcc{star: a.arg < 0}
+	case spec.AggSum:
+		if a.argType == spec.Int64 {
+			return &sumIntAcc{}
+		}
+		return &sumFloatAcc{}
+	case spec.AggAvg:
+		return &avgAcc{}
+	}
+	isMax := a.fn == spec.AggMax
+	switch a.argType {
+	case spec.Int64:
+		return &minMaxAcc[int64]{typ: spec.Int64, vals: i64Of, max: isMax}
+	case spec.Float64:
+		return &minMaxAcc[float64]{typ: spec.Float64, vals: f64Of, max: isMax}
+	case spec.Bool:
+		return &minMaxBoolAcc{max: isMax}
+	}
+	return &minMaxStrAcc{max: isMax}
+}
+
+// extendZero returns s with length n; the new elements are zero.
+func extendZero[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		old := len(s)
+		s = s[:n]
+		clear(s[old:])
+		return s
+	}
+	ns := make([]T, n, max(n, 2*cap(s)))
+	copy(ns, s)
+	return ns
+}
+
+// fixedArray copies vals into a new array; has[i] false makes row i null
+// (has nil: no nulls).
+func fixedArray[T int64 | float64](typ spec.Type, vals []T, has []bool, mem memory.Allocator) arrow.Array {
+	buf := newBuffer(mem, len(vals)*8)
+	copy(arrow.GetData[T](buf.Bytes()), vals)
+	valid, nulls := validityOf(has, mem)
+	return newArray(typ, len(vals), nulls, valid, buf)
+}
+
+// validityOf turns has into a bitmap, or nil when every entry is true.
+func validityOf(has []bool, mem memory.Allocator) (*memory.Buffer, int) {
+	nulls := 0
+	for _, h := range has {
+		if !h {
+			nulls++
+		}
+	}
+	if nulls == 0 {
+		return nil, 0
+	}
+	valid := newBitmap(mem, len(has), false)
+	vb := valid.Bytes()
+	for i, h := range has {
+		if h {
+			bitutil.SetBit(vb, i)
+		}
+	}
+	return valid, nulls
+}
+
+// countAcc is count(*) (star) or count(col).
+type countAcc struct {
+	star bool
+	n    []int64
+}
+
+func (a *countAcc) resize(n int) { a.n = extendZero(a.n, n) }
+
+func (a *countAcc) consume(gids []int32, v *colView) error {
+	c := a.n
+	if a.star || v.nulls == 0 {
+		for _, g := range gids {
+			c[g]++
+		}
+		return nil
+	}
+	for i, g := range gids {
+		if !v.isNull(i) {
+			c[g]++
+		}
+	}
+	return nil
+}
+
+func (a *countAcc) merge(gids []int32, st []colView) error {
+	s := &st[0]
+	for i, g := range gids {
+		if !s.isNull(i) {
+			a.n[g] += s.i64[i]
+		}
+	}
+	return nil
+}
+
+func (a *countAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *countAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	return fixedArray(spec.Int64, a.n[from:to], nil, mem)
+}
+
+// sumIntAcc is sum over int64; overflow is an error, not a wrap.
+type sumIntAcc struct {
+	sum []int64
+	has []bool
+}
+
+func (a *sumIntAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZero(a.has, n) }
+
+func (a *sumIntAcc) consume(gids []int32, v *colView) error {
+	sum, has, x := a.sum, a.has, v.i64
+	var ovf int64
+	if v.nulls == 0 {
+		for i, g := range gids {
+			s := sum[g] + x[i]
+			ovf |= (s ^ sum[g]) & (s ^ x[i])
+			sum[g], has[g] = s, true
+		}
+	} else {
+		for i, g := range gids {
+			if v.isNull(i) {
+				continue
+			}
+			s := sum[g] + x[i]
+			ovf |= (s ^ sum[g]) & (s ^ x[i])
+			sum[g], has[g] = s, true
+		}
+	}
+	if ovf < 0 {
+		return fmt.Errorf("operators: sum overflows int64")
+	}
+	return nil
+}
+
+func (a *sumIntAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+
+func (a *sumIntAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *sumIntAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	return fixedArray(spec.Int64, a.sum[from:to], a.has[from:to], mem)
+}
+
+// sumFloatAcc is sum over float64.
+type sumFloatAcc struct {
+	sum []float64
+	has []bool
+}
+
+func (a *sumFloatAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZero(a.has, n) }
+
+func (a *sumFloatAcc) consume(gids []int32, v *colView) error {
+	sum, has, x := a.sum, a.has, v.f64
+	if v.nulls == 0 {
+		for i, g := range gids {
+			sum[g] += x[i]
+			has[g] = true
+		}
+		return nil
+	}
+	for i, g := range gids {
+		if !v.isNull(i) {
+			sum[g] += x[i]
+			has[g] = true
+		}
+	}
+	return nil
+}
+
+func (a *sumFloatAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+
+func (a *sumFloatAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *sumFloatAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	return fixedArray(spec.Float64, a.sum[from:to], a.has[from:to], mem)
+}
+
+// avgAcc is avg over int64 or float64: a float64 sum and a count.
+type avgAcc struct {
+	sum []float64
+	cnt []int64
+}
+
+func (a *avgAcc) resize(n int) { a.sum, a.cnt = extendZero(a.sum, n), extendZero(a.cnt, n) }
+
+func (a *avgAcc) consume(gids []int32, v *colView) error {
+	sum, cnt := a.sum, a.cnt
+	for i, g := range gids {
+		if v.nulls > 0 && v.isNull(i) {
+			continue
+		}
+		if v.typ == spec.Int64 {
+			sum[g] += float64(v.i64[i])
+		} else {
+			sum[g] += v.f64[i]
+		}
+		cnt[g]++
+	}
+	return nil
+}
+
+func (a *avgAcc) merge(gids []int32, st []colView) error {
+	s, c := &st[0], &st[1]
+	for i, g := range gids {
+		if !s.isNull(i) {
+			a.sum[g] += s.f64[i]
+		}
+		if !c.isNull(i) {
+			a.cnt[g] += c.i64[i]
+		}
+	}
+	return nil
+}
+
+func (a *avgAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{
+		fixedArray(spec.Float64, a.sum[from:to], nil, mem),
+		fixedArray(spec.Int64, a.cnt[from:to], nil, mem),
+	}
+}
+
+func (a *avgAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	avg := make([]float64, to-from)
+	has := make([]bool, to-from)
+	for g := from; g < to; g++ {
+		if a.cnt[g] > 0 {
+			avg[g-from], has[g-from] = a.sum[g]/float64(a.cnt[g]), true
+		}
+	}
+	return fixedArray(spec.Float64, avg, has, mem)
+}
+
+// minMaxAcc is min or max over int64 or float64. NaN never replaces a
+// value (it is kept only when it is a group's first value).
+type minMaxAcc[T int64 | float64] struct {
+	typ  spec.Type
+	vals func(*colView) []T
+	max  bool
+	m    []T
+	has  []bool
+}
+
+func (a *minMaxAcc[T]) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
+
+func (a *minMaxAcc[T]) consume(gids []int32, v *colView) error {
+	m, has, x := a.m, a.has, a.vals(v)
+	for i, g := range gids {
+		if v.nulls > 0 && v.isNull(i) {
+			continue
+		}
+		if !has[g] || (a.max && x[i] > m[g]) || (!a.max && x[i] < m[g]) {
+			m[g], has[g] = x[i], true
+		}
+	}
+	return nil
+}
+
+func (a *minMaxAcc[T]) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+
+func (a *minMaxAcc[T]) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *minMaxAcc[T]) final(from, to int, mem memory.Allocator) arrow.Array {
+	return fixedArray(a.typ, a.m[from:to], a.has[from:to], mem)
+}
+
+// minMaxBoolAcc is min (AND) or max (OR) over bool.
+type minMaxBoolAcc struct {
+	max bool
+	m   []bool
+	has []bool
+}
+
+func (a *minMaxBoolAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
+
+func (a *minMaxBoolAcc) consume(gids []int32, v *colView) error {
+	for i, g := range gids {
+		if v.isNull(i) {
+			continue
+		}
+		b := v.boolAt(i)
+		switch {
+		case !a.has[g]:
+			a.m[g], a.has[g] = b, true
+		case a.max:
+			a.m[g] = a.m[g] || b
+		default:
+			a.m[g] = a.m[g] && b
+		}
+	}
+	return nil
+}
+
+func (a *minMaxBoolAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+
+func (a *minMaxBoolAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *minMaxBoolAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	b := newColBuilder(spec.Bool, mem)
+	b.reset(to - from)
+	for g := from; g < to; g++ {
+		if a.has[g] {
+			b.appendBool(a.m[g])
+		} else {
+			b.appendNull()
+		}
+	}
+	return b.finish()
+}
+
+// minMaxStrAcc is min or max over strings. A group's value is copied only
+// when it changes.
+type minMaxStrAcc struct {
+	max bool
+	m   []string
+	has []bool
+}
+
+func (a *minMaxStrAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
+
+func (a *minMaxStrAcc) consume(gids []int32, v *colView) error {
+	for i, g := range gids {
+		if v.isNull(i) {
+			continue
+		}
+		s := v.str(i)
+		if !a.has[g] || (a.max && string(s) > a.m[g]) || (!a.max && string(s) < a.m[g]) {
+			a.m[g], a.has[g] = string(s), true
+		}
+	}
+	return nil
+}
+
+func (a *minMaxStrAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+
+func (a *minMaxStrAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
+	return []arrow.Array{a.final(from, to, mem)}
+}
+
+func (a *minMaxStrAcc) final(from, to int, mem memory.Allocator) arrow.Array {
+	b := newColBuilder(spec.String, mem)
+	b.reset(to - from)
+	for g := from; g < to; g++ {
+		if a.has[g] {
+			b.appendString(a.m[g])
+		} else {
+			b.appendNull()
+		}
+	}
+	return b.finish()
+}

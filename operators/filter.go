@@ -1,0 +1,121 @@
+package operators
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/bitutil"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// evalFunc evaluates an expression over a batch (CompiledExpr.Eval, or a
+// stand-in in tests).
+type evalFunc func(rec arrow.Record, mem memory.Allocator) (arrow.Array, error)
+
+// Filter keeps the rows where its predicate is true (NULL drops the row).
+// A batch where every row passes is forwarded as is; otherwise the kept
+// rows are gathered into a new batch, and an empty result is not pushed.
+type Filter struct {
+	pred  evalFunc
+	in    spec.Schema
+	types []spec.Type
+	out   Operator
+	mem   memory.Allocator
+	refs  []uint64
+	cols  [][]colView
+	stats Stats
+}
+
+// NewFilter returns a filter of batches of schema in by pred, a bool
+// expression compiled against in.
+func NewFilter(pred *CompiledExpr, in spec.Schema, out Operator, mem memory.Allocator) (*Filter, error) {
+	if t := pred.Type(); t != spec.Bool && t != spec.Null {
+		return nil, fmt.Errorf("operators: filter predicate has type %s, want bool", t)
+	}
+	return newFilterFunc(pred.Eval, in, out, mem), nil
+}
+
+func newFilterFunc(pred evalFunc, in spec.Schema, out Operator, mem memory.Allocator) *Filter {
+	f := &Filter{pred: pred, in: in, out: out, mem: mem}
+	for _, fld := range in {
+		f.types = append(f.types, fld.Type)
+	}
+	f.cols = make([][]colView, len(in))
+	return f
+}
+
+// Stats returns the rows consumed and passed so far.
+func (f *Filter) Stats() Stats { return f.stats }
+
+// Push filters one batch.
+func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
+	if err := checkSchema("Filter", rec, f.in); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	f.stats.RowsIn += int64(n)
+	if n == 0 {
+		return nil
+	}
+	mask, err := f.pred(rec, f.mem)
+	if err != nil {
+		return err
+	}
+	v, err := viewOf(mask)
+	defer mask.Release()
+	if err != nil {
+		return err
+	}
+	if v.typ != spec.Bool && v.typ != spec.Null || v.n != n {
+		return fmt.Errorf("operators: filter predicate gave %d values of type %s for %d rows", v.n, v.typ, n)
+	}
+	f.selection(&v)
+	switch len(f.refs) {
+	case 0:
+		return nil
+	case n:
+		f.stats.RowsOut += int64(n)
+		return f.out.Push(ctx, rec)
+	}
+	return f.gatherPush(ctx, rec)
+}
+
+// selection sets f.refs to the rows where v is true and not null.
+func (f *Filter) selection(v *colView) {
+	f.refs = f.refs[:0]
+	if v.typ == spec.Null {
+		return
+	}
+	if v.nulls == 0 && bitutil.CountSetBits(v.bits, v.voff, v.n) == v.n {
+		f.refs = sizedSlice(f.refs, v.n) // all pass: only the length matters
+		return
+	}
+	for i := 0; i < v.n; i++ {
+		if v.boolAt(i) && !v.isNull(i) {
+			f.refs = append(f.refs, uint64(i))
+		}
+	}
+}
+
+func (f *Filter) gatherPush(ctx context.Context, rec arrow.Record) error {
+	for c := range f.cols {
+		v, err := viewOf(rec.Column(c))
+		if err != nil {
+			return err
+		}
+		f.cols[c] = append(f.cols[c][:0], v)
+	}
+	outRec, err := gatherRecord(rec.Schema(), f.types, f.cols, f.refs, f.mem)
+	if err != nil {
+		return err
+	}
+	f.stats.RowsOut += int64(len(f.refs))
+	err = f.out.Push(ctx, outRec)
+	outRec.Release()
+	return err
+}
+
+// Finish finishes the downstream operator.
+func (f *Filter) Finish(ctx context.Context) error { return f.out.Finish(ctx) }

@@ -1,0 +1,93 @@
+package operators
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+func compileExpr(t *testing.T, src string, in spec.Schema) *CompiledExpr {
+	t.Helper()
+	e, err := spec.ParseExpr(src)
+	if err != nil {
+		t.Fatalf("ParseExpr(%q): %v", src, err)
+	}
+	c, err := CompileExpr(e, in)
+	if err != nil {
+		t.Fatalf("CompileExpr(%q): %v", src, err)
+	}
+	return c
+}
+
+func TestFilter(t *testing.T) {
+	in := opSchema(t, "id int64, country string, amount float64")
+	rows := [][]any{
+		{int64(1), "US", 10.5}, {int64(2), "DE", 99.0}, {int64(3), "US", nil},
+		{int64(4), nil, 500.0}, {int64(5), "US", 1000.25}, {nil, "FR", 3.0},
+	}
+	tests := []struct {
+		pred string
+		want []int // indexes of the rows kept
+	}{
+		{"country = 'US'", []int{0, 2, 4}},
+		{"amount > 50", []int{1, 3, 4}},
+		{"country = 'US' AND amount > 50", []int{4}},
+		{"id IS NULL OR amount < 5", []int{5}},
+		{"id >= 1 OR id IS NULL", []int{0, 1, 2, 3, 4, 5}},
+		{"id > 100", nil},
+	}
+	for _, tc := range tests {
+		mem := opChecked(t)
+		sink := &opSink{}
+		f, err := NewFilter(compileExpr(t, tc.pred, in), in, sink, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opPush(t, f, chunkRecords(t, mem, in, rows, 4)...)
+		var want [][]any
+		for _, i := range tc.want {
+			want = append(want, rows[i])
+		}
+		if got := sink.rows(); !reflect.DeepEqual(got, want) {
+			t.Errorf("filter(%s) = %v, want %v", tc.pred, got, want)
+		}
+		if s := f.Stats(); s.RowsIn != int64(len(rows)) || s.RowsOut != int64(len(want)) {
+			t.Errorf("filter(%s) stats = %+v", tc.pred, s)
+		}
+		sink.release()
+	}
+	if _, err := NewFilter(compileExpr(t, "id + 1", in), in, &opSink{}, memory.DefaultAllocator); err == nil {
+		t.Errorf("NewFilter(int64 predicate) = nil error")
+	}
+}
+
+func TestProject(t *testing.T) {
+	in := opSchema(t, "id int64, country string, amount float64")
+	mem := opChecked(t)
+	sink := &opSink{}
+	defer sink.release()
+	exprs := []*CompiledExpr{
+		compileExpr(t, "country", in),
+		compileExpr(t, "amount * 2", in),
+		compileExpr(t, "id > 1", in),
+	}
+	p, err := NewProject(exprs, []string{"c", "twice", "big"}, sink, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opPush(t, p, opRecord(t, mem, in, [][]any{{int64(1), "US", 1.5}, {int64(2), nil, nil}}))
+	want := [][]any{{"US", 3.0, false}, {nil, nil, true}}
+	if got := sink.rows(); !reflect.DeepEqual(got, want) {
+		t.Errorf("project = %v, want %v", got, want)
+	}
+	if got, want := sink.recs[0].Schema().String(), ArrowSchema(opSchema(t, "c string, twice float64, big bool")).String(); got != want {
+		t.Errorf("project schema = %s, want %s", got, want)
+	}
+	if _, err := NewProject(exprs, []string{"a"}, sink, mem); err == nil {
+		t.Errorf("NewProject(3 exprs, 1 name) = nil error")
+	}
+	_ = context.Background
+}

@@ -1,0 +1,334 @@
+package operators
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// HashJoin joins a probe side (left input) with a build side (right input)
+// on LeftKeys[i] = RightKeys[i], inner or left. The build side is pushed
+// into Build() and finished first; the join keeps its batches (retained)
+// and a table from each distinct key to the chain of its rows, in build
+// order. Then probe batches are pushed into the HashJoin itself; each
+// yields output batches (at most BatchRows rows) right away.
+//
+// Output rows are in probe order; the matches of one probe row are in build
+// order. Output columns are the left columns, then the right columns
+// except right keys named like their left key (SQL USING). A left join
+// emits unmatched probe rows once, with nulls on the right. Null keys never
+// match. Build and probe are driven by one goroutine, one after the other.
+type HashJoin struct {
+	typ        spec.JoinType
+	left       spec.Schema
+	right      spec.Schema
+	leftKeys   []int
+	rightKeys  []int
+	rightOut   []int // right columns in the output, in order
+	schema     *arrow.Schema
+	outTypes   []spec.Type
+	out        Operator
+	mem        memory.Allocator
+	table      *groupTable
+	build      joinBuild
+	built      bool
+	probeKeys  batchKeys
+	views      []colView
+	gids       []int32
+	probeRefs  []uint64
+	buildRefs  []uint64
+	rightViews [][]colView // per right output column, one view per build batch
+	stats      Stats
+}
+
+// joinBuild is the build side: its batches and the row chains.
+type joinBuild struct {
+	j       *HashJoin
+	batches []arrow.Record
+	refs    []uint64 // per build entry, its row
+	next    []int32  // per build entry, the next entry of its key; -1 ends
+	first   []int32  // per group, its first entry
+	last    []int32  // per group, its last entry
+	keys    batchKeys
+	views   []colView
+	gids    []int32
+	rows    int64
+}
+
+// NewHashJoin returns a join of left (probe) and right (build) inputs.
+// outSchema is the join step's output schema as spec.Resolve derives it;
+// its columns must line up with the left columns followed by the kept
+// right columns (names may differ, types may not).
+func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Operator, mem memory.Allocator) (*HashJoin, error) {
+	if len(step.LeftKeys) == 0 || len(step.LeftKeys) != len(step.RightKeys) {
+		return nil, fmt.Errorf("operators: join needs pairs of keys, got %d left and %d right", len(step.LeftKeys), len(step.RightKeys))
+	}
+	j := &HashJoin{typ: step.Type, left: left, right: right, out: out, mem: mem}
+	using := map[int]bool{}
+	var types []spec.Type
+	for i, lk := range step.LeftKeys {
+		rk := step.RightKeys[i]
+		li, ri := left.Index(lk), right.Index(rk)
+		if li < 0 || ri < 0 {
+			return nil, fmt.Errorf("operators: join key %s = %s: no such column in %s or %s", lk, rk, left, right)
+		}
+		if left[li].Type != right[ri].Type {
+			return nil, fmt.Errorf("operators: join key %s = %s: types differ (%s vs %s)", lk, rk, left[li].Type, right[ri].Type)
+		}
+		j.leftKeys, j.rightKeys = append(j.leftKeys, li), append(j.rightKeys, ri)
+		types = append(types, left[li].Type)
+		if lk == rk {
+			using[ri] = true
+		}
+	}
+	for i := range right {
+		if !using[i] {
+			j.rightOut = append(j.rightOut, i)
+		}
+	}
+	if err := j.checkOutput(outSchema); err != nil {
+		return nil, err
+	}
+	codec, err := newKeyCodec(types)
+	if err != nil {
+		return nil, err
+	}
+	j.table = newGroupTable(codec, false)
+	j.schema = ArrowSchema(outSchema)
+	j.build.j = j
+	return j, nil
+}
+
+func (j *HashJoin) checkOutput(outSchema spec.Schema) error {
+	want := append(spec.Schema{}, j.left...)
+	for _, i := range j.rightOut {
+		want = append(want, j.right[i])
+	}
+	if len(want) != len(outSchema) {
+		return fmt.Errorf("operators: join output schema %s does not match the inputs' %s", outSchema, want)
+	}
+	for i, f := range want {
+		if outSchema[i].Type != f.Type {
+			return fmt.Errorf("operators: join output column %q is %s, want %s", outSchema[i].Name, outSchema[i].Type, f.Type)
+		}
+		j.outTypes = append(j.outTypes, f.Type)
+	}
+	return nil
+}
+
+// Build returns the operator the build side is pushed into. Its Finish
+// ends the build; it does not finish the join's downstream.
+func (j *HashJoin) Build() Operator { return &j.build }
+
+// Stats returns the rows consumed (probe and build) and emitted so far.
+func (j *HashJoin) Stats() Stats {
+	s := j.stats
+	s.RowsIn += j.build.rows
+	return s
+}
+
+// Push adds one build batch to the table.
+func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
+	j := b.j
+	if j.built {
+		return fmt.Errorf("operators: HashJoin: build batch after the build finished")
+	}
+	if err := checkSchema("HashJoin build", rec, j.right); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	b.rows += int64(n)
+	if n == 0 {
+		return nil
+	}
+	if len(b.batches) >= 1<<31-1 {
+		return fmt.Errorf("operators: HashJoin: too many build batches")
+	}
+	views, err := viewsOf(rec, j.rightKeys, b.views)
+	if err != nil {
+		return err
+	}
+	b.views = views
+	if err := j.table.codec.prepare(views, n, &b.keys); err != nil {
+		return err
+	}
+	b.gids = sizedSlice(b.gids, n)
+	j.table.insert(&b.keys, b.gids)
+	b.link(len(b.batches), j.table.len())
+	rec.Retain()
+	b.batches = append(b.batches, rec)
+	return nil
+}
+
+// link appends the rows of build batch chunk to their keys' chains.
+func (b *joinBuild) link(chunk, groups int) {
+	for len(b.first) < groups {
+		b.first = append(b.first, -1)
+		b.last = append(b.last, -1)
+	}
+	for row, g := range b.gids {
+		if g < 0 {
+			continue // a null key never matches
+		}
+		e := int32(len(b.refs))
+		b.refs = append(b.refs, mkRef(chunk, row))
+		b.next = append(b.next, -1)
+		if b.first[g] < 0 {
+			b.first[g] = e
+		} else {
+			b.next[b.last[g]] = e
+		}
+		b.last[g] = e
+	}
+}
+
+// Finish ends the build side.
+func (b *joinBuild) Finish(ctx context.Context) error {
+	j := b.j
+	j.built = true
+	j.rightViews = make([][]colView, len(j.rightOut))
+	for c, col := range j.rightOut {
+		for _, rec := range b.batches {
+			v, err := viewOf(rec.Column(col))
+			if err != nil {
+				return err
+			}
+			j.rightViews[c] = append(j.rightViews[c], v)
+		}
+	}
+	return nil
+}
+
+// Push probes one batch and pushes its output batches downstream.
+func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
+	if !j.built {
+		return fmt.Errorf("operators: HashJoin: probe batch before the build finished")
+	}
+	if err := checkSchema("HashJoin probe", rec, j.left); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	j.stats.RowsIn += int64(n)
+	if n == 0 {
+		return nil
+	}
+	views, err := viewsOf(rec, j.leftKeys, j.views)
+	if err != nil {
+		return err
+	}
+	j.views = views
+	if err := j.table.codec.prepare(views, n, &j.probeKeys); err != nil {
+		return err
+	}
+	j.gids = sizedSlice(j.gids, n)
+	j.table.find(&j.probeKeys, j.gids)
+	return j.pairs(ctx, rec)
+}
+
+// pairs collects (probe row, build row) pairs and emits them every
+// BatchRows pairs.
+func (j *HashJoin) pairs(ctx context.Context, rec arrow.Record) error {
+	b := &j.build
+	j.probeRefs, j.buildRefs = j.probeRefs[:0], j.buildRefs[:0]
+	for i, g := range j.gids {
+		if g < 0 {
+			if j.typ == spec.LeftJoin {
+				j.probeRefs = append(j.probeRefs, uint64(i))
+				j.buildRefs = append(j.buildRefs, nullRef)
+			}
+		} else {
+			for e := b.first[g]; e >= 0; e = b.next[e] {
+				j.probeRefs = append(j.probeRefs, uint64(i))
+				j.buildRefs = append(j.buildRefs, b.refs[e])
+				if len(j.probeRefs) == BatchRows {
+					if err := j.emit(ctx, rec); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if len(j.probeRefs) == BatchRows {
+			if err := j.emit(ctx, rec); err != nil {
+				return err
+			}
+		}
+	}
+	if len(j.probeRefs) > 0 {
+		return j.emit(ctx, rec)
+	}
+	return nil
+}
+
+// emit gathers the collected pairs into one output batch and pushes it.
+func (j *HashJoin) emit(ctx context.Context, probe arrow.Record) error {
+	n := len(j.probeRefs)
+	cols := make([]arrow.Array, 0, len(j.outTypes))
+	fail := func(err error) error { releaseAll(cols); return err }
+	if isIdentity(j.probeRefs, int(probe.NumRows())) {
+		// Every probe row matched exactly once (a typical foreign-key
+		// join): the left columns pass through.
+		for _, a := range probe.Columns() {
+			a.Retain()
+			cols = append(cols, a)
+		}
+	}
+	for c := len(cols); c < len(j.left); c++ {
+		v, err := viewOf(probe.Column(c))
+		if err != nil {
+			return fail(err)
+		}
+		a, err := gather(j.left[c].Type, []colView{v}, j.probeRefs, j.mem)
+		if err != nil {
+			return fail(err)
+		}
+		cols = append(cols, a)
+	}
+	for c, col := range j.rightOut {
+		a, err := gather(j.right[col].Type, j.rightViews[c], j.buildRefs, j.mem)
+		if err != nil {
+			return fail(err)
+		}
+		cols = append(cols, a)
+	}
+	out := newRecord(j.schema, cols, n)
+	j.probeRefs, j.buildRefs = j.probeRefs[:0], j.buildRefs[:0]
+	j.stats.RowsOut += int64(n)
+	err := j.out.Push(ctx, out)
+	out.Release()
+	return err
+}
+
+// isIdentity reports whether refs are exactly rows 0..n-1 of chunk 0.
+func isIdentity(refs []uint64, n int) bool {
+	if len(refs) != n {
+		return false
+	}
+	for i, r := range refs {
+		if r != uint64(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// Finish ends the probe side: it releases the build side and finishes the
+// downstream operator.
+func (j *HashJoin) Finish(ctx context.Context) error {
+	if !j.built {
+		return fmt.Errorf("operators: HashJoin: probe finished before the build finished")
+	}
+	j.Close()
+	return j.out.Finish(ctx)
+}
+
+// Close releases the build batches. Finish calls it; call it directly when
+// abandoning the join. It is idempotent.
+func (j *HashJoin) Close() {
+	for _, rec := range j.build.batches {
+		rec.Release()
+	}
+	j.build.batches, j.rightViews = nil, nil
+}

@@ -1,0 +1,264 @@
+package operators
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// Hashing. The hash functions are fixed (no per-process seed), so equal keys
+// hash equally in every process; tables use the low bits for the slot and
+// the high 32 bits as a tag.
+
+const (
+	hashK0 = 0xa0761d6478bd642f
+	hashK1 = 0xe7037ed1a0b428db
+	hashK2 = 0x8ebc6af09c88c6e3
+)
+
+// mix64 is a strong 64-bit finalizer (murmur3 fmix64).
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}
+
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hashBytes hashes b eight bytes at a time (a wyhash-style mix).
+func hashBytes(b []byte) uint64 {
+	h := uint64(len(b)) ^ hashK0
+	for len(b) >= 8 {
+		h = mum(binary.LittleEndian.Uint64(b)^hashK1, h^hashK2)
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		var t uint64
+		for i, c := range b {
+			t |= uint64(c) << (8 * i)
+		}
+		h = mum(t^hashK1, h^hashK0)
+	}
+	return mix64(h)
+}
+
+// floatKey canonicalizes a float64 for grouping and joining: -0 equals 0
+// and every NaN equals every other NaN.
+func floatKey(f float64) uint64 {
+	if f == 0 {
+		return 0
+	}
+	if f != f {
+		return 0x7ff8000000000000
+	}
+	return math.Float64bits(f)
+}
+
+// keyKind selects how a table stores a tuple of key columns.
+type keyKind uint8
+
+const (
+	// keysFixed: one int64 or float64 column, stored as 8-byte words.
+	keysFixed keyKind = iota
+	// keysString: one string column, stored as its bytes.
+	keysString
+	// keysRow: any other tuple, each row encoded into one byte string:
+	// per column a tag byte (0 null, 1 valid) then 8 bytes (int64, float64
+	// key bits), 1 byte (bool) or a 4-byte length and the bytes (string).
+	keysRow
+)
+
+// keyCodec turns the key columns of a batch into hashed keys.
+type keyCodec struct {
+	types []spec.Type
+	kind  keyKind
+}
+
+func newKeyCodec(types []spec.Type) (keyCodec, error) {
+	for _, t := range types {
+		if t == spec.Null {
+			return keyCodec{}, fmt.Errorf("operators: cannot use a column of type null as a key")
+		}
+	}
+	c := keyCodec{types: types, kind: keysRow}
+	if len(types) == 1 {
+		switch types[0] {
+		case spec.Int64, spec.Float64:
+			c.kind = keysFixed
+		case spec.String:
+			c.kind = keysString
+		}
+	}
+	return c, nil
+}
+
+// batchKeys holds the keys of one batch. It is reused across batches.
+type batchKeys struct {
+	n     int
+	hash  []uint64
+	fixed []uint64 // keysFixed
+	data  []byte   // keysString (the array's buffer) and keysRow (owned)
+	offs  []int32  // n+1 offsets into data
+	// null[i] is true when any key column of row i is null; nil when no
+	// row has one.
+	null []bool
+
+	own  []byte  // keysRow encoding buffer
+	owno []int32 // keysRow offsets
+}
+
+func (k *batchKeys) key(i int) []byte { return k.data[k.offs[i]:k.offs[i+1]] }
+
+// prepare fills k from the key columns of one batch.
+func (c *keyCodec) prepare(cols []colView, n int, k *batchKeys) error {
+	k.n = n
+	k.hash = sizedSlice(k.hash, n)
+	k.null = k.null[:0]
+	for i := range cols {
+		if cols[i].nulls > 0 {
+			k.markNulls(&cols[i])
+		}
+	}
+	switch c.kind {
+	case keysFixed:
+		k.prepareFixed(&cols[0])
+	case keysString:
+		k.data, k.offs = cols[0].data, cols[0].offs
+		for i := 0; i < n; i++ {
+			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+		}
+	default:
+		if err := k.encodeRows(cols); err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+		}
+	}
+	if len(k.null) == 0 {
+		k.null = nil
+	}
+	return nil
+}
+
+func (k *batchKeys) markNulls(v *colView) {
+	if len(k.null) == 0 {
+		k.null = sizedSlice(k.null[:0], k.n)
+		clear(k.null)
+	}
+	for i := 0; i < k.n; i++ {
+		if v.isNull(i) {
+			k.null[i] = true
+		}
+	}
+}
+
+func (k *batchKeys) prepareFixed(v *colView) {
+	k.fixed = sizedSlice(k.fixed, k.n)
+	if v.typ == spec.Int64 {
+		for i, x := range v.i64[:k.n] {
+			k.fixed[i] = uint64(x)
+			k.hash[i] = mix64(uint64(x))
+		}
+	} else {
+		for i, x := range v.f64[:k.n] {
+			b := floatKey(x)
+			k.fixed[i] = b
+			k.hash[i] = mix64(b)
+		}
+	}
+}
+
+// encodeRows encodes every row's key tuple, column by column: one pass
+// sizes each row, then each column writes its part at a per-row cursor.
+func (k *batchKeys) encodeRows(cols []colView) error {
+	n := k.n
+	k.owno = sizedSlice(k.owno, n+1)
+	sizes := k.owno[1:]
+	clear(sizes)
+	for ci := range cols {
+		addEncodedSizes(&cols[ci], sizes)
+	}
+	total := int64(0)
+	k.owno[0] = 0
+	for i := 1; i <= n; i++ {
+		total += int64(k.owno[i])
+		if total > math.MaxInt32 {
+			return fmt.Errorf("operators: key columns of %d bytes are too large for one batch", total)
+		}
+		k.owno[i] = int32(total)
+	}
+	k.own = sizedSlice(k.own, int(total))
+	pos := make([]int32, n)
+	copy(pos, k.owno[:n])
+	for ci := range cols {
+		encodeColumn(&cols[ci], k.own, pos)
+	}
+	k.data, k.offs = k.own, k.owno
+	return nil
+}
+
+func addEncodedSizes(v *colView, sizes []int32) {
+	for i := range sizes {
+		sizes[i]++ // tag
+		if v.isNull(i) {
+			continue
+		}
+		switch v.typ {
+		case spec.Int64, spec.Float64:
+			sizes[i] += 8
+		case spec.Bool:
+			sizes[i]++
+		case spec.String:
+			sizes[i] += 4 + v.offs[i+1] - v.offs[i]
+		}
+	}
+}
+
+func encodeColumn(v *colView, out []byte, pos []int32) {
+	for i, p := range pos {
+		if v.isNull(i) {
+			out[p] = 0
+			pos[i] = p + 1
+			continue
+		}
+		out[p] = 1
+		p++
+		switch v.typ {
+		case spec.Int64:
+			binary.LittleEndian.PutUint64(out[p:], uint64(v.i64[i]))
+			p += 8
+		case spec.Float64:
+			binary.LittleEndian.PutUint64(out[p:], floatKey(v.f64[i]))
+			p += 8
+		case spec.Bool:
+			out[p] = 0
+			if v.boolAt(i) {
+				out[p] = 1
+			}
+			p++
+		case spec.String:
+			s := v.str(i)
+			binary.LittleEndian.PutUint32(out[p:], uint32(len(s)))
+			p += 4 + int32(copy(out[p+4:], s))
+		}
+		pos[i] = p
+	}
+}
+
+// sizedSlice returns s with length n, reusing its array when it is big enough.
+func sizedSlice[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n, max(n, 2*cap(s)))
+}

@@ -1,0 +1,239 @@
+package operators
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// csvReader reads one split: big reads into one buffer, lines cut with
+// bytes.IndexByte, fields parsed straight into column builders.
+type csvReader struct {
+	s          *CSVScan
+	f          *os.File
+	start, end int64
+	line       int64 // lines consumed in this split, for errors
+	sp         splitter
+	cols       []*colBuilder
+	strCols    []*colBuilder
+	rows       int // rows in the current batch
+	capRows    int
+	open       bool // builders hold a batch in progress
+}
+
+func newCSVReader(s *CSVScan, f *os.File, start, end int64) *csvReader {
+	r := &csvReader{s: s, f: f, start: start, end: end}
+	r.sp = splitter{delim: s.delim, fields: make([][]byte, len(s.schema))}
+	for _, fld := range s.schema {
+		b := newColBuilder(fld.Type, s.mem)
+		r.cols = append(r.cols, b)
+		if fld.Type == spec.String {
+			r.strCols = append(r.strCols, b)
+		}
+	}
+	// A split of m bytes holds at most m+1 lines.
+	r.capRows = int(min(int64(BatchRows), end-start+1))
+	return r
+}
+
+// run reads every line of the split and pushes the batches.
+func (r *csvReader) run(ctx context.Context, out Operator) error {
+	buf := make([]byte, min(int64(scanBufSize), r.end-r.start+1))
+	off, carry := r.start, 0
+	for off < r.end {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if carry == len(buf) { // one line longer than the buffer
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		want := min(int64(len(buf)-carry), r.end-off)
+		n, err := r.f.ReadAt(buf[carry:carry+int(want)], off)
+		if int64(n) < want {
+			return fmt.Errorf("operators: scan %s: short read at offset %d (file changed?): %v", r.s.path, off, err)
+		}
+		off += want
+		data := buf[:carry+n]
+		p, err := r.lines(ctx, out, data, off >= r.end)
+		if err != nil {
+			return err
+		}
+		carry = copy(buf, data[p:])
+	}
+	if r.rows > 0 {
+		return r.emit(ctx, out)
+	}
+	return nil
+}
+
+// lines parses the complete lines of data (and, when last, the final line
+// without a newline) and returns how many bytes it consumed.
+func (r *csvReader) lines(ctx context.Context, out Operator, data []byte, last bool) (int, error) {
+	p := 0
+	for p < len(data) {
+		i := bytes.IndexByte(data[p:], '\n')
+		if i < 0 {
+			if !last {
+				break
+			}
+			i = len(data) - p
+		}
+		if err := r.row(data[p : p+i]); err != nil {
+			return p, err
+		}
+		p += i + 1
+		if r.rows == r.capRows || r.bigStrings() {
+			if err := r.emit(ctx, out); err != nil {
+				return p, err
+			}
+		}
+	}
+	return min(p, len(data)), nil
+}
+
+func (r *csvReader) bigStrings() bool {
+	for _, b := range r.strCols {
+		if b.dlen > maxBatchStrBytes {
+			return true
+		}
+	}
+	return false
+}
+
+// row parses one line (without its newline) into the builders.
+func (r *csvReader) row(line []byte) error {
+	r.line++
+	line = trimCR(line)
+	if len(line) == 0 && len(r.cols) > 1 {
+		return nil
+	}
+	if !r.open {
+		for _, b := range r.cols {
+			b.reset(r.capRows)
+		}
+		r.open = true
+	}
+	r.sp.scratch = r.sp.scratch[:0]
+	last := len(r.cols) - 1
+	pos := 0
+	for c, b := range r.cols {
+		end, err := r.value(b, c, line, pos)
+		if err != nil {
+			return err
+		}
+		if c < last {
+			if end >= len(line) {
+				return r.errorf(c+2, "row has %d fields, want %d", c+1, len(r.cols))
+			}
+			pos = end + 1
+		} else if end < len(line) {
+			return r.errorf(len(r.cols)+1, "row has more than %d fields", len(r.cols))
+		}
+	}
+	r.rows++
+	return nil
+}
+
+// value parses the field of column c that starts at line[pos] and returns
+// the index of the delimiter after it (or len(line)). Unquoted int64,
+// float64 and string fields take a fused scan-and-parse path that touches
+// each byte once; every other field goes through splitter.next and field.
+func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, error) {
+	if pos < len(line) && line[pos] != '"' {
+		switch b.typ {
+		case spec.Int64:
+			if v, end, ok := scanInt64(line, pos, r.s.delim); ok {
+				b.i64[b.n] = v
+				b.n++
+				return end, nil
+			}
+		case spec.Float64:
+			if v, end, ok := scanFloat64(line, pos, r.s.delim); ok {
+				b.f64[b.n] = v
+				b.n++
+				return end, nil
+			}
+		case spec.String:
+			end := len(line)
+			if i := bytes.IndexByte(line[pos:], r.s.delim); i >= 0 {
+				end = pos + i
+			}
+			b.appendBytes(line[pos:end])
+			return end, nil
+		}
+	}
+	f, end, msg := r.sp.next(line, pos)
+	if msg != "" {
+		return 0, r.errorf(c+1, "%s", msg)
+	}
+	return end, r.field(b, c, f)
+}
+
+// field appends one field to its column's builder.
+func (r *csvReader) field(b *colBuilder, c int, f []byte) error {
+	switch b.typ {
+	case spec.Int64:
+		if v, ok := parseInt64(f); ok {
+			b.i64[b.n] = v
+			b.n++
+			return nil
+		}
+	case spec.Float64:
+		if v, ok := parseFloat64(f); ok {
+			b.f64[b.n] = v
+			b.n++
+			return nil
+		}
+	case spec.Bool:
+		if v, ok := parseBool(f); ok {
+			b.appendBool(v)
+			return nil
+		}
+	default:
+		b.appendBytes(f)
+		return nil
+	}
+	if len(f) == 0 {
+		b.appendNull()
+		return nil
+	}
+	return r.errorf(c+1, "%s", parseFailure(f, b.typ.String()))
+}
+
+// errorf returns a *DataError at column col of the current line. The
+// absolute line number is computed only now: it counts the newlines before
+// the split.
+func (r *csvReader) errorf(col int, format string, args ...any) error {
+	line := newlinesBefore(r.f, r.start) + r.line
+	return &DataError{File: r.s.path, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// emit pushes the batch in progress.
+func (r *csvReader) emit(ctx context.Context, out Operator) error {
+	cols := make([]arrow.Array, len(r.cols))
+	for i, b := range r.cols {
+		cols[i] = b.finish()
+	}
+	r.open = false
+	rec := newRecord(r.s.arrow, cols, r.rows)
+	r.s.stats.RowsIn += int64(r.rows)
+	r.s.stats.RowsOut += int64(r.rows)
+	r.rows = 0
+	err := out.Push(ctx, rec)
+	rec.Release()
+	return err
+}
+
+// release frees a batch in progress (after an error).
+func (r *csvReader) release() {
+	if r.open {
+		for _, b := range r.cols {
+			b.release()
+		}
+		r.open = false
+	}
+}

@@ -1,0 +1,199 @@
+package operators
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// SortMode says which half of a global sort a Sort runs.
+type SortMode uint8
+
+const (
+	// SortPartial sorts one subtask's input.
+	SortPartial SortMode = iota
+	// SortFinal merges sorted runs from several producers, arriving as one
+	// stream. For now it buffers everything and sorts again (a stable sort
+	// of concatenated sorted runs gives the merge's result); a k-way merge
+	// needs only the run boundaries, which Push could record, and a heap
+	// over the runs' heads using sortKeys.compare.
+	SortFinal
+)
+
+func (m SortMode) String() string {
+	if m == SortFinal {
+		return "final"
+	}
+	return "partial"
+}
+
+// Sort buffers its whole input (retained batches), then emits it sorted by
+// its keys in batches of BatchRows rows. Ascending keys put nulls first,
+// descending keys put them last; NaN sorts above +Inf and -0 equals 0. The
+// sort is stable: rows with equal keys keep their input order, so output is
+// deterministic. Memory is not bounded yet (no external sort).
+type Sort struct {
+	mode    SortMode
+	in      spec.Schema
+	keys    []sortKey
+	schema  *arrow.Schema
+	out     Operator
+	mem     memory.Allocator
+	batches []arrow.Record
+	rows    int
+	stats   Stats
+}
+
+// sortKey is one resolved sort column.
+type sortKey struct {
+	col  int
+	typ  spec.Type
+	desc bool
+}
+
+// NewSort returns a sort of input schema in by keys.
+func NewSort(mode SortMode, in spec.Schema, keys []spec.SortKey, out Operator, mem memory.Allocator) (*Sort, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("operators: sort has no keys")
+	}
+	s := &Sort{mode: mode, in: in, schema: ArrowSchema(in), out: out, mem: mem}
+	for _, k := range keys {
+		i := in.Index(k.Column)
+		if i < 0 {
+			return nil, fmt.Errorf("operators: sort key %q is not a column of %s", k.Column, in)
+		}
+		s.keys = append(s.keys, sortKey{col: i, typ: in[i].Type, desc: k.Desc})
+	}
+	return s, nil
+}
+
+// Stats returns the rows consumed and emitted so far.
+func (s *Sort) Stats() Stats { return s.stats }
+
+// Push buffers one batch (retaining it).
+func (s *Sort) Push(ctx context.Context, rec arrow.Record) error {
+	if err := checkSchema("Sort", rec, s.in); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	s.stats.RowsIn += int64(n)
+	if n == 0 {
+		return nil
+	}
+	if s.rows+n > 1<<32-1 {
+		return fmt.Errorf("operators: Sort: more than 2^32-1 rows in one subtask")
+	}
+	rec.Retain()
+	s.batches = append(s.batches, rec)
+	s.rows += n
+	return nil
+}
+
+// Finish sorts, emits the sorted rows, releases the input and finishes the
+// downstream operator.
+func (s *Sort) Finish(ctx context.Context) error {
+	defer s.Close()
+	perm, err := s.permutation()
+	if err != nil {
+		return err
+	}
+	cols, types, err := s.chunkViews()
+	if err != nil {
+		return err
+	}
+	loc := s.locator()
+	refs := make([]uint64, 0, min(BatchRows, len(perm)))
+	for from := 0; from < len(perm); from += BatchRows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		refs = refs[:0]
+		for _, r := range perm[from:min(from+BatchRows, len(perm))] {
+			refs = append(refs, loc[r])
+		}
+		rec, err := gatherRecord(s.schema, types, cols, refs, s.mem)
+		if err != nil {
+			return err
+		}
+		s.stats.RowsOut += int64(len(refs))
+		err = s.out.Push(ctx, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return s.out.Finish(ctx)
+}
+
+// permutation returns the rows (numbered across batches) in sorted order.
+func (s *Sort) permutation() ([]uint32, error) {
+	keys := make([]*keyData, len(s.keys))
+	for i, k := range s.keys {
+		kd, err := s.flatten(k)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = kd
+	}
+	perm := make([]uint32, s.rows)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	st := &sorter{keys: keys, k: make([]uint64, s.rows), tk: make([]uint64, s.rows), tr: make([]uint32, s.rows)}
+	st.sortRange(perm, 0)
+	return perm, nil
+}
+
+// chunkViews returns, per column, its view in every batch.
+func (s *Sort) chunkViews() ([][]colView, []spec.Type, error) {
+	cols := make([][]colView, len(s.in))
+	types := make([]spec.Type, len(s.in))
+	for c := range s.in {
+		types[c] = s.in[c].Type
+		for _, rec := range s.batches {
+			v, err := viewOf(rec.Column(c))
+			if err != nil {
+				return nil, nil, err
+			}
+			cols[c] = append(cols[c], v)
+		}
+	}
+	return cols, types, nil
+}
+
+// locator maps each row number to its (batch, row) reference.
+func (s *Sort) locator() []uint64 {
+	loc := make([]uint64, 0, s.rows)
+	for b, rec := range s.batches {
+		for r := 0; r < int(rec.NumRows()); r++ {
+			loc = append(loc, mkRef(b, r))
+		}
+	}
+	return loc
+}
+
+// flatten extracts one key column over all batches into order-preserving
+// words (see keyData).
+func (s *Sort) flatten(k sortKey) (*keyData, error) {
+	kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, s.rows)}
+	for _, rec := range s.batches {
+		v, err := viewOf(rec.Column(k.col))
+		if err != nil {
+			return nil, err
+		}
+		kd.add(&v)
+	}
+	return kd, nil
+}
+
+// Close releases the buffered batches. Finish calls it; call it directly
+// when abandoning the sort. It is idempotent.
+func (s *Sort) Close() {
+	for _, rec := range s.batches {
+		rec.Release()
+	}
+	s.batches = nil
+}

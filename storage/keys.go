@@ -1,0 +1,211 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// All Pebble keys of the store are built and parsed in this file. Every
+// field is big-endian and fixed-width, so keys sort by
+// (kind, run, edge, producer, attempt, consumer, seq):
+//
+//	data     kind(1) run(8) edge(4) producer(4) attempt(4) consumer(4) seq(8)  33 bytes
+//	commit   kind(1) run(8) edge(4) producer(4) consumer(4)                    21 bytes
+//	event    kind(1) run(8) seq(8)                                             17 bytes
+//	run      kind(1) run(8)                                                     9 bytes
+//
+// A commit key has no attempt: there is at most one commit record per
+// subpartition and its value names the committed attempt, so a reader finds
+// it with one point lookup.
+
+// keyKind is the first byte of every key.
+type keyKind uint8
+
+const (
+	kindInvalid keyKind = iota
+	// kindData is one encoded batch of a partition attempt's subpartition.
+	kindData
+	// kindCommit is the commit record of one subpartition.
+	kindCommit
+	// kindEvent is an entry of a run's job event log (reserved).
+	kindEvent
+	// kindRun is a run's metadata (reserved).
+	kindRun
+	numKinds
+)
+
+var kindNames = [...]string{"invalid", "data", "commit", "event", "run"}
+
+func (k keyKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+const (
+	dataKeyLen   = 1 + 8 + 4 + 4 + 4 + 4 + 8
+	commitKeyLen = 1 + 8 + 4 + 4 + 4
+	eventKeyLen  = 1 + 8 + 8
+	runKeyLen    = 1 + 8
+	// partPrefixLen is kind, run, edge and producer: the prefix shared by
+	// the data keys (or commit keys) of one partition.
+	partPrefixLen = 1 + 8 + 4 + 4
+)
+
+var keyLens = [numKinds]int{kindData: dataKeyLen, kindCommit: commitKeyLen, kindEvent: eventKeyLen, kindRun: runKeyLen}
+
+// key is a parsed key. Fields a kind does not have are zero.
+type key struct {
+	Kind     keyKind
+	Run      uint64
+	Edge     uint32
+	Producer uint32
+	Attempt  uint32
+	Consumer uint32
+	Seq      uint64
+}
+
+func (k key) String() string {
+	switch k.Kind {
+	case kindData:
+		return fmt.Sprintf("data/%d/e%d.%d#%d/sub%d/%d", k.Run, k.Edge, k.Producer, k.Attempt, k.Consumer, k.Seq)
+	case kindCommit:
+		return fmt.Sprintf("commit/%d/e%d.%d/sub%d", k.Run, k.Edge, k.Producer, k.Consumer)
+	case kindEvent:
+		return fmt.Sprintf("event/%d/%d", k.Run, k.Seq)
+	case kindRun:
+		return fmt.Sprintf("run/%d", k.Run)
+	}
+	return k.Kind.String()
+}
+
+func putPartPrefix(b []byte, kind keyKind, ref PartitionRef) {
+	b[0] = byte(kind)
+	binary.BigEndian.PutUint64(b[1:], ref.Run)
+	binary.BigEndian.PutUint32(b[9:], ref.Edge)
+	binary.BigEndian.PutUint32(b[13:], ref.Producer)
+}
+
+// makeDataKey is the key of batch seq of (ref, attempt, consumer).
+func makeDataKey(ref PartitionRef, attempt, consumer uint32, seq uint64) []byte {
+	return appendDataKey(make([]byte, 0, dataKeyLen), ref, attempt, consumer, seq)
+}
+
+// appendDataKey appends the data key to dst (for reused key buffers).
+func appendDataKey(dst []byte, ref PartitionRef, attempt, consumer uint32, seq uint64) []byte {
+	n := len(dst)
+	dst = append(dst, make([]byte, dataKeyLen)...)
+	b := dst[n:]
+	putPartPrefix(b, kindData, ref)
+	binary.BigEndian.PutUint32(b[17:], attempt)
+	binary.BigEndian.PutUint32(b[21:], consumer)
+	binary.BigEndian.PutUint64(b[25:], seq)
+	return dst
+}
+
+// makeCommitKey is the key of the commit record of (ref, consumer).
+func makeCommitKey(ref PartitionRef, consumer uint32) []byte {
+	b := make([]byte, commitKeyLen)
+	putPartPrefix(b, kindCommit, ref)
+	binary.BigEndian.PutUint32(b[17:], consumer)
+	return b
+}
+
+// makeEventKey is the key of event seq of run's event log (reserved).
+func makeEventKey(run, seq uint64) []byte {
+	b := make([]byte, eventKeyLen)
+	b[0] = byte(kindEvent)
+	binary.BigEndian.PutUint64(b[1:], run)
+	binary.BigEndian.PutUint64(b[9:], seq)
+	return b
+}
+
+// makeRunKey is the key of run's metadata (reserved).
+func makeRunKey(run uint64) []byte {
+	b := make([]byte, runKeyLen)
+	b[0] = byte(kindRun)
+	binary.BigEndian.PutUint64(b[1:], run)
+	return b
+}
+
+// parseKey is the single parser for every key kind.
+func parseKey(b []byte) (key, error) {
+	if len(b) == 0 {
+		return key{}, CorruptErrorf("empty key")
+	}
+	k := key{Kind: keyKind(b[0])}
+	if k.Kind >= numKinds || keyLens[k.Kind] == 0 || len(b) != keyLens[k.Kind] {
+		return key{}, CorruptErrorf("bad key %x: kind %s, %d bytes", b, k.Kind, len(b))
+	}
+	k.Run = binary.BigEndian.Uint64(b[1:])
+	switch k.Kind {
+	case kindData:
+		k.Edge = binary.BigEndian.Uint32(b[9:])
+		k.Producer = binary.BigEndian.Uint32(b[13:])
+		k.Attempt = binary.BigEndian.Uint32(b[17:])
+		k.Consumer = binary.BigEndian.Uint32(b[21:])
+		k.Seq = binary.BigEndian.Uint64(b[25:])
+	case kindCommit:
+		k.Edge = binary.BigEndian.Uint32(b[9:])
+		k.Producer = binary.BigEndian.Uint32(b[13:])
+		k.Consumer = binary.BigEndian.Uint32(b[17:])
+	case kindEvent:
+		k.Seq = binary.BigEndian.Uint64(b[9:])
+	}
+	return k, nil
+}
+
+// span is a half-open key range [Start, End).
+type span struct{ Start, End []byte }
+
+// prefixEnd is the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil // p is all 0xff: no upper bound
+}
+
+// partitionDataSpan covers every attempt's data of ref.
+func partitionDataSpan(ref PartitionRef) span {
+	p := make([]byte, partPrefixLen)
+	putPartPrefix(p, kindData, ref)
+	return span{p, prefixEnd(p)}
+}
+
+// partitionCommitSpan covers every commit record of ref.
+func partitionCommitSpan(ref PartitionRef) span {
+	p := make([]byte, partPrefixLen)
+	putPartPrefix(p, kindCommit, ref)
+	return span{p, prefixEnd(p)}
+}
+
+// attemptSpan covers all data of one attempt of ref.
+func attemptSpan(ref PartitionRef, attempt uint32) span {
+	p := makeDataKey(ref, attempt, 0, 0)[:partPrefixLen+4]
+	return span{p, prefixEnd(p)}
+}
+
+// olderAttemptsSpan covers the data of every attempt of ref below attempt.
+func olderAttemptsSpan(ref PartitionRef, attempt uint32) span {
+	return span{partitionDataSpan(ref).Start, attemptSpan(ref, attempt).Start}
+}
+
+// subpartitionSpan covers the data of (ref, attempt, consumer).
+func subpartitionSpan(ref PartitionRef, attempt, consumer uint32) span {
+	p := makeDataKey(ref, attempt, consumer, 0)[:partPrefixLen+8]
+	return span{p, prefixEnd(p)}
+}
+
+// runSpan covers every key of kind belonging to run.
+func runSpan(kind keyKind, run uint64) span {
+	p := make([]byte, 9)
+	p[0] = byte(kind)
+	binary.BigEndian.PutUint64(p[1:], run)
+	return span{p, prefixEnd(p)}
+}
