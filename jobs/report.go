@@ -23,6 +23,33 @@ type Report struct {
 	Stages   []StageReport `json:"stages"`
 	Outputs  []string      `json:"outputs"`
 	Subtasks int           `json:"subtasks_run"`
+	// Failovers lists every failure recovered from.
+	Failovers []FailoverReport `json:"failovers"`
+	// Attempts lists every subtask attempt, in completion order.
+	Attempts []AttemptReport `json:"attempts"`
+}
+
+// AttemptReport is one subtask attempt.
+type AttemptReport struct {
+	Subtask string  `json:"subtask"`
+	Attempt int     `json:"attempt"`
+	State   string  `json:"state"`
+	RowsIn  int64   `json:"rows_in"`
+	RowsOut int64   `json:"rows_out"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// FailoverReport is one failover: what failed and why, the restart set,
+// and what re-running it cost.
+type FailoverReport struct {
+	scheduler.Failover
+	// Rerun counts the subtask attempts started because of this failover.
+	Rerun int `json:"subtasks_rerun"`
+	// RowsRecomputed are the rows those attempts produced.
+	RowsRecomputed int64 `json:"rows_recomputed"`
+	// Seconds is the time those attempts ran, summed.
+	Seconds float64 `json:"seconds"`
 }
 
 // StageReport sums a stage's subtask attempts.
@@ -55,6 +82,7 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 	first := make(map[plan.StageID]time.Time)
 	last := make(map[plan.StageID]time.Time)
 	for _, a := range res.Attempts {
+		r.Attempts = append(r.Attempts, attemptReport(l, a))
 		s := &r.Stages[a.Subtask.Stage]
 		s.Attempts++
 		r.Subtasks++
@@ -75,7 +103,42 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 	for id, t := range first {
 		r.Stages[id].Seconds = last[id].Sub(t).Seconds()
 	}
+	r.Failovers = failoverReports(res)
 	return r
+}
+
+// failoverReports charges each re-run attempt to the last failover before
+// it started.
+func failoverReports(res *scheduler.Result) []FailoverReport {
+	out := make([]FailoverReport, len(res.Failovers))
+	for i, f := range res.Failovers {
+		out[i].Failover = f
+	}
+	for _, a := range res.Attempts {
+		if a.Attempt == 0 {
+			continue
+		}
+		i := len(res.Failovers) - 1
+		for i > 0 && res.Failovers[i].Time.After(a.Start) {
+			i--
+		}
+		if i < 0 {
+			continue
+		}
+		out[i].Rerun++
+		out[i].RowsRecomputed += a.Stats.RowsOut
+		out[i].Seconds += a.End.Sub(a.Start).Seconds()
+	}
+	return out
+}
+
+func attemptReport(l *Loaded, a scheduler.Attempt) AttemptReport {
+	ar := AttemptReport{Subtask: l.Graph.SubtaskName(a.Subtask), Attempt: a.Attempt, State: a.State.String(),
+		RowsIn: a.Stats.RowsIn, RowsOut: a.Stats.RowsOut, Seconds: a.End.Sub(a.Start).Seconds()}
+	if a.Err != nil {
+		ar.Error = a.Err.Error()
+	}
+	return ar
 }
 
 func opsString(ops []plan.Op) string {

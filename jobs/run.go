@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
@@ -29,6 +32,15 @@ type RunOptions struct {
 	Codec string
 	// Seed seeds nondeterministic partitioners; default random per run.
 	Seed uint64
+	// Failover is "region" (default), "all" or "individual".
+	Failover string
+	// Restart is the restart strategy, e.g. "fixed-delay:attempts=3,delay=1s"
+	// (default: recovery.DefaultRestartConfig).
+	Restart string
+	// Faults are injected faults, e.g. "error:agg[2]#0@3", "lose:events[0]".
+	Faults []string
+	// Chaos draws random faults: "seed=N,rate=R".
+	Chaos string
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
 	Logger         *slog.Logger
@@ -65,6 +77,14 @@ func (o *RunOptions) Validate() error {
 	if _, err := shuffle.ParseCodec(o.Codec); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
+	if _, err := recovery.ParseFailover(o.Failover); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	if o.Restart != "" {
+		if _, err := recovery.ParseRestartStrategy(o.Restart); err != nil {
+			return fmt.Errorf("jobs: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -97,7 +117,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	report := newReport(l, &opts, run, start, res)
 	if err != nil {
 		report.Status, report.Error = "failed", err.Error()
-		logger.Error("run failed", "err", err)
+		logger.Info("run failed", "err", err)
 		return report, fmt.Errorf("jobs: run %s: %w", l.Job.Name, err)
 	}
 	for _, o := range outs {
@@ -118,19 +138,81 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 }
 
 func (l *Loaded) schedule(ctx context.Context, store *storage.Store, outs []*output, run uint64, opts *RunOptions, logger *slog.Logger) (*scheduler.Result, error) {
-	codec, _ := shuffle.ParseCodec(opts.Codec)
+	sopts, err := l.schedulerOptions(opts, run, logger)
+	if err != nil {
+		return nil, err
+	}
 	prog, err := newProgram(l, outs)
 	if err != nil {
 		return nil, err
 	}
-	s, err := scheduler.New(l.Graph, l.Regions, prog, store, scheduler.Options{
-		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: codec,
-		Logger: logger, Observer: opts.Observer,
-	})
+	s, err := scheduler.New(l.Graph, l.Regions, prog, store, sopts)
 	if err != nil {
 		return nil, err
 	}
 	return s.Run(ctx)
+}
+
+func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) (scheduler.Options, error) {
+	codec, _ := shuffle.ParseCodec(opts.Codec)
+	failover, _ := recovery.ParseFailover(opts.Failover)
+	restart := recovery.DefaultRestartConfig()
+	if opts.Restart != "" {
+		restart, _ = recovery.ParseRestartStrategy(opts.Restart)
+	}
+	faults, err := l.Faults(opts.Faults, opts.Chaos)
+	if err != nil {
+		return scheduler.Options{}, err
+	}
+	return scheduler.Options{
+		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: codec,
+		Failover: failover, Restart: restart, Faults: faults,
+		Rand:   rand.New(rand.NewPCG(opts.Seed, run)),
+		Logger: logger, Observer: opts.Observer,
+	}, nil
+}
+
+// Faults parses fault specs and a chaos spec ("seed=N,rate=R") against the
+// compiled job.
+func (l *Loaded) Faults(specs []string, chaos string) ([]scheduler.Fault, error) {
+	var faults []scheduler.Fault
+	for _, s := range specs {
+		f, err := scheduler.ParseFault(l.Graph, s)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		faults = append(faults, f)
+	}
+	if chaos == "" {
+		return faults, nil
+	}
+	seed, rate, err := parseChaos(chaos)
+	if err != nil {
+		return nil, err
+	}
+	return append(faults, scheduler.Chaos(l.Graph, seed, rate)...), nil
+}
+
+func parseChaos(s string) (seed uint64, rate float64, err error) {
+	rate = 0.1
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		switch k {
+		case "seed":
+			seed, err = strconv.ParseUint(v, 10, 64)
+		case "rate":
+			rate, err = strconv.ParseFloat(v, 64)
+			if err == nil && (rate < 0 || rate > 1) {
+				err = fmt.Errorf("rate %v not in [0, 1]", rate)
+			}
+		default:
+			err = fmt.Errorf("unknown key %q (want seed, rate)", k)
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("jobs: chaos %q: %w", s, err)
+		}
+	}
+	return seed, rate, nil
 }
 
 // outputs lists the job's write steps with their staging areas.

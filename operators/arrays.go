@@ -34,6 +34,11 @@ func viewOf(a arrow.Array) (colView, error) {
 	if v.nulls > 0 {
 		v.valid = a.NullBitmapBytes()
 	}
+	if v.n == 0 { // buffers of an empty array may be absent
+		t, err := SpecType(a.DataType())
+		v.typ, v.nulls, v.offs = t, 0, []int32{0}
+		return v, err
+	}
 	switch a := a.(type) {
 	case *array.Int64:
 		v.typ, v.i64 = spec.Int64, a.Int64Values()

@@ -242,3 +242,31 @@ func BenchmarkCSVWrite(b *testing.B) {
 	}
 	reportRows(b, benchRows, start)
 }
+
+// BenchmarkFilter keeps about half the rows (amount > 500), gathering the
+// kept rows of every column by hand.
+func BenchmarkFilter(b *testing.B) {
+	_, _, recs := benchEvents(b)
+	e, err := spec.ParseExpr("amount > 500")
+	if err != nil {
+		b.Fatal(err)
+	}
+	pred, err := CompileExpr(e, eventsSchema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	start := startClock()
+	for i := 0; i < b.N; i++ {
+		f, err := NewFilter(pred, eventsSchema, &discard{}, memory.DefaultAllocator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := f.Push(context.Background(), rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRows(b, benchRows, start)
+}

@@ -20,4 +20,17 @@
 //   - split: a byte range of a CSV file, aligned to line starts, read by one
 //     subtask.
 //   - partial / final: the two halves of an aggregate split across a shuffle.
+//   - group: the rows of an aggregate (or the build rows of a join) sharing
+//     one key tuple; group ids are dense and assigned in first-seen order.
+//   - row reference: (batch, row) packed in a uint64, what gather kernels
+//     take rows by.
+//
+// Every operator reports Stats (rows in and out). Operators that keep
+// batches (Sort, HashJoin) release them at Finish, or at Close when the
+// caller abandons them.
+//
+// Not done yet: HashAggregate, the HashJoin build side and Sort hold all
+// their state in memory (no spilling; their Go-heap tables are not counted
+// by the allocator); Sort's final mode sorts again instead of a k-way merge
+// of the sorted runs; CSV quoted fields may not span lines.
 package operators

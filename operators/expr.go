@@ -27,7 +27,20 @@ import (
 //     from zero and fails out of range. A failing row that the expression does
 //     not need (an unselected CASE arm, the right side of AND after FALSE,
 //     a coalesce argument after a non-NULL one) is not an error.
-//   - String functions count characters (runes); substr is 1-based.
+//   - CAST(... AS string) writes ints in decimal, floats in the shortest form
+//     that reads back exactly with ".0" on whole numbers ("3.0", "1e+21"),
+//     bools as true/false. CAST(string AS bool) takes true/false, t/f,
+//     yes/no, y/n, 1/0 in any case.
+//   - String functions count characters (runes); substr is 1-based and, as
+//     in PostgreSQL, positions before 1 count toward its length. trim
+//     removes Unicode white space; lower and upper map Unicode letters one
+//     rune to one rune (upper('ß') stays 'ß').
+//   - round rounds half away from zero; round(int64, digits) stays int64.
+//
+// Constants are never materialized per batch: a literal operand of an
+// arithmetic or comparison is broadcast inside the loop, and an expression
+// over constants only is computed once per batch as a constant. A literal
+// IN list becomes, once, a set (a map, or packed keys for short strings).
 
 // errStringOverflow is returned when a string result outgrows int32 offsets.
 var errStringOverflow = errors.New("operators: string result larger than 2 GiB in one batch")

@@ -2,6 +2,7 @@ package operators
 
 import (
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -252,8 +253,8 @@ func cmpStrings(b *evalBatch, op spec.BinaryOp, l, r exprVec) *memory.Buffer {
 	lo, ld := stringParts(l.arr)
 	if r.isConst() {
 		c := r.c.s
-		if k, ok := makeShortStr(c); ok && (op == spec.OpEq || op == spec.OpNe) {
-			eqShort(out, lo, ld, []shortStr{k})
+		if k, ok := shortKey(c); ok && (op == spec.OpEq || op == spec.OpNe) {
+			eqShort(out, lo, ld, []uint64{k})
 		} else {
 			for i := 0; i < b.n; i++ {
 				if cmpOrdered(op, strRow(lo, ld, i), c) {
@@ -261,7 +262,7 @@ func cmpStrings(b *evalBatch, op spec.BinaryOp, l, r exprVec) *memory.Buffer {
 				}
 			}
 		}
-		if op == spec.OpNe && len(c) <= 8 {
+		if op == spec.OpNe && len(c) <= shortMax {
 			for i := range out {
 				out[i] = ^out[i]
 			}
@@ -277,52 +278,71 @@ func cmpStrings(b *evalBatch, op spec.BinaryOp, l, r exprVec) *memory.Buffer {
 	return buf
 }
 
-// shortStr is a string of at most 8 bytes packed into an integer, so that
-// comparing it with a row costs one load and two integer compares.
-type shortStr struct {
-	key uint64
-	n   int32
-}
+// A short string (at most 7 bytes) packs into one uint64 key: its bytes
+// little-endian in the low 7 bytes and its length in the top byte, so that
+// comparing it with a row costs one load and one integer compare.
+const shortMax = 7
 
-func makeShortStr(s string) (shortStr, bool) {
-	if len(s) > 8 {
-		return shortStr{}, false
+func shortKey(s string) (uint64, bool) {
+	if len(s) > shortMax {
+		return 0, false
 	}
-	return shortStr{key: rowKey([]byte(s), 0, int32(len(s))), n: int32(len(s))}, true
+	return rowKey([]byte(s), 0, int32(len(s))), true
 }
 
-// rowKey packs the first (up to) 8 bytes of data[o0:o1] little-endian
-// into a uint64; callers also compare lengths.
+// rowKey is the key of data[o0:o1]; a row longer than shortMax bytes gets a
+// key no short string has.
 func rowKey(data []byte, o0, o1 int32) uint64 {
-	n := min(o1-o0, 8)
-	if int(o0)+8 <= len(data) {
-		return binary.LittleEndian.Uint64(data[o0:]) & (1<<(8*uint(n)) - 1)
-	}
+	n := o1 - o0
+	m := min(n, shortMax)
 	var key uint64
-	for i := int32(0); i < n; i++ {
-		key |= uint64(data[o0+i]) << (8 * uint(i))
+	if int(o0)+8 <= len(data) {
+		key = binary.LittleEndian.Uint64(data[o0:]) & (1<<(8*uint(m)) - 1)
+	} else {
+		for i := int32(0); i < m; i++ {
+			key |= uint64(data[o0+i]) << (8 * uint(i))
+		}
 	}
-	return key
+	return key | uint64(min(n, 255))<<56
 }
 
-// eqShort sets the bit of every row equal to one of the short strings,
-// without branches on the data.
-func eqShort(out []byte, offs []int32, data []byte, list []shortStr) {
+// eqShort sets the bit of every row whose key is in keys (one or more);
+// out must be zeroed. Rows whose 8-byte load stays within data are done
+// eight at a time with unchecked loads and no branches on the data.
+func eqShort(out []byte, offs []int32, data []byte, keys []uint64) {
 	rows := len(offs) - 1
-	// The first two (most lists have one or two) are unrolled.
-	c0, c1, rest := list[0], list[min(1, len(list)-1)], list[min(2, len(list)):]
-	for j := 0; j < rows; j += 8 {
+	fast := rows
+	for fast > 0 && int(offs[fast-1])+8 > len(data) {
+		fast--
+	}
+	fast &^= 7
+	base := unsafe.Pointer(unsafe.SliceData(data))
+	// Offsets never decrease in a valid array; the clamp keeps the loads
+	// inside data even for a corrupt one.
+	lim := uint32(max(len(data)-8, 0))
+	// The first two keys (most lists have one or two) are unrolled.
+	c0, c1, rest := keys[0], keys[min(1, len(keys)-1)], keys[min(2, len(keys)):]
+	for j := 0; j < fast; j += 8 {
+		o := offs[j : j+9 : j+9]
 		var w byte
-		for i := j; i < min(j+8, rows); i++ {
-			o0, o1 := offs[i], offs[i+1]
-			k, n := rowKey(data, o0, o1), o1-o0
-			hit := boolByte(c0.key == k)&boolByte(c0.n == n) | boolByte(c1.key == k)&boolByte(c1.n == n)
+		for k := 0; k < 8; k++ {
+			o0, n := min(uint32(o[k]), lim), o[k+1]-o[k]
+			key := *(*uint64)(unsafe.Add(base, o0))&(1<<(8*uint(min(n, shortMax)))-1) | uint64(min(n, 255))<<56
+			hit := boolByte(key == c0) | boolByte(key == c1)
 			for _, c := range rest {
-				hit |= boolByte(c.key == k) & boolByte(c.n == n)
+				hit |= boolByte(key == c)
 			}
-			w |= hit << uint(i-j)
+			w |= hit << k
 		}
 		out[j>>3] = w
+	}
+	for i := fast; i < rows; i++ {
+		key := rowKey(data, offs[i], offs[i+1])
+		for _, c := range keys {
+			if key == c {
+				out[i>>3] |= 1 << (uint(i) & 7)
+			}
+		}
 	}
 }
 
@@ -344,7 +364,7 @@ type inNode struct {
 	intSet   map[int64]struct{}
 	floatSet map[float64]struct{}
 	strSet   map[string]struct{}
-	short    []shortStr // strs packed, when all are short (see shortList)
+	short    []uint64 // keys of strs, when all are short (see shortList)
 }
 
 // add adds one literal of the list.
@@ -483,20 +503,20 @@ func (n *inNode) findStrings(found []byte, arr arrow.Array) {
 	}
 }
 
-// shortList returns the list as short strings, or nil when one is longer
-// than 8 bytes.
-func (n *inNode) shortList() []shortStr {
+// shortList returns the keys of the list's strings, or nil when one is
+// longer than shortMax bytes.
+func (n *inNode) shortList() []uint64 {
 	if n.short == nil {
+		n.short = []uint64{}
 		for _, s := range n.strs {
-			k, ok := makeShortStr(s)
+			k, ok := shortKey(s)
 			if !ok {
-				n.short = []shortStr{}
 				break
 			}
 			n.short = append(n.short, k)
 		}
 	}
-	if len(n.short) != len(n.strs) {
+	if len(n.short) == 0 || len(n.short) != len(n.strs) {
 		return nil
 	}
 	return n.short

@@ -1,7 +1,6 @@
 package operators
 
 import (
-	"context"
 	"reflect"
 	"testing"
 
@@ -89,5 +88,4 @@ func TestProject(t *testing.T) {
 	if _, err := NewProject(exprs, []string{"a"}, sink, mem); err == nil {
 		t.Errorf("NewProject(3 exprs, 1 name) = nil error")
 	}
-	_ = context.Background
 }

@@ -191,3 +191,26 @@ func TestHashJoinOrderErrors(t *testing.T) {
 	}
 	j.Close() // abandon: releases the build batch
 }
+
+func TestHashJoinForeignKey(t *testing.T) {
+	// Every probe row matches exactly one build row: the probe columns pass
+	// through unchanged (no gather), the build columns are gathered.
+	left := opSchema(t, "user_id int64, amount float64")
+	right := opSchema(t, "user_id int64, segment string")
+	out := opSchema(t, "user_id int64, amount float64, segment string")
+	mem := opChecked(t)
+	var lrows, rrows [][]any
+	for u := 0; u < 50; u++ {
+		rrows = append(rrows, []any{int64(u), fmt.Sprint("seg", u%4)})
+	}
+	for i := 0; i < 300; i++ {
+		lrows = append(lrows, []any{int64((i * 7) % 50), float64(i)})
+	}
+	for _, typ := range []spec.JoinType{spec.InnerJoin, spec.LeftJoin} {
+		step := &spec.JoinStep{Type: typ, LeftKeys: []string{"user_id"}, RightKeys: []string{"user_id"}}
+		got, _ := runJoin(t, mem, step, left, right, out, chunkRecords(t, mem, left, lrows, 100), chunkRecords(t, mem, right, rrows, 20))
+		if want := refJoin(typ, lrows, rrows, []int{0}, []int{0}, []int{1}); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s foreign-key join = %v, want %v", typ, got, want)
+		}
+	}
+}

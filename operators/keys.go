@@ -114,6 +114,7 @@ type batchKeys struct {
 
 	own  []byte  // keysRow encoding buffer
 	owno []int32 // keysRow offsets
+	pos  []int32 // keysRow per-row write cursors
 }
 
 func (k *batchKeys) key(i int) []byte { return k.data[k.offs[i]:k.offs[i+1]] }
@@ -198,10 +199,10 @@ func (k *batchKeys) encodeRows(cols []colView) error {
 		k.owno[i] = int32(total)
 	}
 	k.own = sizedSlice(k.own, int(total))
-	pos := make([]int32, n)
-	copy(pos, k.owno[:n])
+	k.pos = sizedSlice(k.pos, n)
+	copy(k.pos, k.owno[:n])
 	for ci := range cols {
-		encodeColumn(&cols[ci], k.own, pos)
+		encodeColumn(&cols[ci], k.own, k.pos)
 	}
 	k.data, k.offs = k.own, k.owno
 	return nil

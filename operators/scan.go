@@ -23,11 +23,11 @@ const (
 
 // CSVScan is the CSV source. The file has a header row whose names must
 // equal the schema's. The bytes after the header are cut into numSplits
-// byte ranges at line starts: split k covers the lines that start in
-// (b(k), b(k+1)], where b(p) is the position after the first newline at or
-// after the nominal offset size*k/numSplits (and split 0 starts right after
-// the header). So the splits are disjoint and together read every row
-// exactly once.
+// byte ranges at line starts: split k reads the bytes [b(k), b(k+1)), where
+// b(k) is the position just past the first newline at or after the nominal
+// offset size*k/numSplits (b(0) is the end of the header, b(numSplits) the
+// end of the file). So the splits are disjoint and together read every row
+// exactly once; a split may be empty.
 //
 // Values: an empty field is NULL for int64, float64 and bool, and the
 // empty string for string. Fields may be RFC 4180 quoted ("a,b", "say
@@ -127,7 +127,7 @@ func (s *CSVScan) checkHeader(names []string) error {
 
 // splitRange returns the byte range [start, end) of this split.
 func (s *CSVScan) splitRange(f *os.File, size, hdrEnd int64) (int64, int64, error) {
-	nominal := func(k int) int64 {
+	nominal := func(k int) int64 { // size*k/numSplits, without overflow
 		return size/int64(s.numSplits)*int64(k) + size%int64(s.numSplits)*int64(k)/int64(s.numSplits)
 	}
 	start, end := hdrEnd, size

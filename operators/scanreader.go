@@ -111,6 +111,9 @@ func (r *csvReader) row(line []byte) error {
 	if len(line) == 0 && len(r.cols) > 1 {
 		return nil
 	}
+	if len(line) > maxBatchStrBytes { // keeps a batch's strings under 2 GiB
+		return r.errorf(1, "line is longer than %d bytes", maxBatchStrBytes)
+	}
 	if !r.open {
 		for _, b := range r.cols {
 			b.reset(r.capRows)

@@ -3,6 +3,7 @@ package operators
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -104,7 +105,7 @@ func (w *CSVWrite) appendRow(b []byte, i int) []byte {
 		case spec.Int64:
 			b = strconv.AppendInt(b, v.i64[i], 10)
 		case spec.Float64:
-			b = strconv.AppendFloat(b, v.f64[i], 'f', -1, 64)
+			b = appendFloat(b, v.f64[i])
 		case spec.Bool:
 			b = strconv.AppendBool(b, v.boolAt(i))
 		case spec.String:
@@ -112,6 +113,32 @@ func (w *CSVWrite) appendRow(b []byte, i int) []byte {
 		}
 	}
 	return append(b, '\n')
+}
+
+// appendFloat appends f as strconv.AppendFloat(b, f, 'f', -1, 64) does.
+// Values with at most two decimals and |f| < 1e13 (amounts, counts) take a
+// fast path: m = round(f*100) is exact when m/100 == f, and below 1e13 the
+// float's spacing is under 0.005, so m/100 is the only decimal with two
+// places that reads back as f, hence the shortest one strconv prints.
+func appendFloat(b []byte, f float64) []byte {
+	m := math.Round(f * 100)
+	if f == 0 || m/100 != f || math.Abs(m) >= 1e15 {
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	c := int64(m)
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	b = strconv.AppendInt(b, c/100, 10)
+	switch cents := c % 100; {
+	case cents == 0:
+	case cents%10 == 0:
+		b = append(b, '.', byte('0'+cents/10))
+	default:
+		b = append(b, '.', byte('0'+cents/10), byte('0'+cents%10))
+	}
+	return b
 }
 
 // csvSpecial marks the bytes that force a string field into quotes.

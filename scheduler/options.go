@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 
+	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/shuffle"
 )
 
@@ -23,6 +25,18 @@ type Options struct {
 	Seed uint64
 	// Codec compresses blocking partitions (default zstd).
 	Codec shuffle.Codec
+	// Failover says what to restart when a subtask fails (default region).
+	Failover recovery.Failover
+	// Restart says whether and when to restart (default fixed-delay, see
+	// recovery.DefaultRestartConfig).
+	Restart recovery.RestartConfig
+	// Rand draws the restart strategy's jitter; nil means no jitter.
+	Rand *rand.Rand
+	// Faults are injected, deterministically, for tests and drills.
+	Faults []Fault
+	// TestOnlyIgnoreChanged drops the "consumed a changed partition" part of
+	// the region restart rule. Tests set it to show the rule is needed.
+	TestOnlyIgnoreChanged bool
 	// Observer, when set, hears about every finished or failed attempt.
 	Observer Observer
 	// Logger receives scheduling events; default discards.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 
+	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
@@ -78,7 +79,7 @@ func (s *Scheduler) runSubtask(ctx context.Context, region plan.RegionID, st pla
 		}
 		if err != nil {
 			outs.abort()
-			err = fmt.Errorf("%s#%d: %w", name, a.Attempt, err)
+			err = &SubtaskError{Subtask: st, Name: name, Attempt: a.Attempt, Err: s.lostInput(st, err)}
 			a.State, a.Err = Failed, err
 			log.Debug("subtask failed", "err", err)
 		} else {
@@ -99,8 +100,29 @@ func (s *Scheduler) runSubtask(ctx context.Context, region plan.RegionID, st pla
 	if err != nil {
 		return err
 	}
-	a.Stats, err = task.Run(ctx, inputs, outs)
+	trip := s.tripwire(st, a.Attempt, name)
+	var out operators.Operator = outs
+	if trip != nil && len(inputs) == 0 {
+		out = &trippedOutput{Operator: outs, t: trip}
+	}
+	if trip != nil && len(inputs) > 0 {
+		for i, r := range inputs {
+			inputs[i] = &trippedReader{Reader: r, t: trip}
+		}
+	}
+	a.Stats, err = task.Run(ctx, inputs, out)
+	if err == nil {
+		err = trip.fire() // the input ended before the fault's batch count
+	}
 	return err
+}
+
+func (s *Scheduler) tripwire(st plan.SubtaskID, attempt int, name string) *tripwire {
+	f, ok := s.faults.taskFault(st, attempt)
+	if !ok {
+		return nil
+	}
+	return &tripwire{fault: f, name: fmt.Sprintf("%s#%d", name, attempt)}
 }
 
 // openInputs opens one reader per input port of st's stage: the region's
@@ -119,7 +141,12 @@ func (s *Scheduler) openInputs(ctx context.Context, st plan.SubtaskID, w *region
 		refs := make([]storage.PartitionRef, len(producers))
 		for i, p := range producers {
 			refs[i] = s.partitionRef(eid, p)
-			if err := s.waitCommitted(ctx, plan.PartitionID{Edge: eid, Producer: p}); err != nil {
+			pid := plan.PartitionID{Edge: eid, Producer: p}
+			if err := s.waitCommitted(ctx, pid); err != nil {
+				closeReaders(readers)
+				return nil, err
+			}
+			if err := s.injectPartitionFault(pid, st.Index, subpartition(e, int(st.Index))); err != nil {
 				closeReaders(readers)
 				return nil, err
 			}
@@ -127,6 +154,21 @@ func (s *Scheduler) openInputs(ctx context.Context, st plan.SubtaskID, w *region
 		readers = append(readers, shuffle.NewBlockingReader(s.store, refs, subpartition(e, int(st.Index)), s.prog.EdgeSchema(eid), s.shuffleOpts))
 	}
 	return readers, nil
+}
+
+// injectPartitionFault loses or corrupts partition p (for its consumer's
+// subpartition sub) when a fault says so, just before it is first read.
+func (s *Scheduler) injectPartitionFault(p plan.PartitionID, consumer int32, sub int) error {
+	f, ok := s.faults.takePartitionFault(p, consumer, s.g)
+	if !ok {
+		return nil
+	}
+	ref := s.partitionRef(p.Edge, p.Producer)
+	s.opts.Logger.Info("injecting fault", "fault", f.describe(s.g), "partition", partitionName(s.g, p))
+	if f.Kind == FaultLose {
+		return s.store.DeletePartition(ref)
+	}
+	return s.store.CorruptPartition(ref, sub)
 }
 
 func (s *Scheduler) partitionRef(e plan.EdgeID, producer int32) storage.PartitionRef {

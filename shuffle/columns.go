@@ -18,6 +18,8 @@ type colBuf interface {
 	// empty (keeping its buffers' capacity if reuse, which is only safe
 	// when the array is released before the next gather).
 	finish(reuse bool) arrow.Array
+	// reserve makes room for rows more rows like those of src.
+	reserve(rows int, src arrow.Array)
 	// size is the Arrow bytes held.
 	size() int64
 	release()
@@ -173,6 +175,11 @@ func (f *fixedBuf[W]) finish(reuse bool) arrow.Array {
 	return releaseBuffers(data, valid, vals)
 }
 
+func (f *fixedBuf[W]) reserve(rows int, _ arrow.Array) {
+	var w W
+	f.vals.grow(rows * int(unsafeSizeof(w)))
+}
+
 func (f *fixedBuf[W]) size() int64 { return int64(f.vals.n + f.valid.raw.n) }
 func (f *fixedBuf[W]) release()    { f.vals.release(); f.valid.raw.release() }
 
@@ -226,6 +233,15 @@ func (s *stringBuf) finish(reuse bool) arrow.Array {
 	return releaseBuffers(d, valid, offs, data)
 }
 
+func (s *stringBuf) reserve(rows int, src arrow.Array) {
+	s.offs.grow(4 * (rows + 1))
+	if d := src.Data(); src.Len() > 0 && d.Buffers()[2] != nil {
+		offs := castWords[uint32](d.Buffers()[1].Bytes())[d.Offset():]
+		avg := int(offs[src.Len()]-offs[0])/src.Len() + 1
+		s.data.grow(rows * avg)
+	}
+}
+
 func (s *stringBuf) size() int64 { return int64(s.offs.n + s.data.n + s.valid.raw.n) }
 func (s *stringBuf) release() {
 	s.offs.release()
@@ -260,6 +276,8 @@ func (b *boolBuf) finish(reuse bool) arrow.Array {
 	d := array.NewData(arrow.FixedWidthTypes.Boolean, rows, []*memory.Buffer{valid, vals}, nil, nulls, 0)
 	return releaseBuffers(d, valid, vals)
 }
+
+func (b *boolBuf) reserve(int, arrow.Array) {}
 
 func (b *boolBuf) size() int64 { return int64(b.vals.raw.n + b.valid.raw.n) }
 func (b *boolBuf) release()    { b.vals.raw.release(); b.valid.raw.release() }

@@ -111,8 +111,11 @@ func TestHashSpread(t *testing.T) {
 		ints[i] = int64(i)
 		strs[i] = fmt.Sprintf("key-%d", i)
 	}
-	for _, vals := range [][]any{ints, strs} {
-		rec := keyRecord(mem, map[bool]arrow.DataType{true: arrow.PrimitiveTypes.Int64, false: arrow.BinaryTypes.String}[vals[0] == ints[0]], vals...)
+	for _, keys := range []struct {
+		typ  arrow.DataType
+		vals []any
+	}{{arrow.PrimitiveTypes.Int64, ints}, {arrow.BinaryTypes.String, strs}} {
+		rec := keyRecord(mem, keys.typ, keys.vals...)
 		var r1, r2 Route
 		if err := Hash("k").Route(rec, consumers, &r1); err != nil {
 			t.Fatal(err)

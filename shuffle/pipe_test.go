@@ -90,27 +90,41 @@ func TestPipeBackpressure(t *testing.T) {
 	if err := w.Write(ctx, rec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Write on a full pipe with a cancelled context: %v", err)
 	}
-	// A blocked Write completes once the consumer reads.
+	// The failed Write leaves the writer failed; abort it. The record in
+	// the channel is dropped, not delivered.
+	w.Abort()
+	if _, err := r.Next(bg); !errors.Is(err, ErrProducerAborted) {
+		t.Fatalf("after Abort: %v, want ErrProducerAborted", err)
+	}
+
+	// On a new pipe: a Write blocked on a full channel completes once the
+	// consumer reads.
+	pipe = NewPipe(1, 1, 1)
 	w = pipe.Writer(0, Forward(), Options{Allocator: mem, TargetRows: 1})
+	r2 := pipe.Reader(0)
+	defer r2.Close()
+	if err := w.Write(bg, rec); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error)
-	go func() { done <- w.Write(bg, rec) }()
-	got, err := r.Next(bg)
-	if err != nil {
-		t.Fatal(err)
+	go func() {
+		if err := w.Write(bg, rec); err != nil {
+			done <- err
+			return
+		}
+		done <- w.Finish(bg)
+	}()
+	for i := 0; i < 2; i++ {
+		got, err := r2.Next(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Release()
 	}
-	got.Release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- w.Finish(bg) }()
-	if got, err = r.Next(bg); err != nil {
-		t.Fatal(err)
-	}
-	got.Release()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Next(bg); err != io.EOF {
+	if _, err := r2.Next(bg); err != io.EOF {
 		t.Errorf("after Finish: %v, want io.EOF", err)
 	}
 }

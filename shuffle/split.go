@@ -122,6 +122,16 @@ func (s *splitter) gather(consumer int, rec arrow.Record, idx []int32) error {
 	if err != nil {
 		return err
 	}
+	if p.rows == 0 {
+		// Expect about as many rows from the next records: size the
+		// buffers once rather than doubling them up from nothing.
+		// (plus one record's worth: the flush comes after the record
+		// that crosses TargetRows).
+		hint := min(s.opts.TargetRows, 8*len(idx)) + len(idx)
+		for i, c := range p.cols {
+			c.reserve(hint, rec.Column(i))
+		}
+	}
 	before := p.size()
 	for i, c := range p.cols {
 		c.gather(rec.Column(i), idx)

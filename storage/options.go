@@ -128,6 +128,8 @@ func (o *Options) pebbleOptions() *pebble.Options {
 // fatal ones (Pebble expects Fatalf not to return).
 type quietLogger struct{}
 
-func (quietLogger) Infof(string, ...any)         {}
-func (quietLogger) Errorf(string, ...any)        {}
-func (quietLogger) Fatalf(f string, args ...any) { panic(fmt.Sprintf("storage: pebble fatal: "+f, args...)) }
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(f string, args ...any) {
+	panic(fmt.Sprintf("storage: pebble fatal: "+f, args...))
+}

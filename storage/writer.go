@@ -213,14 +213,18 @@ func (w *PartitionWriter) commit() error {
 	w.s.commitMu.Lock()
 	defer w.s.commitMu.Unlock()
 	prev, err := w.s.commitRecord(w.ref, 0)
+	// A corrupt previous record is what a failover regenerates: the old
+	// attempt is unusable, so every old commit record goes.
+	clearCommits := IsCorrupt(err)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound) || clearCommits:
 		prev = CommitRecord{}
 	case err != nil:
 		return fmt.Errorf("read previous commit record: %w", err)
 	case prev.Attempt >= w.attempt:
 		return fmt.Errorf("attempt %d is already committed", prev.Attempt)
 	}
+	clearCommits = clearCommits || prev.NumConsumers > w.numConsumers
 	if len(paths) > 0 {
 		w.inDB = true
 		if err := w.s.db.Ingest(context.Background(), paths); err != nil {
@@ -232,7 +236,7 @@ func (w *PartitionWriter) commit() error {
 		b = w.s.db.NewBatch()
 		defer b.Close()
 	}
-	if err := w.fillCommitBatch(b, prev); err != nil {
+	if err := w.fillCommitBatch(b, clearCommits); err != nil {
 		return err
 	}
 	return b.Commit(pebble.Sync)
@@ -256,7 +260,10 @@ func (w *PartitionWriter) finishSSTs() ([]string, error) {
 	return paths, nil
 }
 
-func (w *PartitionWriter) fillCommitBatch(b *pebble.Batch, prev CommitRecord) error {
+// fillCommitBatch adds the attempt's pending data, the deletion of older
+// attempts and the commit records to b; clearCommits also deletes every
+// existing commit record of the partition first.
+func (w *PartitionWriter) fillCommitBatch(b *pebble.Batch, clearCommits bool) error {
 	for c := range w.streams {
 		st := &w.streams[c]
 		for i, v := range st.pending {
@@ -269,7 +276,7 @@ func (w *PartitionWriter) fillCommitBatch(b *pebble.Batch, prev CommitRecord) er
 	if err := b.DeleteRange(old.Start, old.End, nil); err != nil {
 		return err
 	}
-	if prev.NumConsumers > w.numConsumers {
+	if clearCommits {
 		cs := partitionCommitSpan(w.ref)
 		if err := b.DeleteRange(cs.Start, cs.End, nil); err != nil {
 			return err

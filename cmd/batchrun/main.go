@@ -13,10 +13,16 @@ import (
 )
 
 func main() {
+	os.Exit(Main())
+}
+
+// Main is the whole command except os.Exit: it runs os.Args with the
+// process's stdout and stderr, cancels on SIGINT/SIGTERM and returns the exit
+// code. The transcript tests (main_test.go) register it with testscript.
+func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args, os.Stdout, os.Stderr)
 }
 
 // run is main without the process: it returns the exit code.

@@ -23,6 +23,10 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress when stdout is a terminal"},
+			&cli.StringFlag{Name: "failover", Value: "region", Usage: "what to restart on a failure: region, all or individual"},
+			&cli.StringFlag{Name: "restart", Usage: "restart strategy: none, fixed-delay[:attempts=3,delay=1s], exponential-delay[:initial=1s,max=1m,multiplier=2,jitter=0.1,reset-after=1h], failure-rate[:max=1,interval=1m,delay=1s] (default fixed-delay:attempts=3,delay=1s)"},
+			&cli.StringSliceFlag{Name: "fault", Usage: "inject a fault (repeatable): error|panic:STAGE[i][#attempt][@batches], lose|corrupt:STAGE[i][->STAGE]"},
+			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
 		),
 		Action: runAction,
 	}
@@ -45,6 +49,10 @@ func runAction(c *cli.Context) error {
 		StateDir: stateDir,
 		Slots:    c.Int("slots"),
 		Codec:    c.String("codec"),
+		Failover: c.String("failover"),
+		Restart:  c.String("restart"),
+		Faults:   c.StringSlice("fault"),
+		Chaos:    c.String("chaos"),
 		Logger:   logger,
 	}
 	prog := newProgress(c.App.Writer, c.Bool("progress"), l)

@@ -1,0 +1,172 @@
+package integration
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/batchrun/batchrun/jobs"
+	"github.com/batchrun/batchrun/plan"
+)
+
+// noDelay restarts at once and tolerates every failure the tests inject.
+const noDelay = "fixed-delay:attempts=100,delay=0s"
+
+var faultKinds = []string{"error", "panic", "lose", "corrupt"}
+
+// pickFault draws one fault of kind from seed over l's graph: a subtask
+// for error and panic, a blocking partition for lose and corrupt. ok is
+// false when the graph has no target of that kind (no blocking edge).
+func pickFault(l *jobs.Loaded, kind string, seed uint64) (fault string, ok bool) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	g := l.Graph
+	if kind == "error" || kind == "panic" {
+		st := g.Stages[rng.IntN(len(g.Stages))]
+		return fmt.Sprintf("%s:%s[%d]@%d", kind, st.Name, rng.IntN(st.Parallelism), rng.IntN(3)), true
+	}
+	var edges []*plan.Edge
+	for _, e := range g.Edges {
+		if e.Mode == plan.Blocking {
+			edges = append(edges, e)
+		}
+	}
+	if len(edges) == 0 {
+		return "", false
+	}
+	e := edges[rng.IntN(len(edges))]
+	from, to := g.Stage(e.From), g.Stage(e.To)
+	return fmt.Sprintf("%s:%s[%d]->%s", kind, from.Name, rng.IntN(from.Parallelism), to.Name), true
+}
+
+// assertRerunsPredicted checks that the subtasks actually re-run are those
+// the failovers' restart sets named: every subtask ran once plus once per
+// restart set that contains it.
+func assertRerunsPredicted(t *testing.T, r *jobs.Report, l *jobs.Loaded) {
+	t.Helper()
+	predicted := map[string]int{}
+	for _, f := range r.Failovers {
+		for _, s := range f.Subtasks {
+			predicted[s]++
+		}
+	}
+	actual := map[string]int{}
+	for _, a := range r.Attempts {
+		if a.Attempt > 0 {
+			actual[a.Subtask]++
+		}
+	}
+	if fmt.Sprint(sortedCounts(actual)) != fmt.Sprint(sortedCounts(predicted)) {
+		t.Fatalf("re-run subtasks %v, restart sets predicted %v\nfailovers: %+v", sortedCounts(actual), sortedCounts(predicted), r.Failovers)
+	}
+}
+
+func sortedCounts(m map[string]int) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s x%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestFaultsKeepOutput injects each fault kind at several seeds into every
+// example in both modes: the output must equal the independent answer and
+// the re-runs must equal the predicted restart sets.
+func TestFaultsKeepOutput(t *testing.T) {
+	for _, ex := range examples {
+		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+		for _, mode := range []string{"all-blocking", "all-pipelined"} {
+			cfg := runConfig{mode, 4}
+			l := loadExample(t, ex, cfg)
+			for _, kind := range faultKinds {
+				for seed := uint64(1); seed <= 3; seed++ {
+					fault, ok := pickFault(l, kind, seed)
+					if !ok {
+						continue // all-pipelined jobs store no partition to lose
+					}
+					t.Run(fmt.Sprintf("%s/%s/%s", ex.name, mode, fault), func(t *testing.T) {
+						r, out := runExample(t, ex, cfg, jobs.RunOptions{Faults: []string{fault}, Restart: noDelay, Seed: seed})
+						if len(r.Failovers) == 0 {
+							t.Fatalf("fault %s caused no failover", fault)
+						}
+						checkOutput(t, ex, out, want)
+						assertRerunsPredicted(t, r, l)
+					})
+				}
+			}
+		}
+	}
+}
+
+func checkOutput(t *testing.T, ex example, out string, want [][]string) {
+	t.Helper()
+	got := readOutput(t, out)
+	if !ex.ordered {
+		sortRows(got[1:])
+	}
+	compareRows(t, got, want)
+}
+
+var chaosSeeds = flag.Int("chaos.seeds", 25, "seeds per example for TestChaos (the issue's bar is 200)")
+
+// TestChaos runs every example under random faults (rate 0.15) for many
+// seeds, alternating modes; every output must be right.
+func TestChaos(t *testing.T) {
+	for _, ex := range examples {
+		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+		for seed := 1; seed <= *chaosSeeds; seed++ {
+			mode := []string{"all-blocking", "all-pipelined"}[seed%2]
+			t.Run(fmt.Sprintf("%s/seed=%d", ex.name, seed), func(t *testing.T) {
+				chaos := fmt.Sprintf("seed=%d,rate=0.15", seed)
+				r, out := runExample(t, ex, runConfig{mode, 4}, jobs.RunOptions{Chaos: chaos, Restart: noDelay, Seed: uint64(seed)})
+				checkOutput(t, ex, out, want)
+				assertRerunsPredicted(t, r, loadExample(t, ex, runConfig{mode, 4}))
+			})
+		}
+	}
+}
+
+func loadExample(t *testing.T, ex example, cfg runConfig) *jobs.Loaded {
+	t.Helper()
+	specPath, _ := stageExample(t, ex.name)
+	l, err := jobs.LoadFile(specPath, jobs.FileOptions{Parallelism: cfg.parallelism, Mode: cfg.mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestRegionRerunsFewerThanAll: one task failure in the middle of each
+// multi-stage example re-runs strictly fewer subtasks under region
+// failover than under restart-all.
+func TestRegionRerunsFewerThanAll(t *testing.T) {
+	for _, ex := range examples {
+		l := loadExample(t, ex, runConfig{"all-blocking", 4})
+		if len(l.Graph.Stages) < 2 {
+			continue
+		}
+		st := l.Graph.Stages[len(l.Graph.Stages)/2]
+		fault := fmt.Sprintf("error:%s[0]@1", st.Name)
+		reruns := map[string]int{}
+		for _, failover := range []string{"region", "all"} {
+			r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{
+				Faults: []string{fault}, Restart: noDelay, Failover: failover})
+			reruns[failover] = r.Subtasks - totalSubtasks(l)
+		}
+		t.Logf("%s %s: re-run %d subtasks under region, %d under all", ex.name, fault, reruns["region"], reruns["all"])
+		if !(reruns["region"] < reruns["all"]) {
+			t.Errorf("%s: region re-ran %d subtasks, all %d: want fewer", ex.name, reruns["region"], reruns["all"])
+		}
+	}
+}
+
+func totalSubtasks(l *jobs.Loaded) int {
+	n := 0
+	for _, st := range l.Graph.Stages {
+		n += st.Parallelism
+	}
+	return n
+}

@@ -1,0 +1,213 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/recovery"
+	"github.com/batchrun/batchrun/storage"
+)
+
+// SubtaskError is a subtask attempt's failure.
+type SubtaskError struct {
+	Subtask plan.SubtaskID
+	Name    string // "agg[2]"
+	Attempt int
+	Err     error
+}
+
+func (e *SubtaskError) Error() string { return fmt.Sprintf("%s#%d: %v", e.Name, e.Attempt, e.Err) }
+
+func (e *SubtaskError) Unwrap() error { return e.Err }
+
+// LostPartitionError says a subtask could not read a blocking input: its
+// commit record or a batch is missing, or a checksum does not match.
+// Recovery regenerates the partition instead of just retrying the reader.
+type LostPartitionError struct {
+	Partition plan.PartitionID
+	Name      string // "events[0]->agg": producer and consumer stage
+	Err       error
+}
+
+func (e *LostPartitionError) Error() string {
+	return fmt.Sprintf("lost partition %s (%s): %v", e.Name, e.Partition, e.Err)
+}
+
+func (e *LostPartitionError) Unwrap() error { return e.Err }
+
+// Failover records one failure and what recovery restarted for it.
+type Failover struct {
+	Time     time.Time `json:"time"`
+	Cause    string    `json:"cause"`
+	Failed   string    `json:"failed"`
+	Lost     []string  `json:"lost,omitempty"`
+	Strategy string    `json:"strategy"`
+	// Regions and Reasons are recovery's restart set and why.
+	Regions []string `json:"regions"`
+	// Subtasks are those restarted: the restart set's, less those already
+	// pending a restart from an earlier failover.
+	Subtasks []string      `json:"subtasks"`
+	Reasons  []string      `json:"reasons,omitempty"`
+	Delay    time.Duration `json:"delay_ns"`
+}
+
+// lostInput turns a read error of subtask st into a LostPartitionError
+// when it names one of st's blocking inputs that is missing or corrupt.
+func (s *Scheduler) lostInput(st plan.SubtaskID, err error) error {
+	var pe *storage.PartitionError
+	if !errors.As(err, &pe) || pe.Ref.Run != s.opts.Run {
+		return err
+	}
+	if !errors.Is(err, storage.ErrNotFound) && !storage.IsCorrupt(err) {
+		return err
+	}
+	p := plan.PartitionID{Edge: plan.EdgeID(pe.Ref.Edge), Producer: int32(pe.Ref.Producer)}
+	if int(p.Edge) >= len(s.g.Edges) || s.g.Edge(p.Edge).To != st.Stage {
+		return err
+	}
+	return &LostPartitionError{Partition: p, Name: partitionName(s.g, p), Err: err}
+}
+
+// failover handles region's failure: it asks the restart strategy whether
+// to go on and the failover strategy what to restart, then marks that
+// restart set pending (cancelling what of it still runs). It returns the
+// delay before restarting, or the error to fail the job with.
+func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, error) {
+	var se *SubtaskError
+	if !errors.As(err, &se) || operators.IsDataError(err) {
+		return 0, err // not recoverable by running again
+	}
+	failure := recovery.Failure{Subtask: s.view.subtask(se.Subtask)}
+	var le *LostPartitionError
+	if errors.As(err, &le) && s.isCommitted(le.Partition) {
+		// Not committed means an earlier failover already regenerates it:
+		// this consumer read the old attempt and just runs again.
+		failure.Lost = []recovery.PartitionID{s.view.partition(le.Partition)}
+	}
+	decision := s.restart.OnFailure(time.Now())
+	if !decision.Restart {
+		return 0, decision.Err(err)
+	}
+	rs, rerr := s.opts.Failover.Restart(s.view.topo, s.recoveryState(), failure)
+	if rerr != nil {
+		return 0, fmt.Errorf("%w (and failover is impossible: %v)", err, rerr)
+	}
+	if s.opts.TestOnlyIgnoreChanged {
+		rs = withoutChangedRule(rs)
+	}
+	restarted := s.applyRestart(region, rs)
+	f := s.describeFailover(err, failure, rs, decision.Delay)
+	f.Subtasks = nil
+	for _, r := range restarted {
+		for _, st := range s.regions.List[r].Subtasks {
+			f.Subtasks = append(f.Subtasks, s.g.SubtaskName(st))
+		}
+	}
+	s.opts.Logger.Warn("failover", "failed", f.Failed, "cause", f.Cause, "restart", f.Subtasks, "delay", f.Delay)
+	s.mu.Lock()
+	s.result.Failovers = append(s.result.Failovers, f)
+	s.mu.Unlock()
+	return decision.Delay, nil
+}
+
+func (s *Scheduler) recoveryState() *recovery.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := recovery.NewState(s.view.topo)
+	copy(st.Progress, s.progress)
+	for p := range s.committed {
+		st.Available[s.view.partition(p)] = true
+	}
+	return st
+}
+
+// applyRestart marks the regions of rs's subtasks pending: running ones
+// are cancelled (and become pending when they stop), finished ones and the
+// failed one at once. Regions already pending (restarted by an earlier
+// failover, not run since) are left as they are. It returns the regions
+// it restarted, sorted.
+func (s *Scheduler) applyRestart(failed plan.RegionID, rs *recovery.RestartSet) []plan.RegionID {
+	regions := make(map[plan.RegionID]bool)
+	for _, sub := range rs.Subtasks {
+		regions[s.regions.Of[s.view.subtasks[sub]]] = true
+	}
+	for _, r := range rs.Regions {
+		regions[plan.RegionID(r)] = true
+	}
+	regions[failed] = true
+	var restarted []plan.RegionID
+	for r := range regions {
+		switch {
+		case r == failed:
+			s.setRegion(r, regionPending)
+		case s.state[r] == regionRunning && !s.isDoomed(r):
+			s.markDoomed(r)
+			s.cancels[r](errRestarted)
+		case s.state[r] == regionFinished:
+			s.setRegion(r, regionPending)
+		default:
+			continue
+		}
+		restarted = append(restarted, r)
+	}
+	slices.Sort(restarted)
+	return restarted
+}
+
+func (s *Scheduler) isCommitted(p plan.PartitionID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.committed[p]
+}
+
+var errRestarted = errors.New("scheduler: cancelled by a failover that restarts this region")
+
+func (s *Scheduler) describeFailover(err error, fail recovery.Failure, rs *recovery.RestartSet, delay time.Duration) Failover {
+	t := s.view.topo
+	f := Failover{Time: time.Now(), Cause: err.Error(), Failed: t.Subtask(fail.Subtask).Name,
+		Strategy: s.opts.Failover.String(), Delay: delay}
+	for _, p := range fail.Lost {
+		f.Lost = append(f.Lost, t.Partition(p).Name)
+	}
+	for _, r := range rs.Regions {
+		f.Regions = append(f.Regions, r.String())
+	}
+	for _, sub := range rs.Subtasks {
+		f.Subtasks = append(f.Subtasks, t.Subtask(sub).Name)
+	}
+	for _, r := range rs.Reasons {
+		f.Reasons = append(f.Reasons, r.Describe(t))
+	}
+	return f
+}
+
+// withoutChangedRule drops the regions that restart only because they
+// consumed a changed partition. It exists to show, in a test, that the
+// rule is load-bearing: without it a lost rebalance partition duplicates
+// or loses rows.
+func withoutChangedRule(rs *recovery.RestartSet) *recovery.RestartSet {
+	keep := make(map[recovery.RegionID]bool)
+	for _, r := range rs.Reasons {
+		if r.Kind != recovery.ReasonConsumedChanged {
+			keep[r.Region] = true
+		}
+	}
+	out := *rs
+	out.Regions, out.Reasons = nil, nil
+	for _, r := range rs.Regions {
+		if keep[r] {
+			out.Regions = append(out.Regions, r)
+		}
+	}
+	for _, r := range rs.Reasons {
+		if keep[r.Region] {
+			out.Reasons = append(out.Reasons, r)
+		}
+	}
+	out.Subtasks = nil
+	return &out
+}
