@@ -49,7 +49,7 @@ type Scheduler struct {
 	mu        sync.Mutex
 	committed map[plan.PartitionID]bool
 	waiters   map[plan.PartitionID]chan struct{}
-	doomed    []bool // running regions cancelled by a failover
+	doomed    []bool              // running regions cancelled by a failover
 	progress  []recovery.Progress // by recovery subtask id
 	attempts  map[plan.SubtaskID]int
 	result    Result

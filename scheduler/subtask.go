@@ -2,11 +2,10 @@ package scheduler
 
 import (
 	"context"
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"runtime/debug"
 	"time"
-
 
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
