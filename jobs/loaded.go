@@ -6,6 +6,8 @@ import (
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/recovery"
+	"github.com/batchrun/batchrun/scheduler"
 )
 
 // FileOptions are what the command line may change about a spec file.
@@ -65,6 +67,17 @@ func Compile(job *spec.Job) (*Loaded, error) {
 // Explain renders the compiled job: "text", "json" or "dot".
 func (l *Loaded) Explain(format string) (string, error) {
 	return plan.Explain(l.Graph, l.Regions, format)
+}
+
+// ExplainFailure prints the restart set failover ("region", "all",
+// "individual") would use if subtask fail failed, or if subtask lose's
+// blocking outputs were lost. It runs nothing.
+func (l *Loaded) ExplainFailure(failover, fail, lose string) (string, error) {
+	f, err := recovery.ParseFailover(failover)
+	if err != nil {
+		return "", err
+	}
+	return scheduler.WhatIf(l.Graph, l.Regions, f, fail, lose)
 }
 
 // Stages returns the number of subtasks of each stage, by stage id.

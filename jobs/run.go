@@ -41,6 +41,10 @@ type RunOptions struct {
 	Faults []string
 	// Chaos draws random faults: "seed=N,rate=R".
 	Chaos string
+	// TestOnlyIgnoreChanged disables the "consumed a changed partition"
+	// part of the region restart rule; tests use it to show the rule is
+	// needed. Never set it otherwise.
+	TestOnlyIgnoreChanged bool
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
 	Logger         *slog.Logger
@@ -167,8 +171,9 @@ func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Log
 	return scheduler.Options{
 		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: codec,
 		Failover: failover, Restart: restart, Faults: faults,
-		Rand:   rand.New(rand.NewPCG(opts.Seed, run)),
-		Logger: logger, Observer: opts.Observer,
+		TestOnlyIgnoreChanged: opts.TestOnlyIgnoreChanged,
+		Rand:                  rand.New(rand.NewPCG(opts.Seed, run)),
+		Logger:                logger, Observer: opts.Observer,
 	}, nil
 }
 

@@ -10,9 +10,17 @@ import (
 // (kind, run, edge, producer, attempt, consumer, seq):
 //
 //	data     kind(1) run(8) edge(4) producer(4) attempt(4) consumer(4) seq(8)  33 bytes
+//	  head   the data key without seq                                          25 bytes
+//	  tail   the data key with a 9-byte 0xff seq                               34 bytes
 //	commit   kind(1) run(8) edge(4) producer(4) consumer(4)                    21 bytes
 //	event    kind(1) run(8) seq(8)                                             17 bytes
 //	run      kind(1) run(8)                                                     9 bytes
+//
+// Head and tail are markers that bracket an ingested subpartition stream:
+// they sort before and after every seq of the stream, and keep its first
+// and last sstable blocks tiny (db.Ingest reads both to find the bounds).
+// Readers seek to seq 0 and stop after the committed count, so never see
+// them.
 //
 // A commit key has no attempt: there is at most one commit record per
 // subpartition and its value names the committed attempt, so a reader finds
@@ -45,6 +53,8 @@ func (k keyKind) String() string {
 
 const (
 	dataKeyLen   = 1 + 8 + 4 + 4 + 4 + 4 + 8
+	headKeyLen   = dataKeyLen - 8
+	tailKeyLen   = dataKeyLen + 1
 	commitKeyLen = 1 + 8 + 4 + 4 + 4
 	eventKeyLen  = 1 + 8 + 8
 	runKeyLen    = 1 + 8
@@ -55,9 +65,19 @@ const (
 
 var keyLens = [numKinds]int{kindData: dataKeyLen, kindCommit: commitKeyLen, kindEvent: eventKeyLen, kindRun: runKeyLen}
 
+// marker tells a stream's head and tail markers from its data keys.
+type marker uint8
+
+const (
+	notMarker marker = iota
+	headMarker
+	tailMarker
+)
+
 // key is a parsed key. Fields a kind does not have are zero.
 type key struct {
 	Kind     keyKind
+	Marker   marker // kindData only
 	Run      uint64
 	Edge     uint32
 	Producer uint32
@@ -69,7 +89,11 @@ type key struct {
 func (k key) String() string {
 	switch k.Kind {
 	case kindData:
-		return fmt.Sprintf("data/%d/e%d.%d#%d/sub%d/%d", k.Run, k.Edge, k.Producer, k.Attempt, k.Consumer, k.Seq)
+		seq := fmt.Sprint(k.Seq)
+		if k.Marker != notMarker {
+			seq = [...]string{headMarker: "head", tailMarker: "tail"}[k.Marker]
+		}
+		return fmt.Sprintf("data/%d/e%d.%d#%d/sub%d/%s", k.Run, k.Edge, k.Producer, k.Attempt, k.Consumer, seq)
 	case kindCommit:
 		return fmt.Sprintf("commit/%d/e%d.%d/sub%d", k.Run, k.Edge, k.Producer, k.Consumer)
 	case kindEvent:
@@ -104,6 +128,15 @@ func appendDataKey(dst []byte, ref PartitionRef, attempt, consumer uint32, seq u
 	return dst
 }
 
+// makeMarkerKey is the head or tail marker of (ref, attempt, consumer).
+func makeMarkerKey(ref PartitionRef, attempt, consumer uint32, m marker) []byte {
+	b := makeDataKey(ref, attempt, consumer, 1<<64-1)
+	if m == headMarker {
+		return b[:headKeyLen]
+	}
+	return append(b, 0xff)
+}
+
 // makeCommitKey is the key of the commit record of (ref, consumer).
 func makeCommitKey(ref PartitionRef, consumer uint32) []byte {
 	b := make([]byte, commitKeyLen)
@@ -135,6 +168,9 @@ func parseKey(b []byte) (key, error) {
 		return key{}, CorruptErrorf("empty key")
 	}
 	k := key{Kind: keyKind(b[0])}
+	if k.Kind == kindData && (len(b) == headKeyLen || len(b) == tailKeyLen) {
+		return parseMarker(b)
+	}
 	if k.Kind >= numKinds || keyLens[k.Kind] == 0 || len(b) != keyLens[k.Kind] {
 		return key{}, CorruptErrorf("bad key %x: kind %s, %d bytes", b, k.Kind, len(b))
 	}
@@ -154,6 +190,20 @@ func parseKey(b []byte) (key, error) {
 		k.Seq = binary.BigEndian.Uint64(b[9:])
 	}
 	return k, nil
+}
+
+func parseMarker(b []byte) (key, error) {
+	if len(b) == tailKeyLen {
+		if [9]byte(b[dataKeyLen-8:]) != [9]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff} {
+			return key{}, CorruptErrorf("bad tail marker key %x", b)
+		}
+	}
+	k, err := parseKey(append(b[:headKeyLen:headKeyLen], make([]byte, 8)...))
+	k.Marker = headMarker
+	if len(b) == tailKeyLen {
+		k.Marker, k.Seq = tailMarker, 0
+	}
+	return k, err
 }
 
 // span is a half-open key range [Start, End).

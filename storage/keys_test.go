@@ -15,6 +15,8 @@ func TestKeyRoundTrip(t *testing.T) {
 	}{
 		{makeDataKey(ref, 1, 4, 9), key{Kind: kindData, Run: 7, Edge: 2, Producer: 3, Attempt: 1, Consumer: 4, Seq: 9}},
 		{makeDataKey(big, 1<<32-1, 1<<32-1, 1<<64-1), key{Kind: kindData, Run: big.Run, Edge: big.Edge, Producer: big.Producer, Attempt: 1<<32 - 1, Consumer: 1<<32 - 1, Seq: 1<<64 - 1}},
+		{makeMarkerKey(ref, 1, 4, headMarker), key{Kind: kindData, Marker: headMarker, Run: 7, Edge: 2, Producer: 3, Attempt: 1, Consumer: 4}},
+		{makeMarkerKey(ref, 1, 4, tailMarker), key{Kind: kindData, Marker: tailMarker, Run: 7, Edge: 2, Producer: 3, Attempt: 1, Consumer: 4}},
 		{makeCommitKey(ref, 5), key{Kind: kindCommit, Run: 7, Edge: 2, Producer: 3, Consumer: 5}},
 		{makeEventKey(7, 11), key{Kind: kindEvent, Run: 7, Seq: 11}},
 		{makeRunKey(7), key{Kind: kindRun, Run: 7}},
@@ -25,7 +27,7 @@ func TestKeyRoundTrip(t *testing.T) {
 			t.Errorf("parseKey(%x) = %v, %v, want %v", c.b, got, err, c.want)
 		}
 	}
-	for _, bad := range [][]byte{nil, {0}, {byte(kindData), 1, 2}, {99, 0, 0, 0, 0, 0, 0, 0, 0}, append(makeRunKey(1), 0)} {
+	for _, bad := range [][]byte{nil, {0}, {byte(kindData), 1, 2}, {99, 0, 0, 0, 0, 0, 0, 0, 0}, append(makeRunKey(1), 0), append(makeDataKey(ref, 0, 0, 0), 0xfe)} {
 		if _, err := parseKey(bad); !IsCorrupt(err) {
 			t.Errorf("parseKey(%x) error = %v, want a corruption error", bad, err)
 		}
@@ -36,9 +38,13 @@ func TestKeyOrder(t *testing.T) {
 	// Listed in the intended order: kind, run, edge, producer, attempt,
 	// consumer, seq (seq compared numerically, not as text).
 	ordered := []key{
+		{Kind: kindData, Marker: headMarker, Run: 1},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 0, Consumer: 0, Seq: 0},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 0, Consumer: 0, Seq: 2},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 0, Consumer: 0, Seq: 10},
+		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 0, Consumer: 0, Seq: 1<<64 - 1},
+		{Kind: kindData, Marker: tailMarker, Run: 1},
+		{Kind: kindData, Marker: headMarker, Run: 1, Consumer: 1},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 0, Consumer: 1, Seq: 0},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 0, Attempt: 1, Consumer: 0, Seq: 0},
 		{Kind: kindData, Run: 1, Edge: 0, Producer: 2, Attempt: 0, Consumer: 0, Seq: 0},
@@ -69,6 +75,9 @@ func encodeKey(k key) []byte {
 	ref := PartitionRef{Run: k.Run, Edge: k.Edge, Producer: k.Producer}
 	switch k.Kind {
 	case kindData:
+		if k.Marker != notMarker {
+			return makeMarkerKey(ref, k.Attempt, k.Consumer, k.Marker)
+		}
 		return makeDataKey(ref, k.Attempt, k.Consumer, k.Seq)
 	case kindCommit:
 		return makeCommitKey(ref, k.Consumer)
@@ -93,6 +102,8 @@ func TestSpans(t *testing.T) {
 		{"older", olderAttemptsSpan(ref, 2), makeDataKey(ref, 2, 0, 0), false},
 		{"sub", subpartitionSpan(ref, 2, 1), makeDataKey(ref, 2, 1, 5), true},
 		{"sub", subpartitionSpan(ref, 2, 1), makeDataKey(ref, 2, 2, 0), false},
+		{"sub", subpartitionSpan(ref, 2, 1), makeMarkerKey(ref, 2, 1, headMarker), true},
+		{"sub", subpartitionSpan(ref, 2, 1), makeMarkerKey(ref, 2, 1, tailMarker), true},
 		{"partition", partitionDataSpan(ref), makeDataKey(ref, 1<<32-1, 0, 0), true},
 		{"partition", partitionDataSpan(ref), makeCommitKey(ref, 0), false},
 		{"commits", partitionCommitSpan(ref), makeCommitKey(ref, 7), true},

@@ -97,7 +97,7 @@ func (r *SubpartitionReader) next() ([]byte, error) {
 	}
 	var ok bool
 	if i == 0 {
-		ok = r.iter.First()
+		ok = r.iter.SeekGE(makeDataKey(r.ref, r.rec.Attempt, uint32(r.consumer), 0))
 	} else {
 		ok = r.iter.Next()
 	}
@@ -111,7 +111,7 @@ func (r *SubpartitionReader) next() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.Seq != uint64(i) {
+	if k.Seq != uint64(i) || k.Marker != notMarker {
 		return nil, CorruptErrorf("batch %d of %d is missing (found batch %d)", i, r.rec.Batches, k.Seq)
 	}
 	stored, err := r.iter.ValueAndErr()

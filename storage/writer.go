@@ -172,9 +172,16 @@ func (w *PartitionWriter) startSST(consumer int, st *stream) error {
 	f = vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20})
 	wo := w.s.popts.MakeWriterOptions(6, w.s.db.TableFormat())
 	wo.BlockSize = w.s.opts.BlockSize
+	// Let a block end as soon as it holds 1% of BlockSize, so that the
+	// head marker gets a block of its own (see keys.go).
+	wo.BlockSizeThreshold, wo.SizeClassAwareThreshold, wo.AllocatorSizeClasses = 1, 1, nil
 	wo.Compression = sstable.NoCompression
 	wo.FilterPolicy = nil
 	st.sst = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	pad := make([]byte, w.s.opts.BlockSize/100+64)
+	if err := st.sst.Set(makeMarkerKey(w.ref, w.attempt, uint32(consumer), headMarker), pad); err != nil {
+		return err
+	}
 	for i, v := range st.pending {
 		w.key = appendDataKey(w.key[:0], w.ref, w.attempt, uint32(consumer), uint64(i))
 		if err := st.sst.Set(w.key, v); err != nil {
@@ -250,7 +257,8 @@ func (w *PartitionWriter) finishSSTs() ([]string, error) {
 		if st.sst == nil {
 			continue
 		}
-		err := st.sst.Close()
+		err := st.sst.Set(makeMarkerKey(w.ref, w.attempt, uint32(i), tailMarker), nil)
+		err = errors.Join(err, st.sst.Close())
 		st.sst = nil
 		if err != nil {
 			return nil, fmt.Errorf("finish sstable for sub %d: %w", i, err)

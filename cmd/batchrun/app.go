@@ -88,10 +88,21 @@ func explainCommand() *cli.Command {
 		ArgsUsage: "SPEC",
 		Flags: append(specFlags(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or dot"},
+			&cli.StringFlag{Name: "fail", Usage: "print the restart set if subtask `STAGE[i]` failed"},
+			&cli.StringFlag{Name: "lose", Usage: "print the restart set if the stored outputs of subtask `STAGE[i]` were lost"},
+			&cli.StringFlag{Name: "failover", Value: "region", Usage: "failover strategy for --fail/--lose: region, all or individual"},
 		),
 		Action: func(c *cli.Context) error {
 			l, err := loadSpec(c)
 			if err != nil {
+				return err
+			}
+			if c.String("fail") != "" || c.String("lose") != "" {
+				out, err := l.ExplainFailure(c.String("failover"), c.String("fail"), c.String("lose"))
+				if err != nil {
+					return &usageError{err.Error()}
+				}
+				_, err = io.WriteString(c.App.Writer, out)
 				return err
 			}
 			out, err := l.Explain(c.String("format"))
