@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ type LoadOptions struct {
 func Load(path string, opts LoadOptions) (*spec.Job, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
+		return nil, &spec.Error{File: path, Msg: fmt.Sprintf("cannot read spec: %v", errors.Unwrap(err))}
 	}
 	return Parse(data, path, filepath.Dir(path), opts)
 }

@@ -99,6 +99,9 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	run := uint64(start.UnixNano())
 	logger := opts.Logger.With("job", l.Job.Name, "run", fmt.Sprintf("%016x", run))

@@ -84,7 +84,7 @@ func New(g *plan.StageGraph, regions *plan.Regions, prog Program, store *storage
 		progress:  make([]recovery.Progress, view.topo.NumSubtasks()),
 		attempts:  make(map[plan.SubtaskID]int),
 	}
-	if err := s.checkSlots(); err != nil {
+	if err := CheckSlots(g, regions, opts.Slots); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -98,18 +98,20 @@ type SlotError struct {
 }
 
 func (e *SlotError) Error() string {
-	return fmt.Sprintf("scheduler: region %s runs %d subtasks together (%s) but only %d slots are available: raise --slots or make an exchange blocking",
+	return fmt.Sprintf("scheduler: region %s runs %d subtasks together (%s) but the run has %d slot(s): raise --slots or make an exchange blocking",
 		e.Region, len(e.Subtasks), summarize(e.Subtasks, 6), e.Slots)
 }
 
-func (s *Scheduler) checkSlots() error {
-	for _, r := range s.regions.List {
-		if len(r.Subtasks) > s.opts.Slots {
+// CheckSlots returns a *SlotError when a region of g needs more than
+// slots subtasks at once; callers check it before touching any state.
+func CheckSlots(g *plan.StageGraph, regions *plan.Regions, slots int) error {
+	for _, r := range regions.List {
+		if len(r.Subtasks) > slots {
 			names := make([]string, len(r.Subtasks))
 			for i, st := range r.Subtasks {
-				names[i] = s.g.SubtaskName(st)
+				names[i] = g.SubtaskName(st)
 			}
-			return &SlotError{Region: r.ID, Subtasks: names, Slots: s.opts.Slots}
+			return &SlotError{Region: r.ID, Subtasks: names, Slots: slots}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,8 +25,62 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &usageError{err.Error()}
 		},
-		Commands: []*cli.Command{runCommand(), explainCommand(), validateCommand()},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain or validate)\n", name)
+			cli.OsExiter(ExitUsage)
+		},
+		Commands: withUsageErrors(runCommand(), explainCommand(), validateCommand()),
 	}
+}
+
+// withUsageErrors makes flag mistakes in a subcommand usage errors (exit
+// 2); urfave/cli only applies App.OnUsageError to the root command.
+func withUsageErrors(cmds ...*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return &usageError{err.Error()} }
+	}
+	return cmds
+}
+
+// flagsFirst moves a subcommand's flags before its arguments, so that
+// "batchrun run SPEC --param d=1" works: urfave/cli v2 stops reading flags
+// at the first argument.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, positional []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[i+1:]...)
+			i = len(rest)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if takesValue[name] && !strings.Contains(a, "=") && i+1 < len(rest) {
+				i++
+				flags = append(flags, rest[i])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	return append(out, positional...)
 }
 
 // Flags shared by every command that loads a spec.
@@ -131,10 +186,14 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 func writeReport(path string, report *jobs.Report) error {
-	data, err := json.MarshalIndent(report, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // subtask names hold "->"
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(report); err != nil {
 		return err
 	}
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)

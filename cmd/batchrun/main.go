@@ -28,7 +28,7 @@ func Main() int {
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr *os.File) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return ExitOK
 	}

@@ -57,6 +57,9 @@ func runAction(c *cli.Context) error {
 	}
 	prog := newProgress(c.App.Writer, c.Bool("progress"), l)
 	opts.Observer = prog
+	if err := opts.Validate(); err != nil {
+		return &usageError{err.Error()}
+	}
 	report, runErr := l.Run(c.Context, opts)
 	prog.Close()
 	if path := c.String("report"); path != "" && report != nil {
