@@ -231,8 +231,11 @@ steps:
 
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load("testdata/nope.yaml", LoadOptions{})
-	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.HasPrefix(err.Error(), "jobs: open testdata/nope.yaml") {
-		t.Errorf("Load(missing) = %v, want a jobs: open ... not-exist error", err)
+	// A spec that cannot be read is a spec error (exit code 3) naming the file.
+	var se *spec.Error
+	want := "testdata/nope.yaml: cannot read spec: no such file or directory"
+	if !errors.As(err, &se) || err.Error() != want {
+		t.Errorf("Load(missing) = %v, want spec error %q", err, want)
 	}
 }
 

@@ -1,7 +1,11 @@
 package jobs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"sort"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
@@ -22,6 +26,12 @@ type FileOptions struct {
 
 // Loaded is a validated, compiled job, ready to explain or run.
 type Loaded struct {
+	// Spec and Params are the file and parameters it was loaded with; Digest
+	// identifies the work (see digest). All three are empty for a job
+	// compiled from a builder.
+	Spec, Digest string
+	Params       map[string]string
+
 	Job      *spec.Job
 	Resolved *spec.Resolved
 	Graph    *plan.StageGraph
@@ -34,6 +44,10 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &spec.Error{File: path, Msg: fmt.Sprintf("cannot read spec: %v", err)}
+	}
 	if opts.Parallelism > 0 {
 		job.Parallelism = opts.Parallelism
 	}
@@ -44,7 +58,43 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 		}
 		job.Mode = m
 	}
-	return Compile(job)
+	l, err := Compile(job)
+	if err != nil {
+		return nil, err
+	}
+	l.Spec, l.Params = path, opts.Params
+	l.Digest = digest(l, text)
+	return l, nil
+}
+
+// digest identifies a run's work: the spec text, its parameters, the
+// compiled parallelism and mode, and each input file's size and
+// modification time. A killed run is resumed only by an invocation with
+// the same digest.
+func digest(l *Loaded, specText []byte) string {
+	h := sha256.New()
+	h.Write(specText)
+	keys := make([]string, 0, len(l.Params))
+	for k := range l.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00param %s=%s", k, l.Params[k])
+	}
+	fmt.Fprintf(h, "\x00parallelism %d mode %s", l.Job.Parallelism, l.Job.Mode)
+	for _, st := range l.Graph.Stages {
+		fmt.Fprintf(h, "\x00stage %s x%d", st.Name, st.Parallelism)
+	}
+	for _, step := range l.Job.Steps {
+		if step.Read == nil {
+			continue
+		}
+		if fi, err := os.Stat(step.Read.Path); err == nil {
+			fmt.Fprintf(h, "\x00input %s %d %d", step.Read.Path, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Compile validates job and compiles it into stages and regions. A job

@@ -30,6 +30,14 @@ func (o *output) partPath(index int) string {
 	return filepath.Join(o.staging, fmt.Sprintf("part-%05d.csv", index))
 }
 
+// stagedPath is what commit moves into place.
+func (o *output) stagedPath() string {
+	if o.single {
+		return o.partPath(0)
+	}
+	return o.staging
+}
+
 func (o *output) prepare() error {
 	if err := os.MkdirAll(o.staging, 0o755); err != nil {
 		return fmt.Errorf("jobs: prepare output %s: %w", o.step, err)
@@ -39,8 +47,13 @@ func (o *output) prepare() error {
 
 // commit moves the staged result into place. A single file is replaced by
 // one rename. A directory is swapped with two renames: the old directory
-// is moved aside first and removed after the new one is in place.
+// is moved aside first and removed after the new one is in place. commit
+// is idempotent: a resumed run whose killed invocation already moved an
+// output (its staging is gone) finds nothing to do.
 func (o *output) commit() error {
+	if _, err := os.Stat(o.stagedPath()); os.IsNotExist(err) {
+		return os.RemoveAll(o.target + ".batchrun-old")
+	}
 	if o.single {
 		if err := os.Rename(o.partPath(0), o.target); err != nil {
 			return fmt.Errorf("jobs: commit output %s: %w", o.step, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/scheduler"
+	"github.com/batchrun/batchrun/storage"
 )
 
 // Report is the JSON run summary (--report).
@@ -23,6 +24,10 @@ type Report struct {
 	Stages   []StageReport `json:"stages"`
 	Outputs  []string      `json:"outputs"`
 	Subtasks int           `json:"subtasks_run"`
+	// Resumed is true when this invocation continued an unfinished run;
+	// Reused lists the subtasks whose committed partitions it kept.
+	Resumed bool     `json:"resumed"`
+	Reused  []string `json:"reused,omitempty"`
 	// Failovers lists every failure recovered from.
 	Failovers []FailoverReport `json:"failovers"`
 	// Attempts lists every subtask attempt, in completion order.
@@ -68,7 +73,7 @@ type StageReport struct {
 
 func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
 	r := &Report{
-		Job: l.Job.Name, Run: fmt.Sprintf("%016x", run), Status: "succeeded",
+		Job: l.Job.Name, Run: storage.RunIDString(run), Status: "succeeded",
 		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec,
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
@@ -45,6 +47,23 @@ type RunOptions struct {
 	// part of the region restart rule; tests use it to show the rule is
 	// needed. Never set it otherwise.
 	TestOnlyIgnoreChanged bool
+	// Fresh starts a new run even when an unfinished run of the same work
+	// could be resumed; that run is abandoned and its partitions removed.
+	Fresh bool
+	// Resume names the run to resume (its id, as `batchrun runs` prints it);
+	// empty means the newest unfinished run of the same work, if any.
+	Resume string
+	// Wait is how long to wait for another run's lock on the state
+	// directory or an output before giving up.
+	Wait time.Duration
+	// CrashAt kills the process (SIGKILL) at a point, for crash tests:
+	// "started" once the run is recorded, "commits=N" after N subtask
+	// attempts finished, "output-commit" after the first output moved into
+	// place.
+	CrashAt string
+	// FS is the filesystem of the store (default the OS's); tests inject
+	// I/O errors through it.
+	FS vfs.FS
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
 	Logger         *slog.Logger
@@ -93,7 +112,9 @@ func (o *RunOptions) Validate() error {
 }
 
 // Run runs the job and, when every subtask succeeded, commits its outputs.
-// The report is returned even when the run fails.
+// It resumes an unfinished run of the same work (same Digest) found in the
+// state directory unless Fresh is set. The report is returned even when
+// the run fails.
 func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
@@ -102,62 +123,162 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	run := uint64(start.UnixNano())
-	logger := opts.Logger.With("job", l.Job.Name, "run", fmt.Sprintf("%016x", run))
-	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("jobs: state directory: %w", err)
+	unlock, err := l.lock(ctx, &opts)
+	if err != nil {
+		return nil, err
 	}
-	store, err := storage.Open(filepath.Join(opts.StateDir, "store"), storage.Options{})
+	defer unlock()
+	store, err := storage.Open(filepath.Join(opts.StateDir, "store"), storage.Options{FS: opts.FS})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: open store: %w", err)
 	}
 	defer store.Close()
-	outs := l.outputs(run)
+	rec, err := l.openRun(store, &opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.crash("started")
+	inv := &invocation{l: l, opts: &opts, store: store, rec: rec, start: time.Now()}
+	inv.logger = opts.Logger.With("job", l.Job.Name, "run", storage.RunIDString(rec.ID))
+	return inv.run(ctx)
+}
+
+// lock takes the state directory's lock, then every output's.
+func (l *Loaded) lock(ctx context.Context, opts *RunOptions) (func(), error) {
+	var unlocks []func() error
+	release := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			_ = unlocks[i]()
+		}
+	}
+	u, err := LockStateDir(ctx, opts.StateDir, opts.Wait, l.Job.Name)
+	if err != nil {
+		return nil, err
+	}
+	unlocks = append(unlocks, u)
+	for _, o := range l.outputs(0) {
+		u, err := LockOutput(ctx, o.target, opts.Wait, l.Job.Name)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return release, nil
+}
+
+// invocation is one process's work on a run: a fresh run or a resume.
+type invocation struct {
+	l      *Loaded
+	opts   *RunOptions
+	store  *storage.Store
+	rec    storage.RunRecord
+	start  time.Time
+	logger *slog.Logger
+}
+
+func (inv *invocation) run(ctx context.Context) (*Report, error) {
+	l, rec := inv.l, &inv.rec
+	outs := l.outputs(rec.ID)
+	if rec.State == storage.RunCommitting {
+		defer cleanupStaging(outs)
+		report := newReport(l, inv.opts, rec.ID, inv.start, nil)
+		report.Resumed = true
+		return report, inv.commitOutputs(report, outs)
+	}
+	cleanupStaging(outs) // a killed invocation's partial part files
 	defer cleanupStaging(outs)
 	for _, o := range outs {
 		if err := o.prepare(); err != nil {
 			return nil, err
 		}
 	}
-	res, err := l.schedule(ctx, store, outs, run, &opts, logger)
-	report := newReport(l, &opts, run, start, res)
+	committed, err := inv.committedPartitions()
+	if err != nil {
+		return nil, err
+	}
+	res, reused, err := inv.schedule(ctx, outs, committed)
+	report := newReport(l, inv.opts, rec.ID, inv.start, res)
+	report.Resumed, report.Reused = rec.Invocations > 1, reused
+	if res != nil {
+		rec.Failovers += len(res.Failovers)
+	}
 	if err != nil {
 		report.Status, report.Error = "failed", err.Error()
-		logger.Info("run failed", "err", err)
+		inv.finish(storage.RunFailed, err)
+		inv.logger.Info("run failed", "err", err)
 		return report, fmt.Errorf("jobs: run %s: %w", l.Job.Name, err)
 	}
-	for _, o := range outs {
-		if err := o.commit(); err != nil {
-			report.Status, report.Error = "failed", err.Error()
-			return report, err
-		}
-		report.Outputs = append(report.Outputs, o.target)
-	}
-	if !opts.KeepPartitions {
-		if err := store.DeleteRun(run); err != nil {
-			logger.Warn("cleanup partitions", "err", err)
-		}
-	}
-	report.Seconds = time.Since(start).Seconds()
-	logger.Info("run succeeded", "seconds", report.Seconds)
-	return report, nil
+	return report, inv.commitOutputs(report, outs)
 }
 
-func (l *Loaded) schedule(ctx context.Context, store *storage.Store, outs []*output, run uint64, opts *RunOptions, logger *slog.Logger) (*scheduler.Result, error) {
-	sopts, err := l.schedulerOptions(opts, run, logger)
-	if err != nil {
-		return nil, err
+// commitOutputs records that the run is committing (with its outputs, so
+// a killed invocation can finish the moves), moves every output into place
+// and records success.
+func (inv *invocation) commitOutputs(report *Report, outs []*output) error {
+	rec := &inv.rec
+	if rec.State != storage.RunCommitting {
+		rec.State, rec.Outputs = storage.RunCommitting, outputRecords(outs)
+		if err := inv.store.PutRun(*rec); err != nil {
+			return err
+		}
 	}
-	prog, err := newProgram(l, outs)
-	if err != nil {
-		return nil, err
+	for i, o := range outputsOf(rec.Outputs) {
+		if err := o.commit(); err != nil {
+			report.Status, report.Error = "failed", err.Error()
+			return err
+		}
+		report.Outputs = append(report.Outputs, o.target)
+		if i == 0 {
+			inv.opts.crash("output-commit")
+		}
 	}
-	s, err := scheduler.New(l.Graph, l.Regions, prog, store, sopts)
-	if err != nil {
-		return nil, err
+	inv.finish(storage.RunSucceeded, nil)
+	if !inv.opts.KeepPartitions {
+		if err := inv.store.DeleteRunData(rec.ID); err != nil {
+			inv.logger.Warn("cleanup partitions", "err", err)
+		}
 	}
-	return s.Run(ctx)
+	report.Seconds = time.Since(inv.start).Seconds()
+	inv.logger.Info("run succeeded", "seconds", report.Seconds)
+	return nil
+}
+
+// finish records the run's final state of this invocation.
+func (inv *invocation) finish(state storage.RunState, err error) {
+	inv.rec.State, inv.rec.End, inv.rec.Error = state, time.Now(), ""
+	if err != nil {
+		inv.rec.Error = err.Error()
+	}
+	if perr := inv.store.PutRun(inv.rec); perr != nil {
+		inv.logger.Warn("record run state", "state", state, "err", perr)
+	}
+}
+
+func (inv *invocation) schedule(ctx context.Context, outs []*output, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
+	sopts, err := inv.l.schedulerOptions(inv.opts, inv.rec.ID, inv.logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	sopts.Committed = committed
+	sopts.AttemptBase = uint32(inv.rec.Invocations-1) << 16
+	sopts.Observer = inv.opts.crashObserver(sopts.Observer)
+	prog, err := newProgram(inv.l, outs)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, prog, inv.store, sopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var reused []string
+	for _, r := range s.Reused() {
+		for _, st := range inv.l.Regions.List[r].Subtasks {
+			reused = append(reused, inv.l.Graph.SubtaskName(st))
+		}
+	}
+	res, err := s.Run(ctx)
+	return res, reused, err
 }
 
 func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) (scheduler.Options, error) {

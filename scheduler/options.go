@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 
+	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/shuffle"
 )
@@ -25,6 +26,14 @@ type Options struct {
 	Seed uint64
 	// Codec compresses blocking partitions (default zstd).
 	Codec shuffle.Codec
+	// Committed lists partitions a previous invocation of this run
+	// committed and that were found intact; the regions that wrote them are
+	// reused instead of run (see resume).
+	Committed []plan.PartitionID
+	// AttemptBase is added to attempt numbers in the store, so that a
+	// resumed run never reuses the number of an attempt a killed
+	// invocation may have left half written.
+	AttemptBase uint32
 	// Failover says what to restart when a subtask fails (default region).
 	Failover recovery.Failover
 	// Restart says whether and when to restart (default fixed-delay, see

@@ -30,7 +30,7 @@ func (s *Scheduler) openOutputs(st plan.SubtaskID, attempt int, w *regionWiring)
 		if e.Mode == plan.Pipelined {
 			wr = w.writer(e, int(st.Index), part, s.shuffleOpts)
 		} else {
-			wr = shuffle.NewBlockingWriter(s.store, s.partitionRef(eid, st.Index), uint32(attempt), s.subpartitions(e), part, s.shuffleOpts)
+			wr = shuffle.NewBlockingWriter(s.store, s.partitionRef(eid, st.Index), s.opts.AttemptBase+uint32(attempt), s.subpartitions(e), part, s.shuffleOpts)
 		}
 		f.edges = append(f.edges, eid)
 		f.writers = append(f.writers, wr)

@@ -53,7 +53,12 @@ type Scheduler struct {
 	progress  []recovery.Progress // by recovery subtask id
 	attempts  map[plan.SubtaskID]int
 	result    Result
+	reused    []plan.RegionID
 }
+
+// Reused lists the regions a resumed run did not run again because their
+// committed partitions were found intact.
+func (s *Scheduler) Reused() []plan.RegionID { return s.reused }
 
 // New returns a scheduler for g. store holds blocking partitions; it may be
 // nil only when g has no blocking edges.
@@ -87,6 +92,7 @@ func New(g *plan.StageGraph, regions *plan.Regions, prog Program, store *storage
 	if err := CheckSlots(g, regions, opts.Slots); err != nil {
 		return nil, err
 	}
+	s.reused = s.resume(opts.Committed)
 	return s, nil
 }
 

@@ -178,7 +178,9 @@ type BlockingReader struct {
 var _ Reader = (*BlockingReader)(nil)
 
 // NewBlockingReader reads subpartition consumer of each of refs (the
-// producers, in the fixed order consumers read them) as records of schema.
+// producers, in the fixed order consumers read them) as records of schema,
+// which must equal the schema of the records the writers wrote (values
+// carry no schema). Only opts.Allocator is used.
 func NewBlockingReader(store *storage.Store, refs []storage.PartitionRef, consumer int, schema *arrow.Schema, opts Options) *BlockingReader {
 	opts.EnsureDefaults()
 	return &BlockingReader{store: store, refs: refs, consumer: consumer, schema: schema, opts: opts}

@@ -13,8 +13,8 @@ type Options struct {
 	// encode.
 	Codec Codec
 	// ZstdLevel is the zstd level, 1 to 22 (default 1, klauspost's
-	// "fastest": 2x the encode speed of level 3 for 30% more bytes, on
-	// the events data; see codec_test.go).
+	// "fastest": 1.4x the encode speed of level 3 for 30% more bytes on
+	// the events data; see the package doc).
 	ZstdLevel int
 	// Allocator allocates decoded and re-partitioned records (default
 	// memory.DefaultAllocator).

@@ -140,6 +140,23 @@ func (s *Store) DeleteRun(run uint64) error {
 	return nil
 }
 
+// DeleteRunData deletes run's partitions and commit records but keeps its
+// run record and event log, the history `batchrun runs` shows.
+func (s *Store) DeleteRunData(run uint64) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, k := range []keyKind{kindData, kindCommit} {
+		sp := runSpan(k, run)
+		if err := b.DeleteRange(sp.Start, sp.End, nil); err != nil {
+			return fmt.Errorf("storage: delete data of run %s: %w", RunIDString(run), err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("storage: delete data of run %s: %w", RunIDString(run), err)
+	}
+	return nil
+}
+
 // CorruptPartition flips bytes in the first stored batch of the committed
 // attempt of (ref, consumer), or in its commit record when it has no batch
 // (fault injection). Readers then fail with an error that IsCorrupt.

@@ -26,6 +26,8 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "failover", Value: "region", Usage: "what to restart on a failure: region, all or individual"},
 			&cli.StringFlag{Name: "restart", Usage: "restart strategy: none, fixed-delay[:attempts=3,delay=1s], exponential-delay[:initial=1s,max=1m,multiplier=2,jitter=0.1,reset-after=1h], failure-rate[:max=1,interval=1m,delay=1s] (default fixed-delay:attempts=3,delay=1s)"},
 			&cli.StringSliceFlag{Name: "fault", Usage: "inject a fault (repeatable): error|panic:STAGE[i][#attempt][@batches], lose|corrupt:STAGE[i][->STAGE]"},
+			&cli.BoolFlag{Name: "fresh", Usage: "start a new run even if an unfinished run of the same job could be resumed"},
+			&cli.StringFlag{Name: "resume", Usage: "resume the run with this `ID` (see batchrun runs)"},
 			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
 		),
 		Action: runAction,
@@ -53,6 +55,9 @@ func runAction(c *cli.Context) error {
 		Restart:  c.String("restart"),
 		Faults:   c.StringSlice("fault"),
 		Chaos:    c.String("chaos"),
+		Fresh:    c.Bool("fresh"),
+		Resume:   c.String("resume"),
+		CrashAt:  os.Getenv("BATCHRUN_TEST_CRASH"), // crash tests only
 		Logger:   logger,
 	}
 	prog := newProgress(c.App.Writer, c.Bool("progress"), l)

@@ -1,0 +1,130 @@
+package integration
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/batchrun/batchrun/jobs"
+)
+
+// buildBinary builds cmd/batchrun once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "batchrun")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/batchrun")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runBinary runs the binary and returns its exit error (nil on success).
+func runBinary(t *testing.T, bin string, env []string, args ...string) (error, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return err, string(out)
+}
+
+func killedBySIGKILL(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// TestKillAndResume kills `batchrun run` with SIGKILL at seeded points
+// (before any commit, after some subtasks committed, in the middle of the
+// output commit), runs it again on the same state directory, and checks
+// that the output equals the independent answer and that no subtask whose
+// partitions were committed before the kill ran again.
+func TestKillAndResume(t *testing.T) {
+	bin := buildBinary(t)
+	cases := []struct {
+		example string
+		crash   string
+		reused  int // subtasks whose committed partitions the resume keeps
+	}{
+		{"revenue-by-segment", "started", 0},
+		{"revenue-by-segment", "commits=1", 1},
+		{"revenue-by-segment", "commits=6", 6},
+		{"revenue-by-segment", "commits=13", 13},
+		{"revenue-by-segment", "output-commit", 0},
+		{"etl-cleanup", "commits=1", 1},
+		{"etl-cleanup", "output-commit", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.example+"/"+c.crash, func(t *testing.T) {
+			ex := exampleNamed(t, c.example)
+			want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+			specPath, dir := stageExample(t, ex.name)
+			state := filepath.Join(dir, "state")
+			args := []string{"run", "--state-dir", state, "--parallelism", "4", "--slots", "4", specPath}
+			err, out := runBinary(t, bin, []string{"BATCHRUN_TEST_CRASH=" + c.crash}, args...)
+			if !killedBySIGKILL(err) {
+				t.Fatalf("crash at %s: want SIGKILL, got %v\n%s", c.crash, err, out)
+			}
+			if c.crash != "output-commit" {
+				if _, err := os.Stat(filepath.Join(dir, ex.output)); !os.IsNotExist(err) {
+					t.Fatalf("output exists after a kill before the output commit: %v", err)
+				}
+			}
+			reportPath := filepath.Join(dir, "report.json")
+			if err, out := runBinary(t, bin, nil, append(args[:len(args)-1], "--report", reportPath, specPath)...); err != nil {
+				t.Fatalf("resume: %v\n%s", err, out)
+			}
+			checkOutput(t, ex, filepath.Join(dir, ex.output), want)
+			r := readReport(t, reportPath)
+			if !r.Resumed {
+				t.Fatalf("second run did not resume")
+			}
+			assertNothingReusedRan(t, r, c.reused)
+		})
+	}
+}
+
+func exampleNamed(t *testing.T, name string) example {
+	for _, ex := range examples {
+		if ex.name == name {
+			return ex
+		}
+	}
+	t.Fatalf("no example %s", name)
+	return example{}
+}
+
+func readReport(t *testing.T, path string) *jobs.Report {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r jobs.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// assertNothingReusedRan: the resumed run reused exactly want subtasks and
+// ran none of them.
+func assertNothingReusedRan(t *testing.T, r *jobs.Report, want int) {
+	t.Helper()
+	if len(r.Reused) != want {
+		t.Fatalf("resume reused %d subtasks %v, want %d", len(r.Reused), r.Reused, want)
+	}
+	for _, a := range r.Attempts {
+		if slices.Contains(r.Reused, a.Subtask) {
+			t.Fatalf("subtask %s was committed before the kill and ran again", a.Subtask)
+		}
+	}
+}
