@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/plan"
@@ -59,11 +58,11 @@ type RunOptions struct {
 	// CrashAt kills the process (SIGKILL) at a point, for crash tests:
 	// "started" once the run is recorded, "commits=N" after N subtask
 	// attempts finished, "output-commit" after the first output moved into
-	// place.
+	// place; "hold" pauses after "started" until stdin closes.
 	CrashAt string
-	// FS is the filesystem of the store (default the OS's); tests inject
-	// I/O errors through it.
-	FS vfs.FS
+	// Store configures the store (its filesystem, write path); zero
+	// values are defaults. Tests inject I/O errors through Store.FS.
+	Store storage.Options
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
 	Logger         *slog.Logger
@@ -128,7 +127,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer unlock()
-	store, err := storage.Open(filepath.Join(opts.StateDir, "store"), storage.Options{FS: opts.FS})
+	store, err := storage.Open(filepath.Join(opts.StateDir, "store"), opts.Store)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: open store: %w", err)
 	}
@@ -140,6 +139,12 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	opts.crash("started")
 	inv := &invocation{l: l, opts: &opts, store: store, rec: rec, start: time.Now()}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", storage.RunIDString(rec.ID))
+	inv.events = newEventLog(store, rec.ID, l.Graph, inv.logger)
+	kind := "started"
+	if rec.Invocations > 1 {
+		kind = "resumed"
+	}
+	inv.events.add(Event{Kind: kind, Detail: fmt.Sprintf("invocation %d, pid %d", rec.Invocations, os.Getpid())}, false)
 	return inv.run(ctx)
 }
 
@@ -175,6 +180,7 @@ type invocation struct {
 	rec    storage.RunRecord
 	start  time.Time
 	logger *slog.Logger
+	events *eventLog
 }
 
 func (inv *invocation) run(ctx context.Context) (*Report, error) {
@@ -202,6 +208,9 @@ func (inv *invocation) run(ctx context.Context) (*Report, error) {
 	report.Resumed, report.Reused = rec.Invocations > 1, reused
 	if res != nil {
 		rec.Failovers += len(res.Failovers)
+		for _, f := range res.Failovers {
+			inv.events.add(Event{Kind: "failover", Subtask: f.Failed, Detail: f.Cause}, false)
+		}
 	}
 	if err != nil {
 		report.Status, report.Error = "failed", err.Error()
@@ -222,6 +231,7 @@ func (inv *invocation) commitOutputs(report *Report, outs []*output) error {
 		if err := inv.store.PutRun(*rec); err != nil {
 			return err
 		}
+		inv.events.add(Event{Kind: "committing"}, false)
 	}
 	for i, o := range outputsOf(rec.Outputs) {
 		if err := o.commit(); err != nil {
@@ -247,9 +257,12 @@ func (inv *invocation) commitOutputs(report *Report, outs []*output) error {
 // finish records the run's final state of this invocation.
 func (inv *invocation) finish(state storage.RunState, err error) {
 	inv.rec.State, inv.rec.End, inv.rec.Error = state, time.Now(), ""
+	ev := Event{Kind: "committed"}
 	if err != nil {
 		inv.rec.Error = err.Error()
+		ev = Event{Kind: "failed", Detail: err.Error()}
 	}
+	inv.events.add(ev, true)
 	if perr := inv.store.PutRun(inv.rec); perr != nil {
 		inv.logger.Warn("record run state", "state", state, "err", perr)
 	}
@@ -262,7 +275,8 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	}
 	sopts.Committed = committed
 	sopts.AttemptBase = uint32(inv.rec.Invocations-1) << 16
-	sopts.Observer = inv.opts.crashObserver(sopts.Observer)
+	inv.events.next = sopts.Observer
+	sopts.Observer = inv.opts.crashObserver(inv.events)
 	prog, err := newProgram(inv.l, outs)
 	if err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -120,8 +121,15 @@ func outputsOf(recs []storage.OutputRecord) []*output {
 	return outs
 }
 
-// crash kills the process when CrashAt names point (crash tests).
+// crash kills the process when CrashAt names point (crash tests). At
+// "hold" it instead says "holding" on stderr and waits for stdin to close,
+// so a test can run a second invocation while this one holds the locks.
 func (o *RunOptions) crash(point string) {
+	if o.CrashAt == "hold" && point == "started" {
+		fmt.Fprintln(os.Stderr, "holding")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return
+	}
 	if o.CrashAt == point {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way

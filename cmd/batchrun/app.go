@@ -29,7 +29,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain or validate)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(), explainCommand(), validateCommand()),
+		Commands: withUsageErrors(runCommand(), explainCommand(), validateCommand(), runsCommand(), gcCommand()),
 	}
 }
 

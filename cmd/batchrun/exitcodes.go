@@ -15,6 +15,7 @@ const (
 	ExitUsage       = 2 // bad command line: unknown flag, missing argument
 	ExitSpecError   = 3 // the spec is invalid (names file, line and step); nothing ran
 	ExitDataError   = 4 // an input row is malformed (names file, line and column)
+	ExitLocked      = 5 // another run holds the state directory or output lock
 	ExitInterrupted = 130
 )
 
@@ -33,6 +34,8 @@ func exitCode(err error) int {
 		return ExitSpecError
 	case jobs.IsDataError(err):
 		return ExitDataError
+	case jobs.IsLocked(err):
+		return ExitLocked
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	}

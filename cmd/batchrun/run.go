@@ -27,6 +27,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "restart", Usage: "restart strategy: none, fixed-delay[:attempts=3,delay=1s], exponential-delay[:initial=1s,max=1m,multiplier=2,jitter=0.1,reset-after=1h], failure-rate[:max=1,interval=1m,delay=1s] (default fixed-delay:attempts=3,delay=1s)"},
 			&cli.StringSliceFlag{Name: "fault", Usage: "inject a fault (repeatable): error|panic:STAGE[i][#attempt][@batches], lose|corrupt:STAGE[i][->STAGE]"},
 			&cli.BoolFlag{Name: "fresh", Usage: "start a new run even if an unfinished run of the same job could be resumed"},
+			&cli.DurationFlag{Name: "wait", Usage: "if another run holds the state directory or an output, wait up to `DURATION` for it (default: exit 5 at once)"},
 			&cli.StringFlag{Name: "resume", Usage: "resume the run with this `ID` (see batchrun runs)"},
 			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
 		),
@@ -57,6 +58,7 @@ func runAction(c *cli.Context) error {
 		Chaos:    c.String("chaos"),
 		Fresh:    c.Bool("fresh"),
 		Resume:   c.String("resume"),
+		Wait:     c.Duration("wait"),
 		CrashAt:  os.Getenv("BATCHRUN_TEST_CRASH"), // crash tests only
 		Logger:   logger,
 	}
