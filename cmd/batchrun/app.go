@@ -26,7 +26,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return &usageError{err.Error()}
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain or validate)\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs or gc)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
 		Commands: withUsageErrors(runCommand(), explainCommand(), validateCommand(), runsCommand(), gcCommand()),
