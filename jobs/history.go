@@ -126,7 +126,8 @@ func gcVictims(recs []storage.RunRecord, opts GCOptions) []storage.RunRecord {
 		if last.IsZero() {
 			last = rec.Start
 		}
-		unfinished := rec.State == storage.RunRunning || rec.State == storage.RunCommitting
+		// A failed run is resumable too: only --older-than removes it.
+		unfinished := rec.State.Resumable()
 		old := opts.Now.Sub(last) > opts.OlderThan
 		if opts.OlderThan == 0 {
 			old = !unfinished
