@@ -170,3 +170,17 @@ func totalSubtasks(l *jobs.Loaded) int {
 	}
 	return n
 }
+
+// TestLostPartitionCountsOnce: a lost broadcast partition fails every
+// consumer that reads it, but that is one failure: a restart strategy
+// that allows a single restart still completes the job.
+func TestLostPartitionCountsOnce(t *testing.T) {
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{
+		Slots: 4, Faults: []string{"lose:users[1]"}, Restart: "fixed-delay:attempts=1,delay=0s"})
+	checkOutput(t, ex, out, want)
+	if len(r.Failovers) == 0 {
+		t.Fatalf("losing users[1] caused no failover")
+	}
+}

@@ -83,12 +83,21 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	}
 	failure := recovery.Failure{Subtask: s.view.subtask(se.Subtask)}
 	var le *LostPartitionError
-	if errors.As(err, &le) && s.isCommitted(le.Partition) {
-		// Not committed means an earlier failover already regenerates it:
-		// this consumer read the old attempt and just runs again.
-		failure.Lost = []recovery.PartitionID{s.view.partition(le.Partition)}
+	aftermath := false
+	if errors.As(err, &le) {
+		if s.isCommitted(le.Partition) {
+			failure.Lost = []recovery.PartitionID{s.view.partition(le.Partition)}
+		} else {
+			// An earlier failover already regenerates it: this consumer read
+			// the lost attempt too and just runs again. It is the same
+			// failure, so the restart strategy does not count it again.
+			aftermath = true
+		}
 	}
-	decision := s.restart.OnFailure(time.Now())
+	decision := recovery.Decision{Restart: true}
+	if !aftermath {
+		decision = s.restart.OnFailure(time.Now())
+	}
 	if !decision.Restart {
 		return 0, decision.Err(err)
 	}
