@@ -52,7 +52,10 @@ func TestKillAndResume(t *testing.T) {
 	cases := []struct {
 		example string
 		crash   string
-		reused  int // subtasks whose committed partitions the resume keeps
+		// reused is how many subtasks had committed when the process was
+		// killed: the resume keeps at least those (subtasks running beside
+		// the one that triggered the kill may commit before SIGKILL lands).
+		reused int
 	}{
 		{"revenue-by-segment", "started", 0},
 		{"revenue-by-segment", "commits=1", 1},
@@ -115,12 +118,12 @@ func readReport(t *testing.T, path string) *jobs.Report {
 	return &r
 }
 
-// assertNothingReusedRan: the resumed run reused exactly want subtasks and
-// ran none of them.
-func assertNothingReusedRan(t *testing.T, r *jobs.Report, want int) {
+// assertNothingReusedRan: the resumed run reused at least min subtasks
+// (exactly none when min is 0: nothing had committed) and ran none of them.
+func assertNothingReusedRan(t *testing.T, r *jobs.Report, min int) {
 	t.Helper()
-	if len(r.Reused) != want {
-		t.Fatalf("resume reused %d subtasks %v, want %d", len(r.Reused), r.Reused, want)
+	if len(r.Reused) < min || (min == 0 && len(r.Reused) > 0) {
+		t.Fatalf("resume reused %d subtasks %v, want at least %d (none when 0)", len(r.Reused), r.Reused, min)
 	}
 	for _, a := range r.Attempts {
 		if slices.Contains(r.Reused, a.Subtask) {
