@@ -351,3 +351,23 @@ func TestWriterArgs(t *testing.T) {
 		t.Error("Validate accepted CacheSize -1")
 	}
 }
+
+// TestNewAttemptOverCorruptCommit: a corrupt commit record is what a
+// failover regenerates, so it must not stop the next attempt's commit.
+func TestNewAttemptOverCorruptCommit(t *testing.T) {
+	forEachPath(t, func(t *testing.T, s *Store) {
+		ref := PartitionRef{Run: 1, Edge: 2, Producer: 0}
+		writeAttempt(t, s, ref, 0, testValues("old"))
+		// Sub 0's commit record is the one a new commit reads first; corrupt
+		// it (through a subpartition without batches, the record itself).
+		writeAttempt(t, s, ref, 1, [][][]byte{{}, {value("x", 10)}, {}})
+		if err := s.CorruptPartition(ref, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ref, 0); !IsCorrupt(err) {
+			t.Fatalf("commit record after corruption: %v, want corrupt", err)
+		}
+		writeAttempt(t, s, ref, 2, testValues("new"))
+		checkEqual(t, s, ref, testValues("new"))
+	})
+}
