@@ -42,6 +42,10 @@ type JoinOn struct {
 const (
 	Inner = spec.InnerJoin
 	Left  = spec.LeftJoin
+	Right = spec.RightJoin
+	Full  = spec.FullJoin
+	Semi  = spec.SemiJoin
+	Anti  = spec.AntiJoin
 )
 
 // On returns join keys written as in YAML: "col" when the column has the
@@ -245,6 +249,30 @@ func (b *Builder) Limit(id string, in *StepRef, n int64) *StepRef {
 func (b *Builder) Union(id string, ins ...*StepRef) *StepRef {
 	r := b.add(id, spec.KindUnion, ins...)
 	r.s.Union = &spec.UnionStep{}
+	return r
+}
+
+// UnionDistinct is Union followed by a distinct over every column (SQL
+// UNION).
+func (b *Builder) UnionDistinct(id string, ins ...*StepRef) *StepRef {
+	r := b.Union(id, ins...)
+	r.s.Union.Distinct = &spec.DistinctStep{}
+	return r
+}
+
+// Distinct keeps the first row of each distinct tuple of the columns on
+// (every column when on is empty: SQL DISTINCT).
+func (b *Builder) Distinct(id string, in *StepRef, on ...string) *StepRef {
+	r := b.add(id, spec.KindDistinct, in)
+	r.s.Distinct = &spec.DistinctStep{Keys: on}
+	return r
+}
+
+// Explode splits the string column by sep into one row per piece, named as
+// (column when empty), the other columns repeated.
+func (b *Builder) Explode(id string, in *StepRef, column, sep, as string) *StepRef {
+	r := b.add(id, spec.KindExplode, in)
+	r.s.Explode = &spec.ExplodeStep{Column: column, Split: sep, As: as}
 	return r
 }
 

@@ -20,7 +20,9 @@ type SpecError = spec.Error
 
 // SchemaInferrer returns the schema of the CSV file at path, read with the
 // field delimiter delim, from its header and a sample of its rows. The
-// loader calls it for every read step that has no explicit schema.
+// loader calls it for every CSV read step that has no explicit schema (with
+// the first file of a glob or directory); JSON lines and Parquet reads are
+// inferred by the operators package once inference is configured.
 type SchemaInferrer func(path string, delim byte) (spec.Schema, error)
 
 // LoadOptions are the inputs of Load and Parse besides the spec text.
@@ -79,6 +81,7 @@ func resolvePaths(job *spec.Job, baseDir string) {
 		switch {
 		case s.Read != nil:
 			s.Read.Path = abs(s.Read.Path)
+			s.Read.Quarantine = abs(s.Read.Quarantine)
 		case s.Write != nil:
 			s.Write.Path = abs(s.Write.Path)
 		}
@@ -94,11 +97,7 @@ func inferSchemas(job *spec.Job, infer SchemaInferrer) error {
 		if infer == nil {
 			return spec.StepErrorf(job, s, "read has no schema and schema inference is not configured")
 		}
-		delim := s.Read.Delimiter
-		if delim == 0 {
-			delim = ','
-		}
-		schema, err := infer(s.Read.Path, delim)
+		schema, err := inferRead(s.Read, infer)
 		if err != nil {
 			return spec.StepErrorf(job, s, "infer schema: %v", err)
 		}
@@ -142,7 +141,8 @@ func docRoot(doc *yaml.Node) *yaml.Node {
 var (
 	jobKeys  = []string{"name", "parallelism", "mode", "params", "steps"}
 	stepKeys = []string{"id", "input", "parallelism", "exchange",
-		"read", "filter", "select", "aggregate", "join", "sort", "limit", "union", "repartition", "write"}
+		"read", "filter", "select", "aggregate", "join", "sort", "limit", "union", "repartition", "write",
+		"distinct", "explode"}
 )
 
 // blankYAML reports whether text holds only blank lines and comments.

@@ -29,18 +29,15 @@ func (d *decoder) decodeKind(s *spec.Step, n *yaml.Node, f map[string]*yaml.Node
 		s.Limit = &spec.LimitStep{N: v}
 		return err
 	case spec.KindUnion:
-		ins, _, err := d.strs(n, "union")
-		s.Inputs, s.Union = ins, &spec.UnionStep{}
-		return err
+		return d.decodeUnion(s, n)
+	case spec.KindDistinct:
+		return d.decodeDistinct(s, n)
+	case spec.KindExplode:
+		return d.decodeExplode(s, n)
 	case spec.KindRepartition:
 		return d.decodeRepartition(s, n, f)
 	case spec.KindWrite:
-		g, err := d.fields(n, "write", "path")
-		if err != nil {
-			return err
-		}
-		s.Write = &spec.WriteStep{}
-		return d.optStr(g["path"], "write path", &s.Write.Path)
+		return d.decodeWrite(s, n)
 	}
 	return d.errf(n, "unknown step kind %s", s.Kind)
 }
@@ -62,41 +59,6 @@ func (d *decoder) optStrs(n *yaml.Node, what string, dst *[]string) ([]*yaml.Nod
 	v, items, err := d.strs(n, what)
 	*dst = v
 	return items, err
-}
-
-func (d *decoder) decodeRead(s *spec.Step, n *yaml.Node) error {
-	f, err := d.fields(n, "read", "path", "schema", "delimiter")
-	if err != nil {
-		return err
-	}
-	r := &spec.ReadStep{}
-	s.Read = r
-	if err := d.optStr(f["path"], "read path", &r.Path); err != nil {
-		return err
-	}
-	if n := f["delimiter"]; n != nil {
-		v, err := d.str(n, "delimiter")
-		if err != nil {
-			return err
-		}
-		if len(v) != 1 {
-			return d.errf(n, "delimiter: want a single one-byte character, got %q", v)
-		}
-		r.Delimiter = v[0]
-	}
-	var cols []string
-	items, err := d.optStrs(f["schema"], "schema", &cols)
-	if err != nil {
-		return err
-	}
-	for i, c := range cols {
-		field, err := parseField(c)
-		if err != nil {
-			return d.errf(items[i], "schema: %v", err)
-		}
-		r.Schema = append(r.Schema, field)
-	}
-	return nil
 }
 
 // exprMessage is the text of an expression parse error without its
@@ -251,13 +213,10 @@ func parseJoinKeys(on []string) (left, right []string, err error) {
 }
 
 func parseJoinType(s string) (spec.JoinType, error) {
-	switch s {
-	case "inner":
-		return spec.InnerJoin, nil
-	case "left":
-		return spec.LeftJoin, nil
+	if t, ok := spec.ParseJoinType(s); ok {
+		return t, nil
 	}
-	return 0, fmt.Errorf("unknown join type %q (want inner or left)", s)
+	return 0, fmt.Errorf("unknown join type %q (want inner, left, right, full, semi or anti)", s)
 }
 
 func (d *decoder) decodeRepartition(s *spec.Step, n *yaml.Node, step map[string]*yaml.Node) error {

@@ -22,6 +22,9 @@ type FileOptions struct {
 	// Mode, when set, replaces the spec's exchange mode: "all-blocking" or
 	// "all-pipelined".
 	Mode string
+	// BroadcastBelow is the file size under which a join broadcasts the
+	// read of its right input: 0 means BroadcastBelow, < 0 never.
+	BroadcastBelow int64
 }
 
 // Loaded is a validated, compiled job, ready to explain or run.
@@ -58,7 +61,11 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 		}
 		job.Mode = m
 	}
-	l, err := Compile(job)
+	below := opts.BroadcastBelow
+	if below == 0 {
+		below = BroadcastBelow
+	}
+	l, err := compile(job, below)
 	if err != nil {
 		return nil, err
 	}
@@ -90,20 +97,28 @@ func digest(l *Loaded, specText []byte) string {
 		if step.Read == nil {
 			continue
 		}
-		if fi, err := os.Stat(step.Read.Path); err == nil {
-			fmt.Fprintf(h, "\x00input %s %d %d", step.Read.Path, fi.Size(), fi.ModTime().UnixNano())
+		in, _ := expandInput(step.Read) // every file of a glob or directory
+		for _, f := range in.Files {
+			if fi, err := os.Stat(f); err == nil {
+				fmt.Fprintf(h, "\x00input %s %d %d", f, fi.Size(), fi.ModTime().UnixNano())
+			}
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Compile validates job and compiles it into stages and regions. A job
-// parallelism of 0 defaults to DefaultParallelism.
-func Compile(job *spec.Job) (*Loaded, error) {
+// parallelism of 0 defaults to DefaultParallelism. A distinct with no keys
+// gets every column, and a join whose right input reads a file smaller
+// than BroadcastBelow broadcasts it (see prepare).
+func Compile(job *spec.Job) (*Loaded, error) { return compile(job, BroadcastBelow) }
+
+func compile(job *spec.Job, broadcastBelow int64) (*Loaded, error) {
 	res, err := spec.Resolve(job)
 	if err != nil {
 		return nil, err
 	}
+	prepare(job, res, broadcastBelow)
 	if job.Parallelism <= 0 {
 		job.Parallelism = DefaultParallelism()
 	}

@@ -42,12 +42,27 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		}
 		return operators.NewSort(mode, in, step.Sort.Keys, next, mem)
 	case spec.KindLimit:
+		if op.TopN { // fused with the sort it reads
+			sort := t.p.l.Job.Step(step.Inputs[0])
+			return operators.NewTopN(in, sort.Sort.Keys, step.Limit.N, next, mem)
+		}
 		return operators.NewLimit(step.Limit.N, next), nil
-	case spec.KindUnion, spec.KindRepartition:
+	case spec.KindDistinct:
+		return operators.NewHashDistinct(in, step.Distinct.Keys, next, mem)
+	case spec.KindExplode:
+		e := step.Explode
+		return operators.NewExplode(in, e.Column, e.Split, t.p.l.Resolved.Schemas[step.ID], next, mem)
+	case spec.KindUnion:
+		if step.Union.Distinct != nil {
+			// Every port is hashed on the keys; one Finish after all ports.
+			return operators.NewHashDistinct(in, step.Union.Distinct.Keys, next, mem)
+		}
+		return operators.NewPassthrough(1, next), nil
+	case spec.KindRepartition:
 		// One Finish after every port is drained (task.Run reads ports in order).
 		return operators.NewPassthrough(1, next), nil
 	case spec.KindWrite:
-		w, err := operators.NewCSVWrite(t.p.outputs[step.ID].partPath(t.index), in)
+		w, err := operators.NewFileWrite(t.p.outputs[step.ID].partPath(t.index), in, step.Write, mem)
 		if err != nil {
 			return nil, err
 		}

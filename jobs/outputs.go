@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,19 +16,25 @@ type output struct {
 	target  string // the file (single) or directory (parts) users see
 	single  bool   // one subtask: target is a file
 	staging string // directory holding this run's part files
+	ext     string // part files' extension: ".csv", ".jsonl", ".parquet", ".txt"
 }
 
 const stagingPrefix = ".batchrun-staging-"
 
-func newOutput(step, target string, parallelism int, run uint64) *output {
+func newOutput(step, target string, parallelism int, run uint64, ext string) *output {
 	dir := filepath.Dir(target)
 	staging := filepath.Join(dir, fmt.Sprintf("%s%016x", stagingPrefix, run), step)
-	return &output{step: step, target: target, single: parallelism == 1, staging: staging}
+	return &output{step: step, target: target, single: parallelism == 1, staging: staging, ext: ext}
 }
 
-// partPath is where subtask index writes.
+// partPath is where subtask index writes: part-NNNNN with the output's
+// extension.
 func (o *output) partPath(index int) string {
-	return filepath.Join(o.staging, fmt.Sprintf("part-%05d.csv", index))
+	ext := o.ext
+	if ext == "" {
+		ext = ".csv" // a run recorded before outputs had formats
+	}
+	return filepath.Join(o.staging, fmt.Sprintf("part-%05d%s", index, ext))
 }
 
 // stagedPath is what commit moves into place.
@@ -114,3 +121,33 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// quarantineFile is one subtask's part of a read's quarantine output: the
+// malformed rows it dropped, buffered, synced at finish.
+type quarantineFile struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+func openQuarantine(path string) (*quarantineFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: quarantine: %w", err)
+	}
+	return &quarantineFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (q *quarantineFile) Write(p []byte) (int, error) { return q.w.Write(p) }
+
+// finish flushes and syncs the file; close still runs after it.
+func (q *quarantineFile) finish() error {
+	if err := q.w.Flush(); err != nil {
+		return fmt.Errorf("jobs: quarantine: %w", err)
+	}
+	if err := q.f.Sync(); err != nil {
+		return fmt.Errorf("jobs: quarantine: %w", err)
+	}
+	return nil
+}
+
+func (q *quarantineFile) close() { _ = q.f.Close() }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -16,8 +17,10 @@ import (
 // operator chain from the stage's ops and knows the schema of every edge.
 type program struct {
 	l       *Loaded
-	outputs map[string]*output // write step id -> output
+	outputs map[string]*output             // write step id (or quarantineOutput) -> output
+	inputs  map[string]operators.ScanInput // read step id -> its files
 	mem     memory.Allocator
+	logger  *slog.Logger
 
 	edgeSchemas []spec.Schema
 	arrowEdges  []*arrow.Schema
@@ -26,9 +29,20 @@ type program struct {
 var _ scheduler.Program = (*program)(nil)
 
 func newProgram(l *Loaded, outs []*output) (*program, error) {
-	p := &program{l: l, outputs: make(map[string]*output, len(outs)), mem: memory.NewGoAllocator()}
+	p := &program{l: l, outputs: make(map[string]*output, len(outs)), mem: memory.NewGoAllocator(),
+		inputs: map[string]operators.ScanInput{}, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range outs {
 		p.outputs[o.step] = o
+	}
+	for _, s := range l.Job.Steps {
+		if s.Read == nil {
+			continue
+		}
+		in, err := expandInput(s.Read)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: step %q: %w", s.ID, err)
+		}
+		p.inputs[s.ID] = in
 	}
 	n := len(l.Graph.Edges)
 	p.edgeSchemas = make([]spec.Schema, n)

@@ -36,13 +36,15 @@ type Report struct {
 
 // AttemptReport is one subtask attempt.
 type AttemptReport struct {
-	Subtask string  `json:"subtask"`
-	Attempt int     `json:"attempt"`
-	State   string  `json:"state"`
-	RowsIn  int64   `json:"rows_in"`
-	RowsOut int64   `json:"rows_out"`
-	Seconds float64 `json:"seconds"`
-	Error   string  `json:"error,omitempty"`
+	Subtask string `json:"subtask"`
+	Attempt int    `json:"attempt"`
+	State   string `json:"state"`
+	RowsIn  int64  `json:"rows_in"`
+	RowsOut int64  `json:"rows_out"`
+	// RowsSkipped counts the malformed input rows the attempt dropped.
+	RowsSkipped int64   `json:"rows_skipped"`
+	Seconds     float64 `json:"seconds"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // FailoverReport is one failover: what failed and why, the restart set,
@@ -59,16 +61,19 @@ type FailoverReport struct {
 
 // StageReport sums a stage's subtask attempts.
 type StageReport struct {
-	ID       string  `json:"id"`
-	Name     string  `json:"name"`
-	Ops      string  `json:"ops"`
-	Subtasks int     `json:"subtasks"`
-	Attempts int     `json:"attempts"`
-	RowsIn   int64   `json:"rows_in"`
-	RowsOut  int64   `json:"rows_out"`
-	Spilled  int64   `json:"bytes_spilled"`
-	Stored   int64   `json:"bytes_stored"`
-	Seconds  float64 `json:"seconds"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Ops      string `json:"ops"`
+	Subtasks int    `json:"subtasks"`
+	Attempts int    `json:"attempts"`
+	RowsIn   int64  `json:"rows_in"`
+	RowsOut  int64  `json:"rows_out"`
+	// RowsSkipped counts the malformed input rows the stage's reads
+	// dropped (on_error skip or quarantine).
+	RowsSkipped int64   `json:"rows_skipped"`
+	Spilled     int64   `json:"bytes_spilled"`
+	Stored      int64   `json:"bytes_stored"`
+	Seconds     float64 `json:"seconds"`
 }
 
 func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
@@ -96,6 +101,7 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 		}
 		s.RowsIn += a.Stats.RowsIn
 		s.RowsOut += a.Stats.RowsOut
+		s.RowsSkipped += a.Stats.RowsSkipped
 		s.Spilled += a.Spilled
 		s.Stored += a.Stored
 		if t, ok := first[a.Subtask.Stage]; !ok || a.Start.Before(t) {
@@ -139,7 +145,8 @@ func failoverReports(res *scheduler.Result) []FailoverReport {
 
 func attemptReport(l *Loaded, a scheduler.Attempt) AttemptReport {
 	ar := AttemptReport{Subtask: l.Graph.SubtaskName(a.Subtask), Attempt: a.Attempt, State: a.State.String(),
-		RowsIn: a.Stats.RowsIn, RowsOut: a.Stats.RowsOut, Seconds: a.End.Sub(a.Start).Seconds()}
+		RowsIn: a.Stats.RowsIn, RowsOut: a.Stats.RowsOut, RowsSkipped: a.Stats.RowsSkipped,
+		Seconds: a.End.Sub(a.Start).Seconds()}
 	if a.Err != nil {
 		ar.Error = a.Err.Error()
 	}

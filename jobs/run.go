@@ -192,6 +192,10 @@ func (inv *invocation) run(ctx context.Context) (*Report, error) {
 		report.Resumed = true
 		return report, inv.commitOutputs(report, outs)
 	}
+	if err := l.checkTargets(); err != nil {
+		inv.finish(storage.RunFailed, err)
+		return nil, err
+	}
 	cleanupStaging(outs) // a killed invocation's partial part files
 	defer cleanupStaging(outs)
 	for _, o := range outs {
@@ -281,6 +285,7 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	if err != nil {
 		return nil, nil, err
 	}
+	prog.logger = inv.logger
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, prog, inv.store, sopts)
 	if err != nil {
 		return nil, nil, err
@@ -364,8 +369,12 @@ func (l *Loaded) outputs(run uint64) []*output {
 	for _, st := range l.Graph.Stages {
 		for _, op := range st.Ops {
 			step := l.Job.Step(op.Step)
-			if step.Kind == spec.KindWrite {
-				outs = append(outs, newOutput(step.ID, step.Write.Path, st.Parallelism, run))
+			switch {
+			case step.Kind == spec.KindWrite:
+				ext := spec.FormatOf(step.Write.Path, step.Write.Format).Ext()
+				outs = append(outs, newOutput(step.ID, step.Write.Path, st.Parallelism, run, ext))
+			case step.Kind == spec.KindRead && step.Read.Quarantine != "":
+				outs = append(outs, newOutput(quarantineOutput(step.ID), step.Read.Quarantine, st.Parallelism, run, ".txt"))
 			}
 		}
 	}

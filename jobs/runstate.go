@@ -107,7 +107,7 @@ func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
 func outputRecords(outs []*output) []storage.OutputRecord {
 	recs := make([]storage.OutputRecord, len(outs))
 	for i, o := range outs {
-		recs[i] = storage.OutputRecord{Staging: o.staging, Target: o.target, Single: o.single}
+		recs[i] = storage.OutputRecord{Staging: o.staging, Target: o.target, Single: o.single, Ext: o.ext}
 	}
 	return recs
 }
@@ -116,7 +116,7 @@ func outputRecords(outs []*output) []storage.OutputRecord {
 func outputsOf(recs []storage.OutputRecord) []*output {
 	outs := make([]*output, len(recs))
 	for i, r := range recs {
-		outs[i] = &output{target: r.Target, staging: r.Staging, single: r.Single}
+		outs[i] = &output{target: r.Target, staging: r.Staging, single: r.Single, ext: r.Ext}
 	}
 	return outs
 }

@@ -46,7 +46,7 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out operators.O
 	head := t.p.l.Job.Step(t.stage.Ops[0].Step)
 	switch {
 	case head.Kind == spec.KindRead:
-		stats.RowsIn, err = t.scan(ctx, head, chain.head)
+		stats.RowsIn, stats.RowsSkipped, err = t.scan(ctx, head, chain.head)
 	case head.Kind == spec.KindJoin:
 		stats.RowsIn, err = t.join(ctx, chain, inputs)
 	default:
@@ -62,15 +62,30 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out operators.O
 	return stats, err
 }
 
-func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (int64, error) {
-	r := step.Read
-	scan, err := operators.NewCSVScan(r.Path, r.Schema, r.Delimiter, t.index, t.stage.Parallelism, t.p.mem)
+func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (rows, skipped int64, err error) {
+	o := operators.ScanOptions{Read: step.Read, Input: t.p.inputs[step.ID],
+		Split: t.index, NumSplits: t.stage.Parallelism, Mem: t.p.mem}
+	o.Skipped = func(file string, n int64) {
+		t.p.logger.Warn("skipped malformed rows", "step", step.ID, "subtask", t.index, "file", file, "rows", n)
+	}
+	var q *quarantineFile
+	if step.Read.OnError == spec.OnErrorQuarantine {
+		if q, err = openQuarantine(t.p.outputs[quarantineOutput(step.ID)].partPath(t.index)); err != nil {
+			return 0, 0, err
+		}
+		defer q.close()
+		o.Quarantine = q
+	}
+	scan, err := operators.NewScan(o)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	c := &counter{out: out}
 	err = scan.Run(ctx, c)
-	return c.rows, err
+	if err == nil && q != nil {
+		err = q.finish()
+	}
+	return c.rows, scan.Stats().RowsSkipped, err
 }
 
 // join reads the build side (port 1) to the end, then streams the probe
@@ -126,7 +141,7 @@ func drain(ctx context.Context, r shuffle.Reader, op operators.Operator) (int64,
 type chain struct {
 	head  operators.Operator // receives the stage's input (nil for a read head)
 	join  *operators.HashJoin
-	write *operators.CSVWrite
+	write operators.FileWrite
 }
 
 // buildChain builds the stage's ops back to front, each pushing into the

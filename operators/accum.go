@@ -25,28 +25,32 @@ type accumulator interface {
 	final(from, to int, mem memory.Allocator) arrow.Array
 }
 
-func newAccumulator(a *aggCol) accumulator {
+func newAccumulator(a *aggCol) (accumulator, error) {
 	switch a.fn {
 	case spec.AggCount:
-		return &countAcc{star: a.arg < 0}
+		return &countAcc{star: a.arg < 0}, nil
 	case spec.AggSum:
 		if a.argType == spec.Int64 {
-			return &sumIntAcc{}
+			return &sumIntAcc{}, nil
 		}
-		return &sumFloatAcc{}
+		return &sumFloatAcc{}, nil
 	case spec.AggAvg:
-		return &avgAcc{}
+		return &avgAcc{}, nil
+	case spec.AggCountDistinct:
+		return newCountDistinctAcc(a.argType)
+	case spec.AggFirst, spec.AggAnyValue:
+		return &firstAcc{typ: a.argType, skipNulls: a.fn == spec.AggAnyValue}, nil
 	}
 	isMax := a.fn == spec.AggMax
 	switch a.argType {
 	case spec.Int64:
-		return &minMaxAcc[int64]{typ: spec.Int64, vals: i64Of, max: isMax}
+		return &minMaxAcc[int64]{typ: spec.Int64, vals: i64Of, max: isMax}, nil
 	case spec.Float64:
-		return &minMaxAcc[float64]{typ: spec.Float64, vals: f64Of, max: isMax}
+		return &minMaxAcc[float64]{typ: spec.Float64, vals: f64Of, max: isMax}, nil
 	case spec.Bool:
-		return &minMaxBoolAcc{max: isMax}
+		return &minMaxBoolAcc{max: isMax}, nil
 	}
-	return &minMaxStrAcc{max: isMax}
+	return &minMaxStrAcc{max: isMax}, nil
 }
 
 // extendZero returns s with length n; the new elements are zero.

@@ -105,6 +105,12 @@ func resolveAgg(in spec.Schema, a spec.Agg) (aggCol, error) {
 	case spec.AggAvg:
 		bad, c.outType = !c.argType.Numeric(), spec.Float64
 		c.state = []spec.Field{{Name: name + "#sum", Type: spec.Float64}, {Name: name + "#count", Type: spec.Int64}}
+	case spec.AggCountDistinct:
+		bad = c.argType == spec.Null
+		c.state = []spec.Field{{Name: name, Type: spec.Int64}}
+	case spec.AggFirst, spec.AggAnyValue:
+		bad, c.outType = c.argType == spec.Null, c.argType
+		c.state = []spec.Field{{Name: name, Type: c.argType}}
 	default:
 		return c, fmt.Errorf("operators: unknown aggregate function %d", a.Func)
 	}
@@ -209,7 +215,13 @@ func NewHashAggregate(mode AggMode, in spec.Schema, step *spec.AggregateStep, ou
 		h.table = newGroupTable(codec, true)
 	}
 	for i := range p.aggs {
-		acc := newAccumulator(&p.aggs[i])
+		if p.aggs[i].fn == spec.AggCountDistinct && mode != AggWhole {
+			return nil, fmt.Errorf("operators: count_distinct runs in one stage (mode whole), not %s", mode)
+		}
+		acc, err := newAccumulator(&p.aggs[i])
+		if err != nil {
+			return nil, err
+		}
 		if h.table == nil {
 			acc.resize(1)
 		}

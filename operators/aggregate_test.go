@@ -89,7 +89,7 @@ func refAggregate(in spec.Schema, rows [][]any, step *spec.AggregateStep) [][]an
 		for a, agg := range step.Aggs {
 			if agg.Arg == "" {
 				groups[gi].vals[a] = append(groups[gi].vals[a], true)
-			} else if v := row[in.Index(agg.Arg)]; v != nil {
+			} else if v := row[in.Index(agg.Arg)]; v != nil || agg.Func == spec.AggFirst {
 				groups[gi].vals[a] = append(groups[gi].vals[a], v)
 			}
 		}
@@ -109,11 +109,21 @@ func refAggregate(in spec.Schema, rows [][]any, step *spec.AggregateStep) [][]an
 }
 
 func refAgg(fn spec.AggFunc, vals []any) any {
-	if fn == spec.AggCount {
+	switch fn {
+	case spec.AggCount:
 		return int64(len(vals))
+	case spec.AggCountDistinct:
+		seen := map[any]bool{}
+		for _, v := range vals {
+			seen[v] = true
+		}
+		return int64(len(seen))
 	}
 	if len(vals) == 0 {
 		return nil
+	}
+	if fn == spec.AggFirst || fn == spec.AggAnyValue {
+		return vals[0]
 	}
 	acc := vals[0]
 	for _, v := range vals[1:] {

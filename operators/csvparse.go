@@ -24,6 +24,7 @@ const (
 // splitter splits lines into fields without allocating per line.
 type splitter struct {
 	delim   byte
+	quote   byte     // the quote byte, '"' unless the read says otherwise
 	fields  [][]byte // one per expected column
 	scratch []byte   // the unescaped bytes of quoted fields with ""
 }
@@ -31,7 +32,7 @@ type splitter struct {
 // next extracts the field starting at pos. end is the index of the
 // delimiter after it, or len(line); msg is set for a malformed quoted field.
 func (s *splitter) next(line []byte, pos int) (f []byte, end int, msg string) {
-	if pos < len(line) && line[pos] == '"' {
+	if pos < len(line) && line[pos] == s.quote {
 		return s.quoted(line, pos)
 	}
 	i := bytes.IndexByte(line[pos:], s.delim)
@@ -44,12 +45,12 @@ func (s *splitter) next(line []byte, pos int) (f []byte, end int, msg string) {
 func (s *splitter) quoted(line []byte, pos int) ([]byte, int, string) {
 	i, start, escaped := pos+1, len(s.scratch), false
 	for {
-		q := bytes.IndexByte(line[i:], '"')
+		q := bytes.IndexByte(line[i:], s.quote)
 		if q < 0 {
 			return nil, 0, msgNoCloseQuote
 		}
 		q += i
-		if q+1 < len(line) && line[q+1] == '"' {
+		if q+1 < len(line) && line[q+1] == s.quote {
 			s.scratch = append(s.scratch, line[i:q+1]...)
 			i, escaped = q+2, true
 			continue
@@ -303,19 +304,19 @@ func parseFailure(b []byte, typ string) string {
 
 // readHeader reads the header line of f: its fields and the offset just
 // past its newline. A UTF-8 byte order mark is skipped.
-func readHeader(f *os.File, path string, delim byte) ([]string, int64, error) {
+func readHeader(f *os.File, path string, delim, quote byte) ([]string, int64, error) {
 	buf := make([]byte, 0, 64<<10)
 	for {
 		n, err := f.ReadAt(buf[len(buf):cap(buf)], int64(len(buf)))
 		buf = buf[:len(buf)+n]
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			return splitHeader(buf[:i], path, delim, int64(i+1))
+			return splitHeader(buf[:i], path, delim, quote, int64(i+1))
 		}
 		if err == io.EOF {
 			if len(buf) == 0 {
 				return nil, 0, &DataError{File: path, Line: 1, Column: 1, Msg: "empty file, want a header row"}
 			}
-			return splitHeader(buf, path, delim, int64(len(buf)))
+			return splitHeader(buf, path, delim, quote, int64(len(buf)))
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("operators: read %s: %w", path, err)
@@ -326,9 +327,9 @@ func readHeader(f *os.File, path string, delim byte) ([]string, int64, error) {
 	}
 }
 
-func splitHeader(line []byte, path string, delim byte, end int64) ([]string, int64, error) {
+func splitHeader(line []byte, path string, delim, quote byte, end int64) ([]string, int64, error) {
 	line = trimCR(bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")))
-	s := splitter{delim: delim}
+	s := splitter{delim: delim, quote: quote}
 	names, col, msg := s.splitAll(line)
 	if msg != "" {
 		return nil, 0, &DataError{File: path, Line: 1, Column: col, Msg: msg}

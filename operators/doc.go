@@ -1,8 +1,11 @@
 // Package operators holds the vectorized operators that run inside a stage:
 // sources, transforms and sinks over Arrow record batches.
 //
-// It owns: CSV scan (byte-range splits, parsed straight into Arrow
-// builders), expression evaluation on whole arrays, Filter, Project,
+// It owns: the scans of CSV and JSON lines (byte-range splits of files,
+// globs and directories planned by Splits, parsed straight into Arrow
+// builders, bad rows failed, skipped or quarantined) and Parquet (row
+// groups assigned by AssignUnits, columns projected), the CSV, JSON lines
+// and Parquet writers, expression evaluation on whole arrays, Filter, Project,
 // HashAggregate (partial and final), HashJoin, Sort (local sort and k-way
 // merge), Limit, Union, and the CSV Write sink (into a staging file).
 //
@@ -32,5 +35,7 @@
 // Not done yet: HashAggregate, the HashJoin build side and Sort hold all
 // their state in memory (no spilling; their Go-heap tables are not counted
 // by the allocator); Sort's final mode sorts again instead of a k-way merge
-// of the sorted runs; CSV quoted fields may not span lines.
+// of the sorted runs; CSV quoted fields may not span lines; Parquet reads
+// flat columns of scalar types only, and every Parquet subtask reads the
+// footers of every input file to plan its row groups.
 package operators

@@ -191,8 +191,11 @@ func (c *exprCompiler) compileCast(e *spec.Cast) (exprNode, error) {
 }
 
 func (c *exprCompiler) compileCall(e *spec.Call, t spec.Type) (exprNode, error) {
-	if e.Func == "nullif" {
+	switch e.Func {
+	case "nullif":
 		return c.compileNullif(e)
+	case "split_part", "regexp_like", "date_part", "date_trunc", "parse_time", "format_time":
+		return c.compileLiteralArgCall(e)
 	}
 	args := make([]exprNode, len(e.Args))
 	for i, a := range e.Args {

@@ -17,6 +17,34 @@ import (
 // one is true or false (any case), else string. A column with no non-empty
 // value in the sample is string. delim 0 means ','.
 func InferCSVSchema(path string, delim byte, sampleRows int) (spec.Schema, error) {
+	return inferCSV(path, delim, '"', sampleRows)
+}
+
+// InferSchema infers the schema of a read from its first file (files are
+// the read's expanded input): CSV as InferCSVSchema (with the read's
+// delimiter and quote; a read without a header needs an explicit schema),
+// JSON lines as InferJSONLSchema, Parquet from the file's schema.
+func InferSchema(r *spec.ReadStep, files []string, sampleRows int) (spec.Schema, error) {
+	if len(files) == 0 {
+		return nil, fmt.Errorf("operators: infer schema: no input files")
+	}
+	switch spec.FormatOf(files[0], r.Format) {
+	case spec.FormatJSONL:
+		return InferJSONLSchema(files[0], sampleRows)
+	case spec.FormatParquet:
+		return InferParquetSchema(files[0])
+	}
+	if !r.HasHeader() {
+		return nil, fmt.Errorf("operators: infer schema of %s: a csv read without a header needs a schema", files[0])
+	}
+	quote := r.Quote
+	if quote == 0 {
+		quote = '"'
+	}
+	return inferCSV(files[0], r.Delimiter, quote, sampleRows)
+}
+
+func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, error) {
 	if delim == 0 {
 		delim = ','
 	}
@@ -28,7 +56,7 @@ func InferCSVSchema(path string, delim byte, sampleRows int) (spec.Schema, error
 		return nil, fmt.Errorf("operators: infer schema: %w", err)
 	}
 	defer f.Close()
-	names, hdrEnd, err := readHeader(f, path, delim)
+	names, hdrEnd, err := readHeader(f, path, delim, quote)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +64,7 @@ func InferCSVSchema(path string, delim byte, sampleRows int) (spec.Schema, error
 	for i := range cands {
 		cands[i] = typeCandidates{int: true, float: true, bool: true}
 	}
-	if err := sampleRowsInto(f, path, delim, hdrEnd, sampleRows, cands); err != nil {
+	if err := sampleRowsInto(f, path, delim, quote, hdrEnd, sampleRows, cands); err != nil {
 		return nil, err
 	}
 	s := make(spec.Schema, len(names))
@@ -83,9 +111,9 @@ func (t *typeCandidates) result() spec.Type {
 
 // sampleRowsInto feeds the fields of up to limit rows after the header to
 // cands.
-func sampleRowsInto(f *os.File, path string, delim byte, start int64, limit int, cands []typeCandidates) error {
+func sampleRowsInto(f *os.File, path string, delim, quote byte, start int64, limit int, cands []typeCandidates) error {
 	br := bufio.NewReaderSize(io.NewSectionReader(f, start, 1<<62), 1<<20)
-	sp := splitter{delim: delim, fields: make([][]byte, len(cands))}
+	sp := splitter{delim: delim, quote: quote, fields: make([][]byte, len(cands))}
 	line := int64(1)
 	for rows := 0; rows < limit; {
 		b, err := br.ReadBytes('\n')

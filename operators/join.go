@@ -10,7 +10,8 @@ import (
 )
 
 // HashJoin joins a probe side (left input) with a build side (right input)
-// on LeftKeys[i] = RightKeys[i], inner or left. The build side is pushed
+// on LeftKeys[i] = RightKeys[i]: inner, left, right, full, semi or anti.
+// The build side is always the right input. The build side is pushed
 // into Build() and finished first; the join keeps its batches (retained)
 // and a table from each distinct key to the chain of its rows, in build
 // order. Then probe batches are pushed into the HashJoin itself; each
@@ -18,9 +19,15 @@ import (
 //
 // Output rows are in probe order; the matches of one probe row are in build
 // order. Output columns are the left columns, then the right columns
-// except right keys named like their left key (SQL USING). A left join
-// emits unmatched probe rows once, with nulls on the right. Null keys never
-// match. Build and probe are driven by one goroutine, one after the other.
+// except right keys named like their left key (SQL USING). A left or full
+// join emits unmatched probe rows once, with nulls on the right. A right or
+// full join remembers which build keys matched and, at Finish, emits the
+// unmatched build rows in build order, with nulls on the left except the
+// USING key columns, which take the right key's value (as SQL's
+// COALESCE(l.k, r.k)). Semi and anti joins output the left columns only:
+// each probe row at most once, when it has a match (semi) or none (anti).
+// Null keys never match, so a row with a null key is unmatched. Build and
+// probe are driven by one goroutine, one after the other.
 type HashJoin struct {
 	typ        spec.JoinType
 	left       spec.Schema
@@ -28,12 +35,14 @@ type HashJoin struct {
 	leftKeys   []int
 	rightKeys  []int
 	rightOut   []int // right columns in the output, in order
+	usingFrom  []int // per left column, the right key column it equals under USING, or -1
 	schema     *arrow.Schema
 	outTypes   []spec.Type
 	out        Operator
 	mem        memory.Allocator
 	table      *groupTable
 	build      joinBuild
+	matched    []bool // per build group, whether a probe row matched it (right, full)
 	built      bool
 	probeKeys  batchKeys
 	views      []colView
@@ -49,6 +58,7 @@ type joinBuild struct {
 	j       *HashJoin
 	batches []arrow.Record
 	refs    []uint64 // per build entry, its row
+	egrp    []int32  // per build entry, its group, -1 for a null key (right, full only)
 	next    []int32  // per build entry, the next entry of its key; -1 ends
 	first   []int32  // per group, its first entry
 	last    []int32  // per group, its last entry
@@ -67,6 +77,10 @@ func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Op
 		return nil, fmt.Errorf("operators: join needs pairs of keys, got %d left and %d right", len(step.LeftKeys), len(step.RightKeys))
 	}
 	j := &HashJoin{typ: step.Type, left: left, right: right, out: out, mem: mem}
+	j.usingFrom = make([]int, len(left))
+	for i := range j.usingFrom {
+		j.usingFrom[i] = -1
+	}
 	using := map[int]bool{}
 	var types []spec.Type
 	for i, lk := range step.LeftKeys {
@@ -82,10 +96,11 @@ func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Op
 		types = append(types, left[li].Type)
 		if lk == rk {
 			using[ri] = true
+			j.usingFrom[li] = ri
 		}
 	}
 	for i := range right {
-		if !using[i] {
+		if !using[i] && !step.Type.LeftOnly() {
 			j.rightOut = append(j.rightOut, i)
 		}
 	}
@@ -169,8 +184,16 @@ func (b *joinBuild) link(chunk, groups int) {
 		b.first = append(b.first, -1)
 		b.last = append(b.last, -1)
 	}
+	keepAll := b.j.typ.KeepsUnmatchedRight()
 	for row, g := range b.gids {
+		if keepAll {
+			b.egrp = append(b.egrp, g)
+		}
 		if g < 0 {
+			if keepAll { // never matches, but is output at Finish
+				b.refs = append(b.refs, mkRef(chunk, row))
+				b.next = append(b.next, -1)
+			}
 			continue // a null key never matches
 		}
 		e := int32(len(b.refs))
@@ -189,6 +212,9 @@ func (b *joinBuild) link(chunk, groups int) {
 func (b *joinBuild) Finish(ctx context.Context) error {
 	j := b.j
 	j.built = true
+	if j.typ.KeepsUnmatchedRight() {
+		j.matched = make([]bool, j.table.len())
+	}
 	j.rightViews = make([][]colView, len(j.rightOut))
 	for c, col := range j.rightOut {
 		for _, rec := range b.batches {
@@ -231,11 +257,18 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 // pairs collects (probe row, build row) pairs and emits them every
 // BatchRows pairs.
 func (j *HashJoin) pairs(ctx context.Context, rec arrow.Record) error {
+	if j.typ.LeftOnly() {
+		return j.filterProbe(ctx, rec)
+	}
 	b := &j.build
 	j.probeRefs, j.buildRefs = j.probeRefs[:0], j.buildRefs[:0]
+	keepProbe := j.typ == spec.LeftJoin || j.typ == spec.FullJoin
 	for i, g := range j.gids {
+		if g >= 0 && j.matched != nil {
+			j.matched[g] = true
+		}
 		if g < 0 {
-			if j.typ == spec.LeftJoin {
+			if keepProbe {
 				j.probeRefs = append(j.probeRefs, uint64(i))
 				j.buildRefs = append(j.buildRefs, nullRef)
 			}
@@ -319,6 +352,12 @@ func isIdentity(refs []uint64, n int) bool {
 func (j *HashJoin) Finish(ctx context.Context) error {
 	if !j.built {
 		return fmt.Errorf("operators: HashJoin: probe finished before the build finished")
+	}
+	if j.typ.KeepsUnmatchedRight() {
+		if err := j.emitUnmatched(ctx); err != nil {
+			j.Close()
+			return err
+		}
 	}
 	j.Close()
 	return j.out.Finish(ctx)

@@ -13,26 +13,51 @@ import (
 )
 
 // refJoin is the nested-loop reference: for each left row in order, every
-// matching right row in order; null keys never match.
-func refJoin(typ spec.JoinType, left, right [][]any, lk, rk []int, rightOut []int) [][]any {
+// matching right row in order (semi: the left row once if any, anti: the
+// left row if none); null keys never match. Right and full joins then add
+// the unmatched right rows in order, left columns null except the USING
+// keys (using maps a left column to its right key column).
+func refJoin(typ spec.JoinType, left, right [][]any, lk, rk []int, rightOut []int, using map[int]int) [][]any {
 	var out [][]any
+	hit := make([]bool, len(right))
 	for _, l := range left {
 		matched := false
-		for _, r := range right {
+		for ri, r := range right {
 			if !keysMatch(l, r, lk, rk) {
 				continue
 			}
-			matched = true
+			matched, hit[ri] = true, true
+			if typ.LeftOnly() {
+				continue
+			}
 			row := append([]any{}, l...)
 			for _, c := range rightOut {
 				row = append(row, r[c])
 			}
 			out = append(out, row)
 		}
-		if !matched && typ == spec.LeftJoin {
+		switch {
+		case typ == spec.SemiJoin && matched, typ == spec.AntiJoin && !matched:
+			out = append(out, append([]any{}, l...))
+		case !matched && (typ == spec.LeftJoin || typ == spec.FullJoin):
 			row := append([]any{}, l...)
 			for range rightOut {
 				row = append(row, nil)
+			}
+			out = append(out, row)
+		}
+	}
+	if typ.KeepsUnmatchedRight() {
+		for ri, r := range right {
+			if hit[ri] {
+				continue
+			}
+			row := make([]any, len(left[0]))
+			for lc, rc := range using {
+				row[lc] = r[rc]
+			}
+			for _, c := range rightOut {
+				row = append(row, r[c])
 			}
 			out = append(out, row)
 		}
@@ -106,7 +131,7 @@ func TestHashJoin(t *testing.T) {
 		{"renamed key", []string{"id"}, []string{"seg"}, []int{0, 1, 2, 3}, ""},
 	}
 	for _, tc := range tests {
-		for _, typ := range []spec.JoinType{spec.InnerJoin, spec.LeftJoin} {
+		for typ := spec.InnerJoin; typ <= spec.AntiJoin; typ++ {
 			step := &spec.JoinStep{Type: typ, LeftKeys: tc.lk, RightKeys: tc.rk}
 			if tc.out == "" {
 				if _, err := NewHashJoin(step, left, right, nil, &opSink{}, memory.DefaultAllocator); err == nil {
@@ -115,12 +140,20 @@ func TestHashJoin(t *testing.T) {
 				continue
 			}
 			var lk, rk []int
+			using := map[int]int{}
 			for i := range tc.lk {
 				lk, rk = append(lk, left.Index(tc.lk[i])), append(rk, right.Index(tc.rk[i]))
+				if tc.lk[i] == tc.rk[i] {
+					using[lk[i]] = rk[i]
+				}
 			}
-			want := refJoin(typ, lrows, rrows, lk, rk, tc.rightOut)
+			rightOut, outSchema := tc.rightOut, opSchema(t, tc.out)
+			if typ.LeftOnly() {
+				rightOut, outSchema = nil, outSchema[:len(left)]
+			}
+			want := refJoin(typ, lrows, rrows, lk, rk, rightOut, using)
 			mem := opChecked(t)
-			got, j := runJoin(t, mem, step, left, right, opSchema(t, tc.out),
+			got, j := runJoin(t, mem, step, left, right, outSchema,
 				chunkRecords(t, mem, left, lrows, 128), chunkRecords(t, mem, right, rrows, 64))
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s join = %d rows\n%s, want %d rows\n%s", tc.name, typ, len(got), opFormat(got), len(want), opFormat(want))
@@ -209,7 +242,7 @@ func TestHashJoinForeignKey(t *testing.T) {
 	for _, typ := range []spec.JoinType{spec.InnerJoin, spec.LeftJoin} {
 		step := &spec.JoinStep{Type: typ, LeftKeys: []string{"user_id"}, RightKeys: []string{"user_id"}}
 		got, _ := runJoin(t, mem, step, left, right, out, chunkRecords(t, mem, left, lrows, 100), chunkRecords(t, mem, right, rrows, 20))
-		if want := refJoin(typ, lrows, rrows, []int{0}, []int{0}, []int{1}); !reflect.DeepEqual(got, want) {
+		if want := refJoin(typ, lrows, rrows, []int{0}, []int{0}, []int{1}, nil); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s foreign-key join = %v, want %v", typ, got, want)
 		}
 	}

@@ -2,11 +2,9 @@ package operators
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -14,135 +12,118 @@ import (
 )
 
 const (
-	// scanBufSize is the read size of CSVScan; a longer line grows it.
+	// scanBufSize is the read size of line scans; a longer line grows it.
 	scanBufSize = 1 << 20
 	// maxBatchStrBytes ends a batch early when a string column holds this
 	// many bytes, far below the 2 GiB that int32 offsets allow.
 	maxBatchStrBytes = 1 << 30
 )
 
-// CSVScan is the CSV source. The file has a header row whose names must
-// equal the schema's. The bytes after the header are cut into numSplits
-// byte ranges at line starts: split k reads the bytes [b(k), b(k+1)), where
-// b(k) is the position just past the first newline at or after the nominal
-// offset size*k/numSplits (b(0) is the end of the header, b(numSplits) the
-// end of the file). So the splits are disjoint and together read every row
-// exactly once; a split may be empty.
-//
-// Values: an empty field is NULL for int64, float64 and bool, and the
-// empty string for string. Fields may be RFC 4180 quoted ("a,b", "say
-// ""hi"""); a quoted field must close on its own line (quoted newlines are
-// an error). CRLF line ends are accepted; blank lines are skipped (unless
-// the schema has one column, where a blank line is an empty field). A bad
-// row is a *DataError naming the file, absolute line and column:
-//
-//	operators: events.csv:123:3: parse "abc" as int64: invalid syntax
-type CSVScan struct {
-	path      string
-	schema    spec.Schema
-	delim     byte
-	split     int
-	numSplits int
-	mem       memory.Allocator
-	arrow     *arrow.Schema
-	bytesRead int64
-	stats     Stats
+// ScanInput is the files of a read, in order (a glob or a directory
+// expanded and sorted by the caller), with their sizes. Nil Sizes are
+// taken from the files when the scan runs.
+type ScanInput struct {
+	Files []string
+	Sizes []int64
 }
 
-// NewCSVScan returns the scan of split split (0-based) of numSplits of the
-// CSV file at path. delim 0 means ','. It does no I/O: Run opens the file.
-func NewCSVScan(path string, schema spec.Schema, delim byte, split, numSplits int, mem memory.Allocator) (*CSVScan, error) {
-	if delim == 0 {
-		delim = ','
+// ScanOptions configure one split of a read.
+type ScanOptions struct {
+	// Read holds the schema and format settings; its Path is not used.
+	Read  *spec.ReadStep
+	Input ScanInput
+	// Split (0-based) of NumSplits: see Splits and AssignUnits.
+	Split, NumSplits int
+	Mem              memory.Allocator
+	// Quarantine receives the malformed rows of a read whose OnError is
+	// quarantine, one line each: "FILE:LINE:COL: MESSAGE\tRAW LINE".
+	Quarantine io.Writer
+	// Skipped, when set, hears once per file how many rows the split
+	// dropped from it (only when it dropped some).
+	Skipped func(file string, rows int64)
+}
+
+// Scan is a read's source: Run pushes the split's rows and finishes out.
+type Scan interface {
+	Source
+	// Stats: RowsIn = RowsOut = rows read; RowsSkipped = malformed rows
+	// dropped (on_error skip or quarantine).
+	Stats() Stats
+}
+
+// NewScan returns the scan of one split in the read's format. It does no
+// I/O: Run opens the files.
+func NewScan(o ScanOptions) (Scan, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	switch spec.FormatOf(o.Input.Files[0], o.Read.Format) {
+	case spec.FormatJSONL:
+		return newJSONLScan(o), nil
+	case spec.FormatParquet:
+		return newParquetScan(o), nil
+	}
+	return newCSVScan(o)
+}
+
+func (o *ScanOptions) check() error {
+	name := "(no files)"
+	if len(o.Input.Files) > 0 {
+		name = o.Input.Files[0]
 	}
 	switch {
-	case numSplits < 1 || split < 0 || split >= numSplits:
-		return nil, fmt.Errorf("operators: scan %s: split %d of %d is out of range", path, split, numSplits)
-	case delim == '"' || delim == '\n' || delim == '\r':
-		return nil, fmt.Errorf("operators: scan %s: delimiter %q is not allowed", path, delim)
-	case len(schema) == 0:
-		return nil, fmt.Errorf("operators: scan %s: empty schema", path)
+	case len(o.Input.Files) == 0:
+		return fmt.Errorf("operators: scan: no input files")
+	case o.Input.Sizes != nil && len(o.Input.Sizes) != len(o.Input.Files):
+		return fmt.Errorf("operators: scan %s: %d sizes for %d files", name, len(o.Input.Sizes), len(o.Input.Files))
+	case o.NumSplits < 1 || o.Split < 0 || o.Split >= o.NumSplits:
+		return fmt.Errorf("operators: scan %s: split %d of %d is out of range", name, o.Split, o.NumSplits)
+	case len(o.Read.Schema) == 0:
+		return fmt.Errorf("operators: scan %s: empty schema", name)
+	case o.Read.OnError == spec.OnErrorQuarantine && o.Quarantine == nil:
+		return fmt.Errorf("operators: scan %s: on_error quarantine without a quarantine writer", name)
 	}
-	for _, f := range schema {
+	for _, f := range o.Read.Schema {
 		if f.Type == spec.Null || ArrowType(f.Type) == arrow.Null {
-			return nil, fmt.Errorf("operators: scan %s: column %q has type %s", path, f.Name, f.Type)
+			return fmt.Errorf("operators: scan %s: column %q has type %s", name, f.Name, f.Type)
 		}
-	}
-	return &CSVScan{path: path, schema: schema, delim: delim, split: split, numSplits: numSplits,
-		mem: mem, arrow: ArrowSchema(schema)}, nil
-}
-
-// Stats returns the rows read so far (RowsIn = RowsOut).
-func (s *CSVScan) Stats() Stats { return s.stats }
-
-// BytesRead is the number of bytes of the file this split covered.
-func (s *CSVScan) BytesRead() int64 { return s.bytesRead }
-
-// Run reads the split, pushes its rows into out in batches of at most
-// BatchRows rows, then finishes out. On error it does not finish out.
-func (s *CSVScan) Run(ctx context.Context, out Operator) error {
-	f, err := os.Open(s.path)
-	if err != nil {
-		return fmt.Errorf("operators: scan: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("operators: scan: %w", err)
-	}
-	names, hdrEnd, err := readHeader(f, s.path, s.delim)
-	if err != nil {
-		return err
-	}
-	if err := s.checkHeader(names); err != nil {
-		return err
-	}
-	start, end, err := s.splitRange(f, fi.Size(), hdrEnd)
-	if err != nil {
-		return err
-	}
-	s.bytesRead = end - start
-	r := newCSVReader(s, f, start, end)
-	defer r.release()
-	if err := r.run(ctx, out); err != nil {
-		return err
-	}
-	return out.Finish(ctx)
-}
-
-func (s *CSVScan) checkHeader(names []string) error {
-	want := s.schema.Names()
-	for i := 0; i < len(names) && i < len(want); i++ {
-		if names[i] != want[i] {
-			return &DataError{File: s.path, Line: 1, Column: i + 1,
-				Msg: fmt.Sprintf("header column %d is %q, want %q (schema %s)", i+1, names[i], want[i], s.schema)}
-		}
-	}
-	if len(names) != len(want) {
-		return &DataError{File: s.path, Line: 1, Column: min(len(names), len(want)) + 1,
-			Msg: fmt.Sprintf("header has %d columns (%s), want %d (%s)", len(names), strings.Join(names, ", "), len(want), strings.Join(want, ", "))}
 	}
 	return nil
 }
 
-// splitRange returns the byte range [start, end) of this split.
-func (s *CSVScan) splitRange(f *os.File, size, hdrEnd int64) (int64, int64, error) {
-	nominal := func(k int) int64 { // size*k/numSplits, without overflow
-		return size/int64(s.numSplits)*int64(k) + size%int64(s.numSplits)*int64(k)/int64(s.numSplits)
+// sizes returns the input's sizes, statting the files when not given.
+func (in *ScanInput) sizes() ([]int64, error) {
+	if in.Sizes != nil {
+		return in.Sizes, nil
 	}
-	start, end := hdrEnd, size
+	sizes := make([]int64, len(in.Files))
+	for i, f := range in.Files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("operators: scan: %w", err)
+		}
+		sizes[i] = fi.Size()
+	}
+	in.Sizes = sizes
+	return sizes, nil
+}
+
+// alignSpan turns span sp of f (size bytes, data from dataStart: past a
+// header) into the line-aligned range [start, end) it reads.
+func alignSpan(f *os.File, sp Span, size, dataStart int64) (int64, int64, error) {
+	start, end := sp.Start, sp.End
 	var err error
-	if s.split > 0 {
-		if start, err = lineStartAfter(f, nominal(s.split), size); err != nil {
+	if start > 0 {
+		if start, err = lineStartAfter(f, start, size); err != nil {
 			return 0, 0, err
 		}
 	}
-	if s.split < s.numSplits-1 {
-		if end, err = lineStartAfter(f, nominal(s.split+1), size); err != nil {
+	if end < size {
+		if end, err = lineStartAfter(f, end, size); err != nil {
 			return 0, 0, err
 		}
 	}
-	return max(start, hdrEnd), max(end, hdrEnd), nil
+	return max(start, dataStart), max(end, dataStart), nil
 }
 
 // lineStartAfter returns the position just past the first newline at or
@@ -166,7 +147,7 @@ func lineStartAfter(f *os.File, p, size int64) (int64, error) {
 }
 
 // newlinesBefore counts the newlines in f before offset p; errors use it to
-// turn a line number within the split into an absolute one.
+// turn a line number within a span into an absolute one.
 func newlinesBefore(f *os.File, p int64) int64 {
 	buf := make([]byte, 1<<20)
 	var count int64
@@ -179,4 +160,60 @@ func newlinesBefore(f *os.File, p int64) int64 {
 		}
 	}
 	return count
+}
+
+// chunker reads a range of a file in big chunks for line parsers: each
+// chunk is the unconsumed tail of the previous one plus fresh bytes, so a
+// parser loops over whole lines and hands back what it did not consume.
+type chunker struct {
+	f          *os.File
+	path       string
+	off, end   int64
+	buf, data  []byte
+	started    bool
+	lineBase   int64 // newlines before the range start; -1 until needed
+	rangeStart int64
+}
+
+func (c *chunker) reset(f *os.File, path string, start, end int64) {
+	c.f, c.path, c.off, c.end, c.data, c.started = f, path, start, end, nil, false
+	c.lineBase, c.rangeStart = -1, start
+	if want := min(int64(scanBufSize), end-start+1); int64(len(c.buf)) < want {
+		c.buf = make([]byte, want)
+	}
+}
+
+// next returns the next chunk after the parser consumed the first
+// consumed bytes of the previous one; nil at the end of the range. last
+// says the chunk reaches the range's end: its final line may lack a
+// newline and must be consumed whole.
+func (c *chunker) next(consumed int) (data []byte, last bool, err error) {
+	carry := 0
+	if c.started {
+		carry = copy(c.buf, c.data[consumed:])
+	}
+	c.started = true
+	if c.off >= c.end {
+		c.data = nil
+		return nil, true, nil
+	}
+	if carry == len(c.buf) { // one line longer than the buffer
+		c.buf = append(c.buf, make([]byte, len(c.buf))...)
+	}
+	want := min(int64(len(c.buf)-carry), c.end-c.off)
+	n, err := c.f.ReadAt(c.buf[carry:carry+int(want)], c.off)
+	if int64(n) < want {
+		return nil, false, fmt.Errorf("operators: scan %s: short read at offset %d (file changed?): %v", c.path, c.off, err)
+	}
+	c.off += want
+	c.data = c.buf[:carry+n]
+	return c.data, c.off >= c.end, nil
+}
+
+// absLine turns a line number within the range into the file's.
+func (c *chunker) absLine(rel int64) int64 {
+	if c.lineBase < 0 {
+		c.lineBase = newlinesBefore(c.f, c.rangeStart)
+	}
+	return c.lineBase + rel
 }

@@ -4,70 +4,57 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// csvReader reads one split: big reads into one buffer, lines cut with
-// bytes.IndexByte, fields parsed straight into column builders.
+// csvReader reads the spans of one split: big reads into one buffer, lines
+// cut with bytes.IndexByte, fields parsed straight into column builders.
+// Batches fill across files.
 type csvReader struct {
-	s          *CSVScan
-	f          *os.File
-	start, end int64
-	line       int64 // lines consumed in this split, for errors
-	sp         splitter
-	cols       []*colBuilder
-	strCols    []*colBuilder
-	rows       int // rows in the current batch
-	capRows    int
-	open       bool // builders hold a batch in progress
+	s       *CSVScan
+	ch      chunker
+	line    int64 // lines consumed in the current range, for errors
+	sp      splitter
+	fast    bool // unquoted fields may take the fused fast paths
+	cols    []*colBuilder
+	strCols []*colBuilder
+	rows    int // rows in the current batch
+	capRows int
+	open    bool // builders hold a batch in progress
 }
 
-func newCSVReader(s *CSVScan, f *os.File, start, end int64) *csvReader {
-	r := &csvReader{s: s, f: f, start: start, end: end}
-	r.sp = splitter{delim: s.delim, fields: make([][]byte, len(s.schema))}
+func newCSVReader(s *CSVScan, capRows int) *csvReader {
+	r := &csvReader{s: s, capRows: max(capRows, 1), fast: s.null == nil}
+	r.sp = splitter{delim: s.delim, quote: s.quote, fields: make([][]byte, len(s.schema))}
 	for _, fld := range s.schema {
-		b := newColBuilder(fld.Type, s.mem)
+		b := newColBuilder(fld.Type, s.o.Mem)
 		r.cols = append(r.cols, b)
 		if fld.Type == spec.String {
 			r.strCols = append(r.strCols, b)
 		}
 	}
-	// A split of m bytes holds at most m+1 lines.
-	r.capRows = int(min(int64(BatchRows), end-start+1))
 	return r
 }
 
-// run reads every line of the split and pushes the batches.
+// run reads every line of the chunker's range; it leaves the last,
+// partial batch in the builders.
 func (r *csvReader) run(ctx context.Context, out Operator) error {
-	buf := make([]byte, min(int64(scanBufSize), r.end-r.start+1))
-	off, carry := r.start, 0
-	for off < r.end {
+	p := 0
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if carry == len(buf) { // one line longer than the buffer
-			buf = append(buf, make([]byte, len(buf))...)
-		}
-		want := min(int64(len(buf)-carry), r.end-off)
-		n, err := r.f.ReadAt(buf[carry:carry+int(want)], off)
-		if int64(n) < want {
-			return fmt.Errorf("operators: scan %s: short read at offset %d (file changed?): %v", r.s.path, off, err)
-		}
-		off += want
-		data := buf[:carry+n]
-		p, err := r.lines(ctx, out, data, off >= r.end)
-		if err != nil {
+		data, last, err := r.ch.next(p)
+		if err != nil || data == nil {
 			return err
 		}
-		carry = copy(buf, data[p:])
+		if p, err = r.lines(ctx, out, data, last); err != nil || last {
+			return err
+		}
 	}
-	if r.rows > 0 {
-		return r.emit(ctx, out)
-	}
-	return nil
 }
 
 // lines parses the complete lines of data (and, when last, the final line
@@ -83,7 +70,12 @@ func (r *csvReader) lines(ctx context.Context, out Operator, data []byte, last b
 			i = len(data) - p
 		}
 		if err := r.row(data[p : p+i]); err != nil {
-			return p, err
+			for _, b := range r.cols {
+				b.truncate(r.rows)
+			}
+			if err := r.s.bad.handle(err, data[p:p+i]); err != nil {
+				return p, err
+			}
 		}
 		p += i + 1
 		if r.rows == r.capRows || r.bigStrings() {
@@ -104,7 +96,8 @@ func (r *csvReader) bigStrings() bool {
 	return false
 }
 
-// row parses one line (without its newline) into the builders.
+// row parses one line (without its newline) into the builders. On error
+// some columns may hold a value of the row: the caller truncates them.
 func (r *csvReader) row(line []byte) error {
 	r.line++
 	line = trimCR(line)
@@ -146,7 +139,7 @@ func (r *csvReader) row(line []byte) error {
 // float64 and string fields take a fused scan-and-parse path that touches
 // each byte once; every other field goes through splitter.next and field.
 func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, error) {
-	if pos < len(line) && line[pos] != '"' {
+	if r.fast && pos < len(line) && line[pos] != r.sp.quote {
 		switch b.typ {
 		case spec.Int64:
 			if v, end, ok := scanInt64(line, pos, r.s.delim); ok {
@@ -165,6 +158,9 @@ func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, erro
 			if i := bytes.IndexByte(line[pos:], r.s.delim); i >= 0 {
 				end = pos + i
 			}
+			if !utf8.Valid(line[pos:end]) {
+				return 0, r.errorf(c+1, "invalid UTF-8 in string field")
+			}
 			b.appendBytes(line[pos:end])
 			return end, nil
 		}
@@ -178,6 +174,10 @@ func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, erro
 
 // field appends one field to its column's builder.
 func (r *csvReader) field(b *colBuilder, c int, f []byte) error {
+	if r.s.null != nil && bytes.Equal(f, r.s.null) {
+		b.appendNull()
+		return nil
+	}
 	switch b.typ {
 	case spec.Int64:
 		if v, ok := parseInt64(f); ok {
@@ -197,6 +197,9 @@ func (r *csvReader) field(b *colBuilder, c int, f []byte) error {
 			return nil
 		}
 	default:
+		if !utf8.Valid(f) {
+			return r.errorf(c+1, "invalid UTF-8 in string field")
+		}
 		b.appendBytes(f)
 		return nil
 	}
@@ -208,15 +211,17 @@ func (r *csvReader) field(b *colBuilder, c int, f []byte) error {
 }
 
 // errorf returns a *DataError at column col of the current line. The
-// absolute line number is computed only now: it counts the newlines before
-// the split.
+// absolute line number is computed only now (once per range): it counts
+// the newlines before the range.
 func (r *csvReader) errorf(col int, format string, args ...any) error {
-	line := newlinesBefore(r.f, r.start) + r.line
-	return &DataError{File: r.s.path, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	return &DataError{File: r.ch.path, Line: r.ch.absLine(r.line), Column: col, Msg: fmt.Sprintf(format, args...)}
 }
 
 // emit pushes the batch in progress.
 func (r *csvReader) emit(ctx context.Context, out Operator) error {
+	if !r.open {
+		return nil
+	}
 	cols := make([]arrow.Array, len(r.cols))
 	for i, b := range r.cols {
 		cols[i] = b.finish()

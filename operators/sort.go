@@ -100,6 +100,20 @@ func (s *Sort) Finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	err = s.emitPerm(ctx, perm, func(rec arrow.Record) error {
+		s.stats.RowsOut += rec.NumRows()
+		return s.out.Push(ctx, rec)
+	})
+	if err != nil {
+		return err
+	}
+	return s.out.Finish(ctx)
+}
+
+// emitPerm gathers the buffered rows perm, in order, into batches of at
+// most BatchRows rows and calls fn with each; fn does not keep the batch
+// unless it retains it.
+func (s *Sort) emitPerm(ctx context.Context, perm []uint32, fn func(arrow.Record) error) error {
 	cols, types, err := s.chunkViews()
 	if err != nil {
 		return err
@@ -118,14 +132,13 @@ func (s *Sort) Finish(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.stats.RowsOut += int64(len(refs))
-		err = s.out.Push(ctx, rec)
+		err = fn(rec)
 		rec.Release()
 		if err != nil {
 			return err
 		}
 	}
-	return s.out.Finish(ctx)
+	return nil
 }
 
 // permutation returns the rows (numbered across batches) in sorted order.

@@ -12,6 +12,9 @@ import (
 // that drives the operator, or after it finished.
 type Stats struct {
 	RowsIn, RowsOut int64
+	// RowsSkipped counts the malformed input rows a scan dropped
+	// (on_error skip or quarantine); 0 for other operators.
+	RowsSkipped int64
 }
 
 // checkSchema fails unless rec has exactly the columns of want, by type.

@@ -27,10 +27,18 @@ import (
 //     side is broadcast and the left side forward (rebalance if parallelism
 //     differs).
 //   - sort: a partial (local) sort chained, a global edge, a final merge at
-//     parallelism 1.
+//     parallelism 1. A sort whose only consumer is a limit is fused into
+//     it (a top-N, see topN) and gets no op of its own.
 //   - limit: like sort, except that over a chainable input stage of
 //     parallelism 1 the whole limit is chained.
 //   - union: a new stage, one port per input, each forward or rebalance.
+//     A union with Distinct hashes every input on the distinct keys
+//     instead, and its op dedups (equal keys meet in one subtask).
+//   - distinct: like an aggregate keyed on its keys (which must be set:
+//     jobs.Compile fills in all columns for SQL DISTINCT).
+//   - explode: like filter and select (row by row).
+//   - aggregate with a count_distinct: no partial (its state does not
+//     merge): a hash edge carries the raw rows to a whole aggregate.
 //   - repartition: an edge with the step's partitioner into a new stage
 //     holding a pass-through.
 //   - write: p defaults to 1 (not to the job's parallelism); chained when
@@ -65,6 +73,7 @@ func Compile(job *spec.Job) (*StageGraph, error) {
 			c.consumers[in]++
 		}
 	}
+	c.fused = fusedTopN(job, c.consumers)
 	for _, s := range order {
 		if err := c.step(s); err != nil {
 			return nil, err
@@ -135,6 +144,9 @@ type compiler struct {
 	// out is, per compiled step, the stage whose last op produces the
 	// step's output.
 	out map[string]StageID
+	// fused maps a limit step to the sort step it reads when the two
+	// compile into one top-N.
+	fused map[string]*spec.Step
 }
 
 // step compiles one step whose inputs are all compiled.
@@ -158,6 +170,10 @@ func (c *compiler) step(s *spec.Step) error {
 		return c.repartition(s)
 	case spec.KindWrite:
 		return c.write(s)
+	case spec.KindDistinct:
+		return c.distinct(s)
+	case spec.KindExplode:
+		return c.forward(s)
 	}
 	return stepError(c.job, s, "unknown step kind %v", s.Kind)
 }
@@ -301,6 +317,10 @@ func (c *compiler) aggregate(s *spec.Step) error {
 	if s.Aggregate == nil {
 		return stepError(c.job, s, "aggregate step without its aggregate fields")
 	}
+	if hasCountDistinct(s.Aggregate) {
+		c.whole(s, in)
+		return nil
+	}
 	if len(s.Aggregate.Keys) == 0 {
 		c.split(s, in, Global, nil, 1)
 		return nil
@@ -314,6 +334,10 @@ func (c *compiler) sort(s *spec.Step) error {
 	if err != nil {
 		return err
 	}
+	if c.isFused(s) {
+		c.out[s.ID] = in.ID // the limit reads the unsorted input
+		return nil
+	}
 	c.split(s, in, Global, nil, 1)
 	return nil
 }
@@ -322,6 +346,10 @@ func (c *compiler) limit(s *spec.Step) error {
 	in, err := c.input(s)
 	if err != nil {
 		return err
+	}
+	if sort := c.fused[s.ID]; sort != nil {
+		c.topN(s, sort, in)
+		return nil
 	}
 	if in.Parallelism == 1 && c.chainable(s) {
 		c.chain(in, Op{Step: s.ID})
@@ -362,6 +390,16 @@ func (c *compiler) union(s *spec.Step) error {
 		ins[i] = c.g.Stages[c.out[id]]
 	}
 	st := c.newStage(Op{Step: s.ID}, p)
+	if s.Union != nil && s.Union.Distinct != nil {
+		keys := s.Union.Distinct.Keys
+		if len(keys) == 0 {
+			return stepError(c.job, s, "union distinct has no keys")
+		}
+		for _, in := range ins {
+			c.connect(in, st, Hash, keys, m)
+		}
+		return nil
+	}
 	for _, in := range ins {
 		c.connect(in, st, forwardOrRebalance(in, p), nil, m)
 	}

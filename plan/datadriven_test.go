@@ -126,11 +126,13 @@ func atoiOrFatal(t *testing.T, d *datadriven.TestData, s string) int {
 //	read        id=X [parallelism=N]
 //	filter      id=X input=Y [parallelism=N] [exchange=pipelined|blocking]
 //	select      (as filter)
-//	agg         id=X input=Y [keys=a,b] ...           (no keys: global)
+//	agg         id=X input=Y [keys=a,b] [count_distinct] ... (no keys: global)
 //	join        id=X input=L,R [left=a] [right=b] [broadcast] ...
 //	sort        id=X input=Y [keys=a,b] ...
 //	limit       id=X input=Y [n=10] ...
-//	union       id=X input=A,B,... ...
+//	union       id=X input=A,B,... [distinct=a,b] ...
+//	distinct    id=X input=Y keys=a,b ...
+//	explode     id=X input=Y ...
 //	repartition id=X input=Y by=hash|rebalance|random|broadcast [keys=a] ...
 //	write       id=X input=Y [parallelism=N] ...      (default parallelism 1)
 //
@@ -206,6 +208,14 @@ func parseKindFields(s *spec.Step, kv map[string]string) error {
 		s.Select = &spec.SelectStep{}
 	case spec.KindAggregate:
 		s.Aggregate = &spec.AggregateStep{Keys: list(take("keys"))}
+		if _, ok := kv["count_distinct"]; ok {
+			delete(kv, "count_distinct")
+			s.Aggregate.Aggs = []spec.Agg{{Func: spec.AggCountDistinct, Arg: "v"}}
+		}
+	case spec.KindDistinct:
+		s.Distinct = &spec.DistinctStep{Keys: list(take("keys"))}
+	case spec.KindExplode:
+		s.Explode = &spec.ExplodeStep{Column: "line", Split: " "}
 	case spec.KindJoin:
 		_, bc := kv["broadcast"]
 		delete(kv, "broadcast")
@@ -220,6 +230,9 @@ func parseKindFields(s *spec.Step, kv map[string]string) error {
 		s.Limit = &spec.LimitStep{N: n}
 	case spec.KindUnion:
 		s.Union = &spec.UnionStep{}
+		if _, ok := kv["distinct"]; ok {
+			s.Union.Distinct = &spec.DistinctStep{Keys: list(take("distinct"))}
+		}
 	case spec.KindRepartition:
 		by, ok := spec.ParsePartitioning(take("by"))
 		if !ok {

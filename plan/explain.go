@@ -10,7 +10,12 @@ import (
 // String renders an op as its step id, with the role when it is split:
 // "filter", "agg(partial)", "agg(final)".
 func (o Op) String() string {
-	if o.Role == Whole {
+	switch {
+	case o.TopN && o.Role == Whole:
+		return o.Step + "(top-n)"
+	case o.TopN:
+		return o.Step + "(top-n " + o.Role.String() + ")"
+	case o.Role == Whole:
 		return o.Step
 	}
 	return o.Step + "(" + o.Role.String() + ")"

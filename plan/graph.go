@@ -65,6 +65,10 @@ func (r Role) String() string { return roleNames[r] }
 type Op struct {
 	Step string
 	Role Role
+	// TopN marks a limit step fused with the sort step it reads (that sort
+	// has no op of its own): the op keeps the first N rows in sort order,
+	// a top-N, instead of sorting everything.
+	TopN bool
 }
 
 // Stage is a chain of operators run by Parallelism subtasks.

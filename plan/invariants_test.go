@@ -168,24 +168,53 @@ func checkGraph(g *StageGraph) error {
 }
 
 // checkOps checks that each step appears once whole, or as a partial and
-// then a final op in a later stage.
+// then a final op in a later stage; a sort fused into a top-N appears as
+// no op, and its limit's ops are marked TopN.
 func checkOps(g *StageGraph) error {
 	roles := map[string][]Role{}
+	topN := map[string]bool{}
 	for _, s := range g.Stages {
 		for _, op := range s.Ops {
 			roles[op.Step] = append(roles[op.Step], op.Role)
+			if op.TopN {
+				topN[op.Step] = true
+			}
+		}
+	}
+	fusedSorts := map[string]bool{}
+	for _, s := range g.Job.Steps {
+		if topN[s.ID] {
+			if s.Kind != spec.KindLimit || len(s.Inputs) != 1 || g.Job.Step(s.Inputs[0]).Kind != spec.KindSort {
+				return fmt.Errorf("step %s (%v) is a top-N but does not read a sort", s.ID, s.Kind)
+			}
+			fusedSorts[s.Inputs[0]] = true
 		}
 	}
 	for _, s := range g.Job.Steps {
 		got := roles[s.ID]
+		if fusedSorts[s.ID] {
+			if len(got) != 0 {
+				return fmt.Errorf("fused sort %s has ops %v", s.ID, got)
+			}
+			continue
+		}
 		if !slices.Equal(got, []Role{Whole}) && !slices.Equal(got, []Role{Partial, Final}) {
 			return fmt.Errorf("step %s has ops %v", s.ID, got)
 		}
-		if len(got) == 2 && s.Kind != spec.KindAggregate && s.Kind != spec.KindSort && s.Kind != spec.KindLimit {
+		if len(got) == 2 && !splittable(s) {
 			return fmt.Errorf("step %s (%v) is split", s.ID, s.Kind)
 		}
 	}
 	return nil
+}
+
+// splittable reports whether step s may run as a partial and a final op.
+func splittable(s *spec.Step) bool {
+	switch s.Kind {
+	case spec.KindAggregate, spec.KindSort, spec.KindLimit, spec.KindDistinct:
+		return true
+	}
+	return false
 }
 
 // checkRegions compares r with the brute force and checks that no

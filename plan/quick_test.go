@@ -58,7 +58,7 @@ func randomJob(rng *rand.Rand) *spec.Job {
 	var sources []string // steps whose output can be read
 	for i := range n {
 		s := &spec.Step{ID: fmt.Sprintf("s%d", i), Parallelism: rng.Intn(5), Exchange: spec.ExchangeMode(rng.Intn(3))}
-		s.Kind = spec.Kind(rng.Intn(int(spec.KindWrite) + 1))
+		s.Kind = spec.Kind(rng.Intn(int(spec.KindExplode) + 1))
 		if len(sources) == 0 || rng.Intn(8) == 0 {
 			s.Kind = spec.KindRead
 		}
@@ -98,6 +98,15 @@ func fillKind(rng *rand.Rand, s *spec.Step) {
 		s.Repartition = &spec.RepartitionStep{By: spec.Partitioning(rng.Intn(4)), Keys: keys}
 	case spec.KindLimit:
 		s.Limit = &spec.LimitStep{N: 10}
+	case spec.KindDistinct:
+		s.Distinct = &spec.DistinctStep{Keys: []string{"k"}}
+	case spec.KindUnion:
+		if rng.Intn(2) == 0 {
+			s.Union = &spec.UnionStep{Distinct: &spec.DistinctStep{Keys: []string{"k"}}}
+		}
+	}
+	if s.Kind == spec.KindAggregate && rng.Intn(3) == 0 {
+		s.Aggregate.Aggs = []spec.Agg{{Func: spec.AggCountDistinct, Arg: "v"}}
 	}
 }
 
@@ -129,8 +138,19 @@ func formatJob(job *spec.Job) string {
 
 func formatKindFields(s *spec.Step) string {
 	switch {
-	case s.Aggregate != nil && len(s.Aggregate.Keys) > 0:
-		return " keys=" + strings.Join(s.Aggregate.Keys, ",")
+	case s.Aggregate != nil:
+		out := ""
+		if len(s.Aggregate.Keys) > 0 {
+			out = " keys=" + strings.Join(s.Aggregate.Keys, ",")
+		}
+		if hasCountDistinct(s.Aggregate) {
+			out += " count_distinct"
+		}
+		return out
+	case s.Distinct != nil:
+		return " keys=" + strings.Join(s.Distinct.Keys, ",")
+	case s.Union != nil && s.Union.Distinct != nil:
+		return " distinct=" + strings.Join(s.Union.Distinct.Keys, ",")
 	case s.Join != nil:
 		out := " left=" + strings.Join(s.Join.LeftKeys, ",") + " right=" + strings.Join(s.Join.RightKeys, ",")
 		if s.Join.Broadcast {

@@ -31,6 +31,9 @@ type Task interface {
 // TaskStats is what a task reports about its work.
 type TaskStats struct {
 	RowsIn, RowsOut int64
+	// RowsSkipped counts malformed input rows a read dropped (on_error
+	// skip or quarantine).
+	RowsSkipped int64
 }
 
 // Observer hears about subtask attempts as they end. Calls come from many

@@ -59,6 +59,8 @@ type OutputRecord struct {
 	Staging string `json:"staging"`
 	Target  string `json:"target"`
 	Single  bool   `json:"single"`
+	// Ext is the part files' extension (".csv" when empty).
+	Ext string `json:"ext,omitempty"`
 }
 
 // RunRecord is a run's metadata: which job with which parameters, and how

@@ -9,6 +9,8 @@
 //	customers_raw.csv  customer_id, name, email, country, amount, signup_ts, with
 //	                   dirt for an ETL clean-up: empty emails, mixed-case
 //	                   emails and countries, negative amounts
+//	events.parquet     with -parquet: the rows of events.csv (snappy, one file)
+//	users.parquet      with -parquet: the rows of users.csv
 package main
 
 import (
@@ -41,8 +43,13 @@ func main() {
 	flag.IntVar(&c.Words, "words", c.Words, "words (lines) of words.txt")
 	flag.IntVar(&c.Customers, "customers", c.Customers, "rows of customers_raw.csv")
 	flag.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
+	pq := flag.Bool("parquet", false, "also write events.parquet and users.parquet (the same rows, snappy)")
 	flag.Parse()
-	if err := generate(*out, c); err != nil {
+	err := generate(*out, c)
+	if err == nil && *pq {
+		err = writeParquetCopies(*out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "batchrun-gen:", err)
 		os.Exit(1)
 	}

@@ -199,8 +199,9 @@ func typeCast(e *Cast, in Schema) (Type, error) {
 
 // funcNames lists the scalar functions, sorted.
 var funcNames = []string{
-	"abs", "ceil", "coalesce", "concat", "floor", "length", "lower", "ltrim",
-	"nullif", "round", "rtrim", "substr", "trim", "upper",
+	"abs", "ceil", "coalesce", "concat", "date_part", "date_trunc", "floor",
+	"format_time", "length", "lower", "ltrim", "nullif", "parse_time",
+	"regexp_like", "round", "rtrim", "split_part", "substr", "trim", "upper",
 }
 
 // typeCall checks a scalar function call. Strings functions count
@@ -240,6 +241,8 @@ func typeCall(e *Call, in Schema) (Type, error) {
 			return Null, fmt.Errorf("spec: cannot compare %s with %s in %q", args[0], args[1], e)
 		}
 		return args[0], nil
+	case "split_part", "regexp_like", "date_part", "date_trunc", "parse_time", "format_time":
+		return typeLiteralArgCall(e, args)
 	}
 	return Null, fmt.Errorf("spec: unknown function %q in %q (known: %s)", e.Func, e, strings.Join(funcNames, ", "))
 }

@@ -16,13 +16,15 @@ const (
 	KindUnion
 	KindRepartition
 	KindWrite
+	KindDistinct
+	KindExplode
 )
 
 var kindNames = [...]string{
 	KindRead: "read", KindFilter: "filter", KindSelect: "select",
 	KindAggregate: "aggregate", KindJoin: "join", KindSort: "sort",
 	KindLimit: "limit", KindUnion: "union", KindRepartition: "repartition",
-	KindWrite: "write",
+	KindWrite: "write", KindDistinct: "distinct", KindExplode: "explode",
 }
 
 func (k Kind) String() string {
@@ -112,14 +114,39 @@ type JoinType uint8
 const (
 	InnerJoin JoinType = iota
 	LeftJoin
+	RightJoin
+	FullJoin
+	// SemiJoin keeps each left row that has a match, once; left columns only.
+	SemiJoin
+	// AntiJoin keeps each left row that has no match; left columns only.
+	AntiJoin
 )
 
+var joinNames = [...]string{"inner", "left", "right", "full", "semi", "anti"}
+
 func (j JoinType) String() string {
-	if j == LeftJoin {
-		return "left"
+	if int(j) < len(joinNames) {
+		return joinNames[j]
 	}
-	return "inner"
+	return fmt.Sprintf("join(%d)", uint8(j))
 }
+
+// ParseJoinType maps "inner", "left", "right", "full", "semi" or "anti".
+func ParseJoinType(s string) (JoinType, bool) {
+	for i, n := range joinNames {
+		if n == s {
+			return JoinType(i), true
+		}
+	}
+	return 0, false
+}
+
+// LeftOnly reports whether the join outputs the left columns only.
+func (j JoinType) LeftOnly() bool { return j == SemiJoin || j == AntiJoin }
+
+// KeepsUnmatchedRight reports whether right rows without a match appear in
+// the output (right and full joins), which rules out broadcasting the right.
+func (j JoinType) KeepsUnmatchedRight() bool { return j == RightJoin || j == FullJoin }
 
 // AggFunc is an aggregate function.
 type AggFunc uint8
@@ -130,9 +157,18 @@ const (
 	AggMin
 	AggMax
 	AggAvg
+	// AggCountDistinct counts the distinct non-null values of Arg. It has
+	// no mergeable partial state: the plan runs its aggregate in one stage.
+	AggCountDistinct
+	// AggFirst is Arg in the first row of its group, in input order (null
+	// when that row's value is null).
+	AggFirst
+	// AggAnyValue is some non-null value of Arg (the first one seen), or
+	// null when the group has none.
+	AggAnyValue
 )
 
-var aggNames = [...]string{"count", "sum", "min", "max", "avg"}
+var aggNames = [...]string{"count", "sum", "min", "max", "avg", "count_distinct", "first", "any_value"}
 
 func (a AggFunc) String() string { return aggNames[a] }
 
@@ -181,15 +217,31 @@ type Step struct {
 	Union       *UnionStep
 	Repartition *RepartitionStep
 	Write       *WriteStep
+	Distinct    *DistinctStep
+	Explode     *ExplodeStep
 }
 
-// ReadStep reads a CSV file with a header row.
+// ReadStep reads a file, a glob or a directory of files in one format.
 type ReadStep struct {
+	// Path is a file, a glob ("data/events-*.csv") or a directory (its
+	// regular files with the format's extension, sorted by name).
 	Path string
 	// Schema, when set, is the explicit schema; when nil the schema is
 	// inferred from the header and a sample of rows by the loader.
-	Schema    Schema
-	Delimiter byte // 0 means ','
+	Schema Schema
+	// Format is the file format; FormatAuto takes it from Path's extension.
+	Format Format
+	// CSV only: Delimiter 0 means ','; Quote 0 means '"'; Header nil
+	// means true (without a header the schema is required); a field equal
+	// to a non-empty NullString is NULL in every column type.
+	Delimiter  byte
+	Quote      byte
+	Header     *bool
+	NullString string
+	// OnError is what a malformed row does; Quarantine is the output
+	// (file or directory of part files) for OnErrorQuarantine.
+	OnError    OnError
+	Quarantine string
 }
 
 // FilterStep keeps rows where Predicate is true (NULL drops the row).
@@ -229,7 +281,10 @@ type JoinStep struct {
 	LeftKeys  []string
 	RightKeys []string
 	// Broadcast ships the right side whole to every join subtask instead of
-	// hash-partitioning both sides.
+	// hash-partitioning both sides. jobs.Compile also sets it when the right
+	// input is a read of a small file (see jobs.BroadcastBelow). Right and
+	// full joins cannot broadcast: every subtask would emit the unmatched
+	// right rows.
 	Broadcast bool
 }
 
@@ -249,8 +304,30 @@ type LimitStep struct {
 	N int64
 }
 
-// UnionStep concatenates its inputs (UNION ALL); schemas must match.
-type UnionStep struct{}
+// UnionStep concatenates its inputs (UNION ALL); schemas must match. With
+// Distinct set, the union is followed by that distinct (UNION).
+type UnionStep struct {
+	Distinct *DistinctStep
+}
+
+// DistinctStep keeps, for each distinct tuple of Keys, the first row in
+// input order (nulls equal nulls). Empty Keys means every column (SQL
+// DISTINCT); jobs.Compile fills them in from the input schema before
+// planning, since the plan hashes on them.
+type DistinctStep struct {
+	Keys []string
+}
+
+// ExplodeStep splits the string column Column by the separator Split and
+// emits one row per piece, the other columns repeated. The output has the
+// input's columns with Column replaced, in place, by the string column As
+// (Column when empty). A null Column yields no row; an empty string yields
+// one empty piece, as strings.Split does.
+type ExplodeStep struct {
+	Column string
+	Split  string
+	As     string
+}
 
 // RepartitionStep redistributes rows across Parallelism subtasks.
 type RepartitionStep struct {
@@ -258,11 +335,17 @@ type RepartitionStep struct {
 	Keys []string // for PartitionHash
 }
 
-// WriteStep writes its input as CSV with a header. With parallelism 1 the
-// output is the single file Path; otherwise Path is a directory of
-// part-NNNNN.csv files.
+// WriteStep writes its input as CSV with a header, JSON lines or Parquet.
+// With parallelism 1 the output is the single file Path; otherwise Path is
+// a directory of part-NNNNN.csv (.jsonl, .parquet) files.
 type WriteStep struct {
 	Path string
+	// Format is the file format; FormatAuto takes it from Path's extension.
+	Format Format
+	// Mode says what happens when Path exists.
+	Mode WriteMode
+	// Compression is the Parquet page compression.
+	Compression Compression
 }
 
 // Step returns the step with the given id, or nil.

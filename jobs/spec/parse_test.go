@@ -266,7 +266,7 @@ func TestParseAgg(t *testing.T) {
 		{src: "avg(x) as a", want: Agg{Func: AggAvg, Arg: "x", Alias: "a"}},
 		{src: `min("unit price")`, want: Agg{Func: AggMin, Arg: "unit price", Alias: "min_unit price"}},
 		{src: "max(x)", want: Agg{Func: AggMax, Arg: "x", Alias: "max_x"}},
-		{src: "median(x)", err: `spec: expression "median(x)": line 1 col 1: unknown aggregate function "median" (known: count, sum, min, max, avg)`},
+		{src: "median(x)", err: `spec: expression "median(x)": line 1 col 1: unknown aggregate function "median" (known: count, sum, min, max, avg, count_distinct, first, any_value)`},
 		{src: "sum(*)", err: `spec: expression "sum(*)": line 1 col 5: expected a column name, found "*"`},
 		{src: "sum(a + b)", err: `spec: expression "sum(a + b)": line 1 col 7: expected ")", found "+"`},
 		{src: "sum(x) total", err: `spec: expression "sum(x) total": line 1 col 8: expected an operator or end of input, found "total"`},

@@ -105,7 +105,7 @@ func checkSteps(job *Job) (map[string]*Step, error) {
 }
 
 func checkStepSettings(job *Job, s *Step) error {
-	if s.Kind > KindWrite {
+	if s.Kind > KindExplode {
 		return StepErrorf(job, s, "unknown step kind %d", s.Kind)
 	}
 	if !hasSettings(s) {
@@ -143,6 +143,10 @@ func hasSettings(s *Step) bool {
 		return s.Repartition != nil
 	case KindWrite:
 		return s.Write != nil
+	case KindDistinct:
+		return s.Distinct != nil
+	case KindExplode:
+		return s.Explode != nil
 	}
 	return false
 }
@@ -279,10 +283,17 @@ func stepSchema(job *Job, s *Step, ins []Schema) (Schema, error) {
 		out, msg = limitSchema(s.Limit, ins[0])
 	case KindUnion:
 		out, msg = unionSchema(s.Inputs, ins)
+		if msg == "" && s.Union.Distinct != nil {
+			out, msg = distinctSchema(s.Union.Distinct, out)
+		}
 	case KindRepartition:
 		out, msg = repartitionSchema(s.Repartition, ins[0])
 	case KindWrite:
 		out, msg = writeSchema(s.Write, ins[0])
+	case KindDistinct:
+		out, msg = distinctSchema(s.Distinct, ins[0])
+	case KindExplode:
+		out, msg = explodeSchema(s.Explode, ins[0])
 	}
 	if msg != "" {
 		return nil, StepErrorf(job, s, "%s", msg)
@@ -297,6 +308,9 @@ func readSchema(r *ReadStep) (Schema, string) {
 	switch r.Delimiter {
 	case '"', '\n', '\r':
 		return nil, fmt.Sprintf("read delimiter %q is not allowed", r.Delimiter)
+	}
+	if msg := checkReadFormat(r); msg != "" {
+		return nil, msg
 	}
 	if len(r.Schema) == 0 {
 		return nil, "read has no schema"
@@ -422,8 +436,9 @@ func aggField(g Agg, in Schema) (Field, string) {
 	}
 	t := in[i].Type
 	switch g.Func {
-	case AggCount:
+	case AggCount, AggCountDistinct:
 		return Field{Name: name, Type: Int64}, ""
+	case AggFirst, AggAnyValue:
 	case AggSum, AggAvg:
 		if !t.Numeric() {
 			return Field{}, fmt.Sprintf("%s: column %q has type %s, want int64 or float64", call, g.Arg, t)
@@ -439,8 +454,11 @@ func aggField(g Agg, in Schema) (Field, string) {
 }
 
 func joinSchema(j *JoinStep, ids []string, left, right Schema) (Schema, string) {
-	if j.Type > LeftJoin {
+	if j.Type > AntiJoin {
 		return nil, fmt.Sprintf("unknown join type %d", j.Type)
+	}
+	if j.Broadcast && j.Type.KeepsUnmatchedRight() {
+		return nil, fmt.Sprintf("a %s join cannot broadcast its right input (every subtask would emit the unmatched right rows)", j.Type)
 	}
 	if len(j.LeftKeys) == 0 || len(j.LeftKeys) != len(j.RightKeys) {
 		return nil, fmt.Sprintf("join needs pairs of keys, got %d left and %d right", len(j.LeftKeys), len(j.RightKeys))
@@ -464,6 +482,9 @@ func joinSchema(j *JoinStep, ids []string, left, right Schema) (Schema, string) 
 	}
 	out := make(Schema, 0, len(left)+len(right))
 	out = append(out, left...)
+	if j.Type.LeftOnly() {
+		return out, ""
+	}
 	for _, f := range right {
 		if using[f.Name] {
 			continue
@@ -548,6 +569,9 @@ func repartitionSchema(r *RepartitionStep, in Schema) (Schema, string) {
 func writeSchema(w *WriteStep, in Schema) (Schema, string) {
 	if w.Path == "" {
 		return nil, "write path is empty"
+	}
+	if msg := checkWriteFormat(w); msg != "" {
+		return nil, msg
 	}
 	return in, ""
 }

@@ -1,0 +1,114 @@
+package jobs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+)
+
+// expandInput lists the files a read step reads, with their sizes: the
+// file Path; the regular files matching Path when it is a glob (it holds
+// one of * ? [); or, when Path is a directory, its regular files with the
+// format's extension (.csv, .jsonl or .ndjson, .parquet; hidden files
+// skipped). Files are sorted by name. No file is an error.
+func expandInput(r *spec.ReadStep) (operators.ScanInput, error) {
+	var paths []string
+	switch fi, err := os.Stat(r.Path); {
+	case strings.ContainsAny(r.Path, "*?["):
+		if paths, err = filepath.Glob(r.Path); err != nil {
+			return operators.ScanInput{}, fmt.Errorf("read %s: %w", r.Path, err)
+		}
+	case err != nil:
+		return operators.ScanInput{}, fmt.Errorf("read: %w", err)
+	case fi.IsDir():
+		if paths, err = dirFiles(r.Path, spec.FormatOf(r.Path, r.Format)); err != nil {
+			return operators.ScanInput{}, err
+		}
+	default:
+		paths = []string{r.Path}
+	}
+	in := operators.ScanInput{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return operators.ScanInput{}, fmt.Errorf("read: %w", err)
+		}
+		if fi.Mode().IsRegular() {
+			in.Files = append(in.Files, p)
+			in.Sizes = append(in.Sizes, fi.Size())
+		}
+	}
+	if len(in.Files) == 0 {
+		return in, fmt.Errorf("read %s: no input files", r.Path)
+	}
+	return in, nil
+}
+
+// dirFiles lists the files of dir with format f's extension, sorted.
+func dirFiles(dir string, f spec.Format) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		name := e.Name()
+		ext := strings.ToLower(filepath.Ext(name))
+		ok := ext == f.Ext() || (f == spec.FormatJSONL && ext == ".ndjson")
+		if ok && !strings.HasPrefix(name, ".") && e.Type().IsRegular() {
+			out = append(out, filepath.Join(dir, name))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// inferRead infers the schema of a read with no schema: CSV through the
+// caller's inferrer (or the operators' own when the read has a custom
+// quote byte), JSON lines and Parquet from the first input file.
+func inferRead(r *spec.ReadStep, infer SchemaInferrer) (spec.Schema, error) {
+	first := r.Path // a plain file goes to the inferrer as given
+	if fi, err := os.Stat(r.Path); strings.ContainsAny(r.Path, "*?[") || err == nil && fi.IsDir() {
+		in, err := expandInput(r)
+		if err != nil {
+			return nil, err
+		}
+		first = in.Files[0]
+	}
+	if spec.FormatOf(r.Path, r.Format) != spec.FormatCSV || (r.Quote != 0 && r.Quote != '"') {
+		return operators.InferSchema(r, []string{first}, 1000)
+	}
+	if !r.HasHeader() {
+		return nil, fmt.Errorf("a csv read with header: false needs a schema")
+	}
+	delim := r.Delimiter
+	if delim == 0 {
+		delim = ','
+	}
+	return infer(first, delim)
+}
+
+// quarantineOutput is the output name of a read's quarantine file(s).
+func quarantineOutput(step string) string { return step + ".quarantine" }
+
+// checkTargets fails when a write with mode error-if-exists finds its
+// target in place. A run checks before it starts anything (a resumed run
+// that is already committing does not check: it put the targets there).
+func (l *Loaded) checkTargets() error {
+	for _, s := range l.Job.Steps {
+		if s.Write == nil || s.Write.Mode != spec.WriteErrorIfExists {
+			continue
+		}
+		if _, err := os.Lstat(s.Write.Path); err == nil {
+			return fmt.Errorf("jobs: step %q: output %s exists (mode: error-if-exists); remove it or use mode: overwrite", s.ID, s.Write.Path)
+		} else if !os.IsNotExist(err) {
+			return fmt.Errorf("jobs: step %q: %w", s.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package operators
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// benchFormats writes the benchmark events in each format (once per run)
+// and returns their paths by format.
+func benchFormats(b *testing.B) map[spec.Format]string {
+	path, _, recs := benchEvents(b)
+	out := map[spec.Format]string{spec.FormatCSV: path}
+	for _, f := range []spec.Format{spec.FormatJSONL, spec.FormatParquet} {
+		p := filepath.Join(benchData.dir, "events"+f.Ext())
+		out[f] = p
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		w, err := NewFileWrite(p, eventsSchema, &spec.WriteStep{Path: p}, memory.DefaultAllocator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := w.Push(context.Background(), r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Finish(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+// BenchmarkFormatScan scans the same rows as CSV, JSON lines and Parquet
+// (snappy), one split; rows/s is the figure to compare.
+func BenchmarkFormatScan(b *testing.B) {
+	paths := benchFormats(b)
+	for _, f := range []spec.Format{spec.FormatCSV, spec.FormatJSONL, spec.FormatParquet} {
+		b.Run(f.String(), func(b *testing.B) {
+			fi, _ := os.Stat(paths[f])
+			b.SetBytes(fi.Size())
+			b.ReportAllocs()
+			start := startClock()
+			for i := 0; i < b.N; i++ {
+				d := &discard{}
+				sc, err := NewScan(ScanOptions{Read: &spec.ReadStep{Schema: eventsSchema},
+					Input: ScanInput{Files: []string{paths[f]}}, NumSplits: 1, Mem: memory.DefaultAllocator})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := sc.Run(context.Background(), d); err != nil {
+					b.Fatal(err)
+				}
+				if d.rows != benchRows {
+					b.Fatalf("read %d rows", d.rows)
+				}
+			}
+			reportRows(b, benchRows, start)
+		})
+	}
+}
+
+// BenchmarkFormatWrite writes the rows in each format.
+func BenchmarkFormatWrite(b *testing.B) {
+	_, _, recs := benchEvents(b)
+	for _, f := range []spec.Format{spec.FormatCSV, spec.FormatJSONL, spec.FormatParquet} {
+		b.Run(f.String(), func(b *testing.B) {
+			start := startClock()
+			for i := 0; i < b.N; i++ {
+				p := filepath.Join(b.TempDir(), fmt.Sprintf("w%d%s", i, f.Ext()))
+				w, err := NewFileWrite(p, eventsSchema, &spec.WriteStep{Path: p}, memory.DefaultAllocator)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range recs {
+					if err := w.Push(context.Background(), r); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Finish(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, benchRows, start)
+		})
+	}
+}
