@@ -59,8 +59,8 @@ func TestKillAndResume(t *testing.T) {
 	}{
 		{"revenue-by-segment", "started", 0},
 		{"revenue-by-segment", "commits=1", 1},
-		{"revenue-by-segment", "commits=6", 6},
-		{"revenue-by-segment", "commits=13", 13},
+		{"revenue-by-segment", "commits=5", 5},
+		{"revenue-by-segment", "commits=10", 10},
 		{"revenue-by-segment", "output-commit", 0},
 		{"etl-cleanup", "commits=1", 1},
 		{"etl-cleanup", "output-commit", 0},

@@ -17,9 +17,10 @@ import (
 
 // task is one subtask attempt: its stage's op chain over its inputs.
 type task struct {
-	p     *program
-	stage *plan.Stage
-	index int
+	p      *program
+	stage  *plan.Stage
+	index  int
+	budget operators.Budget // what its operators may hold (spill.go)
 }
 
 // counter counts the rows that leave a subtask.
@@ -43,18 +44,24 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out operators.O
 	if err != nil {
 		return stats, err
 	}
+	side, inputs := t.sideInputs(inputs)
+	if stats.RowsIn, err = t.build(ctx, chain, side); err != nil {
+		return stats, err
+	}
 	head := t.p.l.Job.Step(t.stage.Ops[0].Step)
+	var rows int64
 	switch {
 	case head.Kind == spec.KindRead:
-		stats.RowsIn, stats.RowsSkipped, err = t.scan(ctx, head, chain.head)
+		rows, stats.RowsSkipped, err = t.scan(ctx, head, chain.head)
 	case head.Kind == spec.KindJoin:
-		stats.RowsIn, err = t.join(ctx, chain, inputs)
+		rows, err = t.join(ctx, chain, inputs)
 	default:
-		stats.RowsIn, err = drainAll(ctx, inputs, chain.head)
+		rows, err = drainAll(ctx, inputs, chain.head)
 		if err == nil {
 			err = chain.head.Finish(ctx)
 		}
 	}
+	stats.RowsIn += rows
 	stats.RowsOut = sink.rows
 	if chain.write != nil {
 		stats.RowsOut = chain.write.RowsWritten()
@@ -86,6 +93,33 @@ func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator
 		err = q.finish()
 	}
 	return c.rows, scan.Stats().RowsSkipped, err
+}
+
+// sideInputs splits the stage's inputs into side inputs (the build side of
+// a broadcast join chained into this stage: an edge that feeds an op
+// other than the head) and the main inputs, both in port order.
+func (t *task) sideInputs(inputs []shuffle.Reader) (side, main []shuffle.Reader) {
+	for p, eid := range t.stage.Inputs {
+		if t.p.l.Graph.Edge(eid).Op > 0 {
+			side = append(side, inputs[p])
+		} else {
+			main = append(main, inputs[p])
+		}
+	}
+	return side, main
+}
+
+// build reads a chained join's build side to the end before anything
+// flows through the chain.
+func (t *task) build(ctx context.Context, c *chain, side []shuffle.Reader) (int64, error) {
+	if len(side) == 0 {
+		return 0, nil
+	}
+	rows, err := drainAll(ctx, side, c.join.Build())
+	if err != nil {
+		return rows, err
+	}
+	return rows, c.join.Build().Finish(ctx)
 }
 
 // join reads the build side (port 1) to the end, then streams the probe
@@ -148,6 +182,7 @@ type chain struct {
 // next; the last pushes into out.
 func (t *task) buildChain(out operators.Operator) (*chain, error) {
 	c := &chain{}
+	var holders []memoryHolder
 	next := out
 	for i := len(t.stage.Ops) - 1; i >= 0; i-- {
 		op := t.stage.Ops[i]
@@ -155,8 +190,10 @@ func (t *task) buildChain(out operators.Operator) (*chain, error) {
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", op, err)
 		}
+		holders = budgetHolders(holders, built)
 		next = built
 	}
 	c.head = next
+	t.shareBudget(holders)
 	return c, nil
 }

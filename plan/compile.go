@@ -79,7 +79,41 @@ func Compile(job *spec.Job) (*StageGraph, error) {
 			return nil, err
 		}
 	}
+	renumberStages(c.g)
 	return c.g, nil
+}
+
+// renumberStages renumbers stages in topological order (ties keep their
+// creation order). Only a chained broadcast join can break the order that
+// creation gives: its build side may be a stage created after the probe's.
+func renumberStages(g *StageGraph) {
+	n := len(g.Stages)
+	indeg := make([]int, n)
+	for _, e := range g.Edges {
+		indeg[e.To]++
+	}
+	newID := make([]StageID, n)
+	placed := make([]bool, n)
+	for next := 0; next < n; next++ {
+		for i := range n {
+			if !placed[i] && indeg[i] == 0 {
+				placed[i], newID[i] = true, StageID(next)
+				for _, eid := range g.Stages[i].Outputs {
+					indeg[g.Edges[eid].To]--
+				}
+				break
+			}
+		}
+	}
+	stages := make([]*Stage, n)
+	for i, st := range g.Stages {
+		st.ID = newID[i]
+		stages[newID[i]] = st
+	}
+	g.Stages = stages
+	for _, e := range g.Edges {
+		e.From, e.To = newID[e.From], newID[e.To]
+	}
 }
 
 // stepError is an error about one step, wrapped with the package name.
@@ -369,6 +403,14 @@ func (c *compiler) join(s *spec.Step) error {
 	left := c.g.Stages[c.out[s.Inputs[0]]]
 	right := c.g.Stages[c.out[s.Inputs[1]]]
 	p, m := c.parallelism(s), c.mode(s)
+	if s.Join.Broadcast && c.chainsProbe(s, left, p) {
+		// The probe side needs no exchange: the join runs in the probe's
+		// stage, and only the (small) build side crosses one.
+		c.chain(left, Op{Step: s.ID})
+		c.connect(right, left, Broadcast, nil, m)
+		c.g.Edges[len(c.g.Edges)-1].Op = len(left.Ops) - 1
+		return nil
+	}
 	st := c.newStage(Op{Step: s.ID}, p)
 	if s.Join.Broadcast {
 		c.connect(left, st, forwardOrRebalance(left, p), nil, m)
@@ -378,6 +420,24 @@ func (c *compiler) join(s *spec.Step) error {
 	c.connect(left, st, Hash, s.Join.LeftKeys, m)
 	c.connect(right, st, Hash, s.Join.RightKeys, m)
 	return nil
+}
+
+// chainsProbe reports whether broadcast join s can run in its left
+// input's stage: same parallelism, the left input has no other consumer
+// and ends that stage, and the stage has no other side input.
+func (c *compiler) chainsProbe(s *spec.Step, left *Stage, p int) bool {
+	if left.Parallelism != p || c.consumers[s.Inputs[0]] != 1 {
+		return false
+	}
+	if left.Ops[len(left.Ops)-1].Step != s.Inputs[0] {
+		return false
+	}
+	for _, eid := range left.Inputs {
+		if c.g.Edges[eid].Op > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *compiler) union(s *spec.Step) error {

@@ -59,6 +59,9 @@ func (g *StageGraph) DescribeEdge(e *Edge) string {
 // portName is the consumer's name, with "/port" when it has several inputs.
 func (g *StageGraph) portName(e *Edge) string {
 	to := g.Stages[e.To]
+	if e.Op > 0 {
+		return to.Name + "(" + to.Ops[e.Op].Step + " build)"
+	}
 	if len(to.Inputs) > 1 {
 		return to.Name + "/" + strconv.Itoa(e.Port)
 	}

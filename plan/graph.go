@@ -93,6 +93,11 @@ type Edge struct {
 	ID          EdgeID
 	From, To    StageID
 	Port        int // input port of To
+	// Op is the index in To.Ops of the op this edge feeds: 0, the head,
+	// except for the build side of a broadcast join chained onto its probe
+	// input's stage, which feeds that join op (a side input, read to the
+	// end before the stage's main input flows).
+	Op          int
 	Partitioner Partitioner
 	// Keys are the hash key columns (Hash only), names in From's output schema.
 	Keys []string
