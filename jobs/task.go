@@ -17,10 +17,9 @@ import (
 
 // task is one subtask attempt: its stage's op chain over its inputs.
 type task struct {
-	p      *program
-	stage  *plan.Stage
-	index  int
-	budget operators.Budget // what its operators may hold (spill.go)
+	p     *program
+	stage *plan.Stage
+	index int
 }
 
 // counter counts the rows that leave a subtask.
@@ -182,7 +181,6 @@ type chain struct {
 // next; the last pushes into out.
 func (t *task) buildChain(out operators.Operator) (*chain, error) {
 	c := &chain{}
-	var holders []memoryHolder
 	next := out
 	for i := len(t.stage.Ops) - 1; i >= 0; i-- {
 		op := t.stage.Ops[i]
@@ -190,10 +188,8 @@ func (t *task) buildChain(out operators.Operator) (*chain, error) {
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", op, err)
 		}
-		holders = budgetHolders(holders, built)
 		next = built
 	}
 	c.head = next
-	t.shareBudget(holders)
 	return c, nil
 }
