@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -11,6 +12,8 @@ import (
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/scheduler"
+	"github.com/batchrun/batchrun/shuffle"
+	"github.com/batchrun/batchrun/storage"
 )
 
 // program is the scheduler's view of a loaded job: it builds each subtask's
@@ -21,6 +24,17 @@ type program struct {
 	inputs  map[string]operators.ScanInput // read step id -> its files
 	mem     memory.Allocator
 	logger  *slog.Logger
+
+	// Operator memory (spill.go): the store spill runs go to, the run and
+	// attempt base they belong to, their codec, the run's memory bound
+	// (0: unbounded) shared by slots subtasks, and the spill run counter.
+	store       *storage.Store
+	run         uint64
+	attemptBase uint32
+	codec       shuffle.Codec
+	memory      int64
+	slots       int
+	spillSeq    atomic.Uint32
 
 	edgeSchemas []spec.Schema
 	arrowEdges  []*arrow.Schema
@@ -69,7 +83,7 @@ func (p *program) EdgeSchema(e plan.EdgeID) *arrow.Schema { return p.arrowEdges[
 
 // NewTask implements scheduler.Program.
 func (p *program) NewTask(st plan.SubtaskID, attempt int) (scheduler.Task, error) {
-	return &task{p: p, stage: p.l.Graph.Stage(st.Stage), index: int(st.Index)}, nil
+	return p.newSpillTask(p.l.Graph.Stage(st.Stage), int(st.Index), attempt), nil
 }
 
 // opInput is the schema an op consumes on port: the input step's output,

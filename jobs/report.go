@@ -19,6 +19,7 @@ type Report struct {
 	Mode     string        `json:"mode"`
 	Slots    int           `json:"slots"`
 	Codec    string        `json:"codec"`
+	Memory   int64         `json:"memory"` // bytes; 0 is unbounded
 	Start    time.Time     `json:"start"`
 	Seconds  float64       `json:"seconds"`
 	Stages   []StageReport `json:"stages"`
@@ -70,16 +71,20 @@ type StageReport struct {
 	RowsOut  int64  `json:"rows_out"`
 	// RowsSkipped counts the malformed input rows the stage's reads
 	// dropped (on_error skip or quarantine).
-	RowsSkipped int64   `json:"rows_skipped"`
-	Spilled     int64   `json:"bytes_spilled"`
-	Stored      int64   `json:"bytes_stored"`
-	Seconds     float64 `json:"seconds"`
+	RowsSkipped int64 `json:"rows_skipped"`
+	Spilled     int64 `json:"bytes_spilled"`
+	Stored      int64 `json:"bytes_stored"`
+	// OperatorSpilled are the Arrow bytes operators spilled to the store
+	// under the memory budget (RunOptions.Memory), in SpillRuns runs.
+	OperatorSpilled int64   `json:"bytes_spilled_operators"`
+	SpillRuns       int64   `json:"spill_runs"`
+	Seconds         float64 `json:"seconds"`
 }
 
 func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
 	r := &Report{
 		Job: l.Job.Name, Run: storage.RunIDString(run), Status: "succeeded",
-		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec,
+		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec, Memory: opts.Memory,
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}
 	r.Stages = make([]StageReport, len(l.Graph.Stages))
@@ -104,6 +109,8 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 		s.RowsSkipped += a.Stats.RowsSkipped
 		s.Spilled += a.Spilled
 		s.Stored += a.Stored
+		s.OperatorSpilled += a.Stats.OperatorSpilled
+		s.SpillRuns += a.Stats.SpillRuns
 		if t, ok := first[a.Subtask.Stage]; !ok || a.Start.Before(t) {
 			first[a.Subtask.Stage] = a.Start
 		}

@@ -63,6 +63,11 @@ type RunOptions struct {
 	// Store configures the store (its filesystem, write path); zero
 	// values are defaults. Tests inject I/O errors through Store.FS.
 	Store storage.Options
+	// Memory bounds, in bytes, what operators hold (sort buffers, hash
+	// tables, join build sides), split evenly between the Slots subtasks
+	// that may run at once; past it they spill to the store. 0 is
+	// unbounded.
+	Memory int64
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
 	Logger         *slog.Logger
@@ -95,6 +100,9 @@ func (o *RunOptions) Validate() error {
 	}
 	if o.Slots < 1 {
 		return fmt.Errorf("jobs: slots must be at least 1, got %d", o.Slots)
+	}
+	if o.Memory < 0 {
+		return fmt.Errorf("jobs: memory must be at least 0, got %d", o.Memory)
 	}
 	if _, err := shuffle.ParseCodec(o.Codec); err != nil {
 		return fmt.Errorf("jobs: %w", err)
@@ -286,6 +294,8 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 		return nil, nil, err
 	}
 	prog.logger = inv.logger
+	prog.store, prog.run, prog.attemptBase = inv.store, inv.rec.ID, sopts.AttemptBase
+	prog.codec, prog.memory, prog.slots = sopts.Codec, inv.opts.Memory, inv.opts.Slots
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, prog, inv.store, sopts)
 	if err != nil {
 		return nil, nil, err

@@ -17,9 +17,10 @@ import (
 
 // task is one subtask attempt: its stage's op chain over its inputs.
 type task struct {
-	p     *program
-	stage *plan.Stage
-	index int
+	p      *program
+	stage  *plan.Stage
+	index  int
+	budget operators.Budget // what its operators may hold (spill.go)
 }
 
 // counter counts the rows that leave a subtask.
@@ -181,6 +182,7 @@ type chain struct {
 // next; the last pushes into out.
 func (t *task) buildChain(out operators.Operator) (*chain, error) {
 	c := &chain{}
+	var holders []memoryHolder
 	next := out
 	for i := len(t.stage.Ops) - 1; i >= 0; i-- {
 		op := t.stage.Ops[i]
@@ -188,8 +190,10 @@ func (t *task) buildChain(out operators.Operator) (*chain, error) {
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", op, err)
 		}
+		holders = budgetHolders(holders, built)
 		next = built
 	}
 	c.head = next
+	t.shareBudget(holders)
 	return c, nil
 }

@@ -23,7 +23,12 @@ type accumulator interface {
 	state(from, to int, mem memory.Allocator) []arrow.Array
 	// final returns the final values of groups [from, to).
 	final(from, to int, mem memory.Allocator) arrow.Array
+	// bytes estimates the memory the state holds (for the budget).
+	bytes() int64
 }
+
+// sliceBytes is the memory of a slice's array.
+func sliceBytes[T any](s []T, elem int) int64 { return int64(cap(s) * elem) }
 
 func newAccumulator(a *aggCol) (accumulator, error) {
 	switch a.fn {
@@ -107,6 +112,8 @@ type countAcc struct {
 
 func (a *countAcc) resize(n int) { a.n = extendZero(a.n, n) }
 
+func (a *countAcc) bytes() int64 { return sliceBytes(a.n, 8) }
+
 func (a *countAcc) consume(gids []int32, v *colView) error {
 	c := a.n
 	if a.star || v.nulls == 0 {
@@ -148,6 +155,8 @@ type sumIntAcc struct {
 }
 
 func (a *sumIntAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZero(a.has, n) }
+
+func (a *sumIntAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
 
 func (a *sumIntAcc) consume(gids []int32, v *colView) error {
 	sum, has, x := a.sum, a.has, v.i64
@@ -192,6 +201,8 @@ type sumFloatAcc struct {
 
 func (a *sumFloatAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZero(a.has, n) }
 
+func (a *sumFloatAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
+
 func (a *sumFloatAcc) consume(gids []int32, v *colView) error {
 	sum, has, x := a.sum, a.has, v.f64
 	if v.nulls == 0 {
@@ -227,6 +238,8 @@ type avgAcc struct {
 }
 
 func (a *avgAcc) resize(n int) { a.sum, a.cnt = extendZero(a.sum, n), extendZero(a.cnt, n) }
+
+func (a *avgAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.cnt, 8) }
 
 func (a *avgAcc) consume(gids []int32, v *colView) error {
 	sum, cnt := a.sum, a.cnt
@@ -287,6 +300,8 @@ type minMaxAcc[T int64 | float64] struct {
 
 func (a *minMaxAcc[T]) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
 
+func (a *minMaxAcc[T]) bytes() int64 { return sliceBytes(a.m, 8) + sliceBytes(a.has, 1) }
+
 func (a *minMaxAcc[T]) consume(gids []int32, v *colView) error {
 	m, has, x := a.m, a.has, a.vals(v)
 	for i, g := range gids {
@@ -318,6 +333,8 @@ type minMaxBoolAcc struct {
 }
 
 func (a *minMaxBoolAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
+
+func (a *minMaxBoolAcc) bytes() int64 { return sliceBytes(a.m, 1) + sliceBytes(a.has, 1) }
 
 func (a *minMaxBoolAcc) consume(gids []int32, v *colView) error {
 	for i, g := range gids {
@@ -359,12 +376,15 @@ func (a *minMaxBoolAcc) final(from, to int, mem memory.Allocator) arrow.Array {
 // minMaxStrAcc is min or max over strings. A group's value is copied only
 // when it changes.
 type minMaxStrAcc struct {
-	max bool
-	m   []string
-	has []bool
+	max      bool
+	m        []string
+	has      []bool
+	strBytes int64 // bytes of the strings in m
 }
 
 func (a *minMaxStrAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZero(a.has, n) }
+
+func (a *minMaxStrAcc) bytes() int64 { return sliceBytes(a.m, 16) + sliceBytes(a.has, 1) + a.strBytes }
 
 func (a *minMaxStrAcc) consume(gids []int32, v *colView) error {
 	for i, g := range gids {
@@ -373,6 +393,7 @@ func (a *minMaxStrAcc) consume(gids []int32, v *colView) error {
 		}
 		s := v.str(i)
 		if !a.has[g] || (a.max && string(s) > a.m[g]) || (!a.max && string(s) < a.m[g]) {
+			a.strBytes += int64(len(s) - len(a.m[g]))
 			a.m[g], a.has[g] = string(s), true
 		}
 	}

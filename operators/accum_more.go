@@ -32,6 +32,8 @@ func newCountDistinctAcc(argType spec.Type) (*countDistinctAcc, error) {
 
 func (a *countDistinctAcc) resize(n int) { a.cnt = extendZero(a.cnt, n) }
 
+func (a *countDistinctAcc) bytes() int64 { return sliceBytes(a.cnt, 8) + a.pairs.bytes() }
+
 func (a *countDistinctAcc) consume(gids []int32, v *colView) error {
 	n := len(gids)
 	a.g64 = sizedSlice(a.g64, n)
@@ -82,6 +84,7 @@ type firstAcc struct {
 	f64       []float64
 	b         []bool
 	s         []string
+	strBytes  int64 // bytes of the strings in s
 }
 
 func (a *firstAcc) resize(n int) {
@@ -96,6 +99,11 @@ func (a *firstAcc) resize(n int) {
 	default:
 		a.s = extendZero(a.s, n)
 	}
+}
+
+func (a *firstAcc) bytes() int64 {
+	return sliceBytes(a.set, 1) + sliceBytes(a.has, 1) + sliceBytes(a.i64, 8) + sliceBytes(a.f64, 8) +
+		sliceBytes(a.b, 1) + sliceBytes(a.s, 16) + a.strBytes
 }
 
 func (a *firstAcc) consume(gids []int32, v *colView) error {
@@ -128,6 +136,7 @@ func (a *firstAcc) take(g int32, v *colView, i int) {
 		a.b[g] = v.boolAt(i)
 	default:
 		a.s[g] = string(v.str(i))
+		a.strBytes += int64(len(a.s[g]))
 	}
 }
 

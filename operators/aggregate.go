@@ -164,7 +164,10 @@ func AggregateSchema(in spec.Schema, step *spec.AggregateStep) (spec.Schema, err
 // Sink, then a Source: it emits nothing until Finish, then every group in
 // first-seen order, in batches of at most BatchRows rows. With no keys it
 // emits exactly one row, even for empty input. Null keys form one group.
-// State is held in memory (no spilling yet).
+// With a Budget (SetBudget) the table's memory is bounded; see
+// aggregate_spill.go: a partial aggregate then emits early, and a whole or
+// final one spills and emits partition by partition, not in first-seen
+// order.
 type HashAggregate struct {
 	mode     AggMode
 	plan     *aggPlan
@@ -176,6 +179,9 @@ type HashAggregate struct {
 	mem      memory.Allocator
 	schema   *arrow.Schema
 	inSchema spec.Schema // of the batches pushed in
+	stepIn   spec.Schema // the aggregate step's input
+	step     *spec.AggregateStep
+	spill    aggSpill
 
 	keys  batchKeys
 	views []colView
@@ -191,7 +197,7 @@ func NewHashAggregate(mode AggMode, in spec.Schema, step *spec.AggregateStep, ou
 	if err != nil {
 		return nil, err
 	}
-	h := &HashAggregate{mode: mode, plan: p, out: out, mem: mem}
+	h := &HashAggregate{mode: mode, plan: p, out: out, mem: mem, stepIn: in, step: step}
 	outSchema, err := AggregateSchema(in, step)
 	if mode == AggPartial {
 		outSchema, err = PartialAggSchema(in, step)
@@ -286,7 +292,7 @@ func (h *HashAggregate) Push(ctx context.Context, rec arrow.Record) error {
 			return err
 		}
 	}
-	return nil
+	return h.checkBudget(ctx)
 }
 
 // groupRows sets h.gids to the group of each row of rec.
@@ -329,6 +335,17 @@ func (h *HashAggregate) fold(acc accumulator, rec arrow.Record, cols []int, n in
 
 // Finish emits every group, then finishes the downstream operator.
 func (h *HashAggregate) Finish(ctx context.Context) error {
+	if h.spill.parts != nil {
+		return h.finishSpilled(ctx)
+	}
+	if err := h.emitAll(ctx); err != nil {
+		return err
+	}
+	return h.out.Finish(ctx)
+}
+
+// emitAll pushes every group downstream.
+func (h *HashAggregate) emitAll(ctx context.Context) error {
 	total := h.Groups()
 	for from := 0; from < total; from += BatchRows {
 		if err := ctx.Err(); err != nil {
@@ -343,21 +360,27 @@ func (h *HashAggregate) Finish(ctx context.Context) error {
 			return err
 		}
 	}
-	return h.out.Finish(ctx)
+	return nil
 }
 
 // emit builds the output batch of groups [from, to).
 func (h *HashAggregate) emit(from, to int) arrow.Record {
+	return h.emitAs(from, to, h.mode == AggPartial, h.schema)
+}
+
+// emitAs builds the batch of groups [from, to): their partial states
+// (states) or final values, of schema.
+func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) arrow.Record {
 	var cols []arrow.Array
 	if h.table != nil {
 		cols = h.table.keyArrays(from, to, h.mem)
 	}
 	for _, acc := range h.accs {
-		if h.mode == AggPartial {
+		if states {
 			cols = append(cols, acc.state(from, to, h.mem)...)
 		} else {
 			cols = append(cols, acc.final(from, to, h.mem))
 		}
 	}
-	return newRecord(h.schema, cols, to-from)
+	return newRecord(schema, cols, to-from)
 }

@@ -32,10 +32,22 @@
 // batches (Sort, HashJoin) release them at Finish, or at Close when the
 // caller abandons them.
 //
-// Not done yet: HashAggregate, the HashJoin build side and Sort hold all
-// their state in memory (no spilling; their Go-heap tables are not counted
-// by the allocator); Sort's final mode sorts again instead of a k-way merge
-// of the sorted runs; CSV quoted fields may not span lines; Parquet reads
+// Memory: under a bounded Budget (SetBudget) Sort is an external sort
+// (sort_external.go): it counts the Arrow buffer bytes it holds, spills
+// sorted runs past the budget and k-way merges them at Finish. TopN keeps
+// O(n + BatchRows) rows and never spills. HashAggregate (partial: emits
+// its states early; whole and final: spills them) and HashJoin (a grace
+// hash join) partition by key hash into spill runs past the budget and
+// finish one partition at a time (aggregate_spill.go, join_spill.go); their
+// output then comes in partition order.
+//
+// Not done yet: HashAggregate and HashJoin bound their memory only by an
+// estimate taken per batch (one batch's growth may pass the budget), an
+// aggregate with count_distinct and HashDistinct are not bounded, and
+// their Go-heap tables are not counted by the allocator; Sort counts only its buffered batches (not its sort
+// scratch, about 20 bytes a row, nor the merge's one batch per run, which
+// it bounds by merging in several passes); Sort's final mode without
+// spilling sorts again instead of a k-way merge of the sorted runs; CSV quoted fields may not span lines; Parquet reads
 // flat columns of scalar types only, and every Parquet subtask reads the
 // footers of every input file to plan its row groups.
 package operators

@@ -27,7 +27,10 @@ import (
 // COALESCE(l.k, r.k)). Semi and anti joins output the left columns only:
 // each probe row at most once, when it has a match (semi) or none (anti).
 // Null keys never match, so a row with a null key is unmatched. Build and
-// probe are driven by one goroutine, one after the other.
+// probe are driven by one goroutine, one after the other. With a Budget
+// (SetBudget) the build side's memory is bounded: past it the join
+// becomes a grace hash join (join_spill.go), whose output comes partition
+// by partition instead of in the order above.
 type HashJoin struct {
 	typ        spec.JoinType
 	left       spec.Schema
@@ -51,6 +54,9 @@ type HashJoin struct {
 	buildRefs  []uint64
 	rightViews [][]colView // per right output column, one view per build batch
 	stats      Stats
+	step       *spec.JoinStep
+	outSpec    spec.Schema
+	spill      joinSpill
 }
 
 // joinBuild is the build side: its batches and the row chains.
@@ -66,6 +72,7 @@ type joinBuild struct {
 	views   []colView
 	gids    []int32
 	rows    int64
+	held    int64 // Arrow bytes of batches
 }
 
 // NewHashJoin returns a join of left (probe) and right (build) inputs.
@@ -76,7 +83,7 @@ func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Op
 	if len(step.LeftKeys) == 0 || len(step.LeftKeys) != len(step.RightKeys) {
 		return nil, fmt.Errorf("operators: join needs pairs of keys, got %d left and %d right", len(step.LeftKeys), len(step.RightKeys))
 	}
-	j := &HashJoin{typ: step.Type, left: left, right: right, out: out, mem: mem}
+	j := &HashJoin{typ: step.Type, left: left, right: right, out: out, mem: mem, step: step, outSpec: outSchema}
 	j.usingFrom = make([]int, len(left))
 	for i := range j.usingFrom {
 		j.usingFrom[i] = -1
@@ -159,6 +166,9 @@ func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
+	if j.spill.build != nil {
+		return j.spillBuild(ctx, rec)
+	}
 	if len(b.batches) >= 1<<31-1 {
 		return fmt.Errorf("operators: HashJoin: too many build batches")
 	}
@@ -175,7 +185,8 @@ func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
 	b.link(len(b.batches), j.table.len())
 	rec.Retain()
 	b.batches = append(b.batches, rec)
-	return nil
+	b.held += batchBufferBytes(rec)
+	return j.checkBudget(ctx)
 }
 
 // link appends the rows of build batch chunk to their keys' chains.
@@ -212,6 +223,9 @@ func (b *joinBuild) link(chunk, groups int) {
 func (b *joinBuild) Finish(ctx context.Context) error {
 	j := b.j
 	j.built = true
+	if j.spill.build != nil {
+		return j.spill.build.finish(ctx)
+	}
 	if j.typ.KeepsUnmatchedRight() {
 		j.matched = make([]bool, j.table.len())
 	}
@@ -240,6 +254,9 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 	j.stats.RowsIn += int64(n)
 	if n == 0 {
 		return nil
+	}
+	if j.spill.probe != nil {
+		return j.spillProbe(ctx, rec)
 	}
 	views, err := viewsOf(rec, j.leftKeys, j.views)
 	if err != nil {
@@ -353,6 +370,9 @@ func (j *HashJoin) Finish(ctx context.Context) error {
 	if !j.built {
 		return fmt.Errorf("operators: HashJoin: probe finished before the build finished")
 	}
+	if j.spill.probe != nil {
+		return j.finishSpilled(ctx)
+	}
 	if j.typ.KeepsUnmatchedRight() {
 		if err := j.emitUnmatched(ctx); err != nil {
 			j.Close()
@@ -363,11 +383,12 @@ func (j *HashJoin) Finish(ctx context.Context) error {
 	return j.out.Finish(ctx)
 }
 
-// Close releases the build batches. Finish calls it; call it directly when
-// abandoning the join. It is idempotent.
+// Close releases the build batches and deletes the spill runs. Finish
+// calls it; call it directly when abandoning the join. It is idempotent.
 func (j *HashJoin) Close() {
 	for _, rec := range j.build.batches {
 		rec.Release()
 	}
 	j.build.batches, j.rightViews = nil, nil
+	j.spill.discard()
 }

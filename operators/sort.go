@@ -34,7 +34,8 @@ func (m SortMode) String() string {
 // its keys in batches of BatchRows rows. Ascending keys put nulls first,
 // descending keys put them last; NaN sorts above +Inf and -0 equals 0. The
 // sort is stable: rows with equal keys keep their input order, so output is
-// deterministic. Memory is not bounded yet (no external sort).
+// deterministic. With a bounded Budget (SetBudget) it is an external
+// sort: see sort_external.go.
 type Sort struct {
 	mode    SortMode
 	in      spec.Schema
@@ -45,6 +46,7 @@ type Sort struct {
 	batches []arrow.Record
 	rows    int
 	stats   Stats
+	ext     extSort
 }
 
 // sortKey is one resolved sort column.
@@ -89,13 +91,16 @@ func (s *Sort) Push(ctx context.Context, rec arrow.Record) error {
 	rec.Retain()
 	s.batches = append(s.batches, rec)
 	s.rows += n
-	return nil
+	return s.account(ctx, rec)
 }
 
 // Finish sorts, emits the sorted rows, releases the input and finishes the
 // downstream operator.
 func (s *Sort) Finish(ctx context.Context) error {
 	defer s.Close()
+	if len(s.ext.runs) > 0 {
+		return s.finishExternal(ctx)
+	}
 	perm, err := s.permutation()
 	if err != nil {
 		return err
@@ -114,18 +119,23 @@ func (s *Sort) Finish(ctx context.Context) error {
 // most BatchRows rows and calls fn with each; fn does not keep the batch
 // unless it retains it.
 func (s *Sort) emitPerm(ctx context.Context, perm []uint32, fn func(arrow.Record) error) error {
+	return s.emitPermN(ctx, perm, BatchRows, fn)
+}
+
+// emitPermN is emitPerm with batches of at most size rows.
+func (s *Sort) emitPermN(ctx context.Context, perm []uint32, size int, fn func(arrow.Record) error) error {
 	cols, types, err := s.chunkViews()
 	if err != nil {
 		return err
 	}
 	loc := s.locator()
-	refs := make([]uint64, 0, min(BatchRows, len(perm)))
-	for from := 0; from < len(perm); from += BatchRows {
+	refs := make([]uint64, 0, min(size, len(perm)))
+	for from := 0; from < len(perm); from += size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		refs = refs[:0]
-		for _, r := range perm[from:min(from+BatchRows, len(perm))] {
+		for _, r := range perm[from:min(from+size, len(perm))] {
 			refs = append(refs, loc[r])
 		}
 		rec, err := gatherRecord(s.schema, types, cols, refs, s.mem)
@@ -202,11 +212,17 @@ func (s *Sort) flatten(k sortKey) (*keyData, error) {
 	return kd, nil
 }
 
-// Close releases the buffered batches. Finish calls it; call it directly
-// when abandoning the sort. It is idempotent.
+// Close releases the buffered batches and discards the spill runs. Finish
+// calls it; call it directly when abandoning the sort. It is idempotent.
 func (s *Sort) Close() {
+	s.release()
+	s.ext.discard()
+}
+
+// release drops the buffered batches.
+func (s *Sort) release() {
 	for _, rec := range s.batches {
 		rec.Release()
 	}
-	s.batches = nil
+	s.batches, s.rows, s.ext.held = nil, 0, 0
 }

@@ -89,21 +89,27 @@ func stringWord(s []byte) uint64 {
 func (kd *keyData) str(r uint32) []byte { return kd.data[kd.offs[r]:kd.offs[r+1]] }
 
 // compare orders rows a and b by this key alone, nulls included.
-func (kd *keyData) compare(a, b uint32) int {
-	if kd.null != nil && kd.null[a] != kd.null[b] {
-		if kd.null[a] == !kd.desc {
+func (kd *keyData) compare(a, b uint32) int { return compareKey(kd, a, kd, b) }
+
+func (kd *keyData) isNull(r uint32) bool { return kd.null != nil && kd.null[r] }
+
+// compareKey orders row a of x and row b of y, two flattenings of the same
+// key (the external sort's merge compares rows of different runs).
+func compareKey(x *keyData, a uint32, y *keyData, b uint32) int {
+	if na, nb := x.isNull(a), y.isNull(b); na || nb {
+		switch {
+		case na && nb:
+			return 0
+		case na == !x.desc:
 			return -1
 		}
 		return 1
 	}
-	if kd.null != nil && kd.null[a] {
-		return 0
-	}
-	if c := cmpWord(kd.norm[a], kd.norm[b]); c != 0 || kd.typ != spec.String {
+	if c := cmpWord(x.norm[a], y.norm[b]); c != 0 || x.typ != spec.String {
 		return c
 	}
-	c := bytes.Compare(kd.str(a), kd.str(b))
-	if kd.desc {
+	c := bytes.Compare(x.str(a), y.str(b))
+	if x.desc {
 		return -c
 	}
 	return c

@@ -58,6 +58,13 @@ func (t *groupTable) allocSlots(n int) {
 // len is the number of groups.
 func (t *groupTable) len() int { return len(t.hashes) }
 
+// bytes estimates the memory the table holds: slots, per-group hashes and
+// keys.
+func (t *groupTable) bytes() int64 {
+	return sliceBytes(t.slots, 8) + sliceBytes(t.fslots, 16) + sliceBytes(t.hashes, 8) +
+		sliceBytes(t.fixed, 8) + sliceBytes(t.arena, 1) + sliceBytes(t.starts, 8)
+}
+
 // nullGroup returns the group id of null keys, creating it.
 func (t *groupTable) nullGroup() int32 {
 	if t.nullGrp < 0 {

@@ -13,7 +13,8 @@ import (
 // by a limit, without sorting everything. It buffers batches; whenever the
 // buffer exceeds n + max(n, BatchRows) rows it sorts them (the radix sort
 // of Sort) and keeps only the first n, so memory is O(n + BatchRows) and
-// the total work O(rows) sort passes over small buffers. The sort is
+// the total work O(rows) sort passes over small buffers. HeldBytes
+// reports what it holds; it never spills. The sort is
 // stable and the kept rows precede later input, so ties keep input order
 // and the result equals a stable sort then limit. The partial and final
 // halves are the same operator: each producer keeps its top n, the final
@@ -72,10 +73,19 @@ func (t *TopN) compact(ctx context.Context) error {
 		}
 		return err
 	}
+	rows := min(t.buf.rows, t.n)
 	t.buf.Close()
-	t.buf.batches, t.buf.rows = kept, min(t.buf.rows, t.n)
+	t.buf.batches, t.buf.rows = kept, rows
+	for _, r := range kept {
+		t.buf.ext.held += batchBufferBytes(r)
+	}
 	return nil
 }
+
+// HeldBytes returns the Arrow buffer bytes the top-n holds: at most about
+// n + max(n, BatchRows) rows, so it needs no spilling (it ignores any
+// Budget).
+func (t *TopN) HeldBytes() int64 { return t.buf.HeldBytes() }
 
 // sorted sorts the buffer and calls fn with its first n rows, in batches
 // of at most BatchRows rows.

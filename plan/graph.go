@@ -90,9 +90,9 @@ type Stage struct {
 
 // Edge is an exchange between two stages.
 type Edge struct {
-	ID          EdgeID
-	From, To    StageID
-	Port        int // input port of To
+	ID       EdgeID
+	From, To StageID
+	Port     int // input port of To
 	// Op is the index in To.Ops of the op this edge feeds: 0, the head,
 	// except for the build side of a broadcast join chained onto its probe
 	// input's stage, which feeds that join op (a side input, read to the

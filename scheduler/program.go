@@ -34,6 +34,10 @@ type TaskStats struct {
 	// RowsSkipped counts malformed input rows a read dropped (on_error
 	// skip or quarantine).
 	RowsSkipped int64
+	// OperatorSpilled are the Arrow bytes the task's operators (sort,
+	// aggregate, join) spilled to the store under their memory budget, in
+	// SpillRuns runs.
+	OperatorSpilled, SpillRuns int64
 }
 
 // Observer hears about subtask attempts as they end. Calls come from many

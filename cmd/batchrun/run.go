@@ -19,6 +19,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live (default: $XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun)"},
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks that may run at once"},
 			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4 or none"},
+			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB; past it they spill to the store (default: unbounded)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON run summary to `FILE`"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
@@ -61,6 +62,9 @@ func runAction(c *cli.Context) error {
 		Wait:     c.Duration("wait"),
 		CrashAt:  os.Getenv("BATCHRUN_TEST_CRASH"), // crash tests only
 		Logger:   logger,
+	}
+	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
+		return &usageError{"--memory: " + err.Error()}
 	}
 	prog := newProgress(c.App.Writer, c.Bool("progress"), l)
 	opts.Observer = prog

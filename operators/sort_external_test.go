@@ -1,0 +1,235 @@
+package operators
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// sortTestSpiller keeps spill runs in memory (retained batches).
+type sortTestSpiller struct {
+	runs int // runs started
+	live int // runs started and not discarded
+}
+
+func (sp *sortTestSpiller) NewRun(schema *arrow.Schema) (SpillRun, error) {
+	sp.runs++
+	sp.live++
+	return &sortTestRun{sp: sp, schema: schema}, nil
+}
+
+type sortTestRun struct {
+	sp       *sortTestSpiller
+	schema   *arrow.Schema
+	recs     []arrow.Record
+	finished bool
+	gone     bool
+}
+
+func (r *sortTestRun) Write(ctx context.Context, rec arrow.Record) error {
+	if r.finished || r.gone {
+		return fmt.Errorf("write after Finish or Discard")
+	}
+	if !rec.Schema().Equal(r.schema) {
+		return fmt.Errorf("schema %s, want %s", rec.Schema(), r.schema)
+	}
+	rec.Retain()
+	r.recs = append(r.recs, rec)
+	return nil
+}
+
+func (r *sortTestRun) Finish(ctx context.Context) error {
+	r.finished = true
+	return nil
+}
+
+func (r *sortTestRun) Open(ctx context.Context) (BatchReader, error) {
+	if !r.finished || r.gone {
+		return nil, fmt.Errorf("open of an unfinished or discarded run")
+	}
+	return &sortTestReader{recs: r.recs}, nil
+}
+
+func (r *sortTestRun) Discard() {
+	if r.gone {
+		return
+	}
+	r.gone = true
+	r.sp.live--
+	for _, rec := range r.recs {
+		rec.Release()
+	}
+	r.recs = nil
+}
+
+type sortTestReader struct {
+	recs []arrow.Record
+	i    int
+}
+
+func (r *sortTestReader) Next(ctx context.Context) (arrow.Record, error) {
+	if r.i == len(r.recs) {
+		return nil, io.EOF
+	}
+	rec := r.recs[r.i]
+	r.i++
+	rec.Retain()
+	return rec, nil
+}
+
+func (r *sortTestReader) Close() {}
+
+// sortTestChunks cuts rows into records of size rows.
+func sortTestChunks(t testing.TB, mem memory.Allocator, s spec.Schema, rows [][]any, size int) []arrow.Record {
+	var recs []arrow.Record
+	for from := 0; from < len(rows); from += size {
+		recs = append(recs, opRecord(t, mem, s, rows[from:min(from+size, len(rows))]))
+	}
+	return recs
+}
+
+// runExternalSort sorts recs with a budget of budget bytes and spilled
+// batches of batchRows rows.
+func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []spec.SortKey, recs []arrow.Record, budget int64, batchRows int) ([][]any, SpillStats) {
+	t.Helper()
+	sink := &opSink{}
+	defer sink.release()
+	s, err := NewSort(SortPartial, in, keys, sink, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := &sortTestSpiller{}
+	var stats SpillStats
+	s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
+	s.ext.batchRows = batchRows
+	opPush(t, s, recs...)
+	if sink.finished != 1 {
+		t.Errorf("downstream finished %d times", sink.finished)
+	}
+	if sp.live != 0 {
+		t.Errorf("%d of %d spill runs not discarded", sp.live, sp.runs)
+	}
+	if stats.Runs != int64(sp.runs) {
+		t.Errorf("stats.Runs = %d, want %d", stats.Runs, sp.runs)
+	}
+	return sink.rows(), stats
+}
+
+func externalSortRows(n int) [][]any {
+	r := rand.New(rand.NewSource(11))
+	strs := []string{"", "a", "ab", "abcdefg", "abcdefgh", "abcdefgA", "abcdefgAA", "zz", "b"}
+	floats := []float64{math.Inf(-1), -1.5, math.Copysign(0, -1), 0, 2.25, math.Inf(1), math.NaN()}
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int64(r.Intn(9) - 4), strs[r.Intn(len(strs))], floats[r.Intn(len(floats))], r.Intn(2) == 0, int64(i)}
+		for c := 0; c < 4; c++ {
+			if r.Intn(7) == 0 {
+				rows[i][c] = nil
+			}
+		}
+	}
+	return rows
+}
+
+func TestExternalSort(t *testing.T) {
+	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	rows := externalSortRows(3000)
+	keyLists := [][]spec.SortKey{
+		{{Column: "a"}},
+		{{Column: "b", Desc: true}, {Column: "a"}},
+		{{Column: "c"}, {Column: "d", Desc: true}},
+		{{Column: "d"}, {Column: "c", Desc: true}, {Column: "b"}},
+		{{Column: "a", Desc: true}, {Column: "b"}, {Column: "c"}, {Column: "d"}},
+	}
+	budgets := []struct {
+		bytes     int64
+		batchRows int
+	}{
+		{4 << 10, 64},    // many runs, merged in several passes
+		{16 << 10, 1000}, // one batch per run, merged two by two
+		{20 << 10, 64},   // several batches per run, one merge
+	}
+	for _, keys := range keyLists {
+		for _, b := range budgets {
+			t.Run(fmt.Sprintf("%v/%d", keys, b.bytes), func(t *testing.T) {
+				mem := opChecked(t)
+				want := runSort(t, mem, SortPartial, in, keys, sortTestChunks(t, mem, in, rows, 250))
+				got, stats := runExternalSort(t, mem, in, keys, sortTestChunks(t, mem, in, rows, 250), b.bytes, b.batchRows)
+				if !sameRows(got, want) {
+					t.Errorf("external sort(%+v) =\n%s, want\n%s", keys, opFormat(got), opFormat(want))
+				}
+				if !sameRows(want, refSort(in, rows, keys)) {
+					t.Errorf("in-memory sort differs from the reference")
+				}
+				if stats.Runs <= 3 || stats.Rows < int64(len(rows)) || stats.Bytes <= 0 {
+					t.Errorf("spill stats = %+v, want > 3 runs and >= %d rows", stats, len(rows))
+				}
+			})
+		}
+	}
+}
+
+func TestExternalSortUnboundedAndEmpty(t *testing.T) {
+	in := opSchema(t, "a int64, seq int64")
+	keys := []spec.SortKey{{Column: "a"}}
+	mem := opChecked(t)
+	rows := [][]any{{int64(2), int64(0)}, {nil, int64(1)}, {int64(1), int64(2)}}
+	got, stats := runExternalSort(t, mem, in, keys, sortTestChunks(t, mem, in, rows, 1), 1<<30, 0)
+	if want := refSort(in, rows, keys); !sameRows(got, want) || stats != (SpillStats{}) {
+		t.Errorf("sort under a large budget = %v, %+v; want %v, no spilling", got, stats, want)
+	}
+	got, _ = runExternalSort(t, mem, in, keys, nil, 1, 0)
+	if len(got) != 0 {
+		t.Errorf("external sort(nothing) = %v", got)
+	}
+}
+
+// BenchmarkExternalSort compares the in-memory sort with the external one
+// (spilling to an in-memory Spiller, so it measures the sort and merge,
+// not I/O) on W4's keys (user_id, ts).
+func BenchmarkExternalSort(b *testing.B) {
+	const n = 1 << 20
+	in := opSchema(b, "user_id int64, ts int64, amount float64")
+	r := rand.New(rand.NewSource(5))
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int64(r.Intn(100000)), int64(r.Intn(1 << 40)), r.Float64()}
+	}
+	mem := memory.NewGoAllocator()
+	recs := sortTestChunks(b, mem, in, rows, BatchRows)
+	keys := []spec.SortKey{{Column: "user_id"}, {Column: "ts"}}
+	for _, budget := range []int64{0, 8 << 20, 2 << 20} {
+		b.Run(fmt.Sprintf("budget=%dMiB", budget>>20), func(b *testing.B) {
+			var stats SpillStats
+			for b.Loop() {
+				s, err := NewSort(SortPartial, in, keys, discardOp{}, mem)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.SetBudget(Budget{Bytes: budget, Spill: &sortTestSpiller{}, Stats: &stats})
+				for _, rec := range recs {
+					if err := s.Push(context.Background(), rec); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.Finish(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(stats.Runs)/float64(b.N), "runs/op")
+		})
+	}
+}
+
+type discardOp struct{}
+
+func (discardOp) Push(context.Context, arrow.Record) error { return nil }
+func (discardOp) Finish(context.Context) error             { return nil }
