@@ -91,6 +91,18 @@ func (o *RunOptions) EnsureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Memory > 0 {
+		// The store's own memory (block cache, memtables) sits outside the
+		// operators' budget; a bounded run keeps it small. Partition data
+		// is ingested as sstables, so memtables hold little but commit
+		// records.
+		if o.Store.CacheSize == 0 {
+			o.Store.CacheSize = 8 << 20
+		}
+		if o.Store.MemTableSize == 0 {
+			o.Store.MemTableSize = 8 << 20
+		}
+	}
 }
 
 // Validate reports settings that cannot work.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,6 +37,10 @@ func runCommand() *cli.Command {
 	}
 }
 
+// memoryHeadroom is what a bounded run allows the Go heap beyond --memory:
+// shuffle buffers, scan batches, codec state.
+const memoryHeadroom = 128 << 20
+
 func runAction(c *cli.Context) error {
 	l, err := loadSpec(c)
 	if err != nil {
@@ -65,6 +70,11 @@ func runAction(c *cli.Context) error {
 	}
 	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
 		return &usageError{"--memory: " + err.Error()}
+	}
+	if opts.Memory > 0 {
+		// The operators keep to --memory; this makes the Go runtime collect
+		// before the heap outgrows it plus room for buffers and decoding.
+		debug.SetMemoryLimit(opts.Memory + memoryHeadroom)
 	}
 	prog := newProgress(c.App.Writer, c.Bool("progress"), l)
 	opts.Observer = prog
