@@ -42,12 +42,11 @@
 // output then comes in partition order.
 //
 // Not done yet: HashAggregate and HashJoin bound their memory only by an
-// estimate taken per batch (one batch's growth may pass the budget), an
-// aggregate with count_distinct and HashDistinct are not bounded, and
-// their Go-heap tables are not counted by the allocator; Sort counts only its buffered batches (not its sort
-// scratch, about 20 bytes a row, nor the merge's one batch per run, which
-// it bounds by merging in several passes); Sort's final mode without
-// spilling sorts again instead of a k-way merge of the sorted runs; CSV quoted fields may not span lines; Parquet reads
-// flat columns of scalar types only, and every Parquet subtask reads the
-// footers of every input file to plan its row groups.
+// estimate taken per batch (one batch's growth may pass the budget); an
+// aggregate with count_distinct and HashDistinct are not bounded; Sort
+// counts its buffered batches and its sort scratch, but not the merge's one
+// batch per run (it bounds that by merging in several passes); CSV quoted
+// fields may not span lines; Parquet reads flat columns of scalar types
+// only, and every Parquet subtask reads the footers of every input file to
+// plan its row groups.
 package operators

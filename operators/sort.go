@@ -16,10 +16,9 @@ const (
 	// SortPartial sorts one subtask's input.
 	SortPartial SortMode = iota
 	// SortFinal merges sorted runs from several producers, arriving as one
-	// stream. For now it buffers everything and sorts again (a stable sort
-	// of concatenated sorted runs gives the merge's result); a k-way merge
-	// needs only the run boundaries, which Push could record, and a heap
-	// over the runs' heads using sortKeys.compare.
+	// stream: it finds where each ascending run ends and merges the runs
+	// (sort_merge.go). Its output equals SortPartial's on the same input,
+	// whose sort it falls back to when the input is far from sorted.
 	SortFinal
 )
 
@@ -47,6 +46,7 @@ type Sort struct {
 	rows    int
 	stats   Stats
 	ext     extSort
+	fin     finalRuns // SortFinal's state
 }
 
 // sortKey is one resolved sort column.
@@ -152,7 +152,20 @@ func (s *Sort) emitPermN(ctx context.Context, perm []uint32, size int, fn func(a
 }
 
 // permutation returns the rows (numbered across batches) in sorted order.
+// SortFinal merges the buffer's ascending runs (sort_merge.go).
 func (s *Sort) permutation() ([]uint32, error) {
+	keys, err := s.flattenAll()
+	if err != nil {
+		return nil, err
+	}
+	if s.mode == SortFinal && !s.fin.resort {
+		return order(keys, runStarts(keys, s.rows), s.rows), nil
+	}
+	return sortRows(keys, s.rows), nil
+}
+
+// flattenAll flattens every sort key over the buffered rows.
+func (s *Sort) flattenAll() ([]*keyData, error) {
 	keys := make([]*keyData, len(s.keys))
 	for i, k := range s.keys {
 		kd, err := s.flatten(k)
@@ -161,13 +174,18 @@ func (s *Sort) permutation() ([]uint32, error) {
 		}
 		keys[i] = kd
 	}
-	perm := make([]uint32, s.rows)
+	return keys, nil
+}
+
+// sortRows returns rows [0, n) stably sorted by keys.
+func sortRows(keys []*keyData, n int) []uint32 {
+	perm := make([]uint32, n)
 	for i := range perm {
 		perm[i] = uint32(i)
 	}
-	st := &sorter{keys: keys, k: make([]uint64, s.rows), tk: make([]uint64, s.rows), tr: make([]uint32, s.rows)}
+	st := &sorter{keys: keys, k: make([]uint64, n), tk: make([]uint64, n), tr: make([]uint32, n)}
 	st.sortRange(perm, 0)
-	return perm, nil
+	return perm
 }
 
 // chunkViews returns, per column, its view in every batch.

@@ -21,7 +21,8 @@ import (
 // would exceed the budget (more runs than Budget.Bytes / the largest
 // spilled batch), consecutive runs are first merged into longer ones,
 // which keeps the tie order. Rows are gathered into output batches with
-// the typed take loops of take.go.
+// the typed take loops of take.go. SortFinal writes its buffer's sorted
+// runs as they are instead of sorting it (sort_merge.go).
 
 // extSort is the spilling state of a Sort.
 type extSort struct {
@@ -66,18 +67,35 @@ func arrayDataBytes(d arrow.ArrayData) int64 {
 // account counts a buffered batch and spills when over budget.
 func (s *Sort) account(ctx context.Context, rec arrow.Record) error {
 	s.ext.held += batchBufferBytes(rec)
-	if !s.ext.budget.Bounded() || s.ext.held <= s.ext.budget.Bytes {
+	if !s.ext.budget.Bounded() || s.ext.held+s.workingBytes() <= s.ext.budget.Bytes {
 		return nil
 	}
 	return s.spill(ctx)
 }
 
-// spill sorts the buffer, writes it as a new run and drops it.
+// workingBytes is what sorting the buffered rows will allocate besides the
+// rows themselves: the permutation and radix scratch (24 bytes a row) and
+// one normalized key word per sort key. At 20M rows it is the size of the
+// data again, so the budget must count it.
+func (s *Sort) workingBytes() int64 {
+	return int64(s.rows) * int64(24+8*len(s.keys))
+}
+
+// spill writes the buffer to spill runs and drops it.
 func (s *Sort) spill(ctx context.Context) error {
+	if s.mode == SortFinal && !s.fin.resort {
+		return s.spillFinal(ctx)
+	}
 	perm, err := s.permutation()
 	if err != nil {
 		return err
 	}
+	return s.spillSorted(ctx, perm)
+}
+
+// spillSorted writes the buffered rows perm, in order, as a new run and
+// drops the buffer.
+func (s *Sort) spillSorted(ctx context.Context, perm []uint32) error {
 	run, err := s.ext.newRun(s.schema)
 	if err != nil {
 		return err
@@ -149,6 +167,9 @@ func (s *Sort) finishExternal(ctx context.Context) error {
 		if err := s.spill(ctx); err != nil {
 			return err
 		}
+	}
+	if err := s.fin.closeOpen(ctx); err != nil {
+		return err
 	}
 	for len(s.ext.runs) > s.ext.fanIn() {
 		if err := s.mergePass(ctx); err != nil {
@@ -316,10 +337,8 @@ func (m *merger) init() {
 // less orders cursors by their current rows' keys, then by run index.
 func (m *merger) less(i, j int) bool {
 	a, b := m.cur[i], m.cur[j]
-	for k := range a.keys {
-		if c := compareKey(a.keys[k], uint32(a.row), b.keys[k], uint32(b.row)); c != 0 {
-			return c < 0
-		}
+	if c := compareRows(a.keys, uint32(a.row), b.keys, uint32(b.row)); c != 0 {
+		return c < 0
 	}
 	return i < j
 }

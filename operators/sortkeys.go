@@ -264,3 +264,98 @@ func (st *sorter) radix(rows []uint32, k []uint64) {
 		copy(rows, srcR)
 	}
 }
+
+// compareRows orders row a of x and row b of y, two flattenings of the
+// same keys, by every key in turn.
+// Words decide unless a row may be null or the words of strings tie.
+func compareRows(x []*keyData, a uint32, y []*keyData, b uint32) int {
+	for k, kx := range x {
+		ky := y[k]
+		if kx.null == nil && ky.null == nil {
+			if c := cmpWord(kx.norm[a], ky.norm[b]); c != 0 {
+				return c
+			}
+			if kx.typ != spec.String {
+				continue
+			}
+		}
+		if c := compareKey(kx, a, ky, b); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// orderBreaks appends to out, ascending, every row i in [1, n) of keys
+// that sorts strictly before row i-1: where an ascending run ends. It
+// compares one key column at a time, each over the rows the columns before
+// it left tied (tied is scratch space, returned for reuse).
+func orderBreaks(keys []*keyData, n int, tied, out []uint32) ([]uint32, []uint32) {
+	from := len(out)
+	for k, kd := range keys {
+		next := tied[:0] // overwrites tied behind the read position
+		switch {
+		case k == 0 && kd.null == nil && kd.typ != spec.String:
+			norm := kd.norm[:n]
+			for i := 1; i < n; i++ {
+				switch a, b := norm[i-1], norm[i]; {
+				case a > b:
+					out = append(out, uint32(i))
+				case a == b:
+					next = append(next, uint32(i))
+				}
+			}
+		case k == 0:
+			for i := uint32(1); i < uint32(n); i++ {
+				out, next = classifyPair(kd, i, out, next)
+			}
+		case kd.null == nil && kd.typ != spec.String:
+			norm := kd.norm[:n]
+			for _, i := range tied {
+				switch a, b := norm[i-1], norm[i]; {
+				case a > b:
+					out = append(out, i)
+				case a == b:
+					next = append(next, i)
+				}
+			}
+		default:
+			for _, i := range tied {
+				out, next = classifyPair(kd, i, out, next)
+			}
+		}
+		tied = next
+		if len(tied) == 0 {
+			break
+		}
+	}
+	if len(keys) > 1 {
+		slices.Sort(out[from:])
+	}
+	return tied, out
+}
+
+// classifyPair appends row i to out when it sorts before row i-1 by kd,
+// and to tied when they are equal.
+func classifyPair(kd *keyData, i uint32, out, tied []uint32) ([]uint32, []uint32) {
+	switch c := compareKey(kd, i-1, kd, i); {
+	case c > 0:
+		out = append(out, i)
+	case c == 0:
+		tied = append(tied, i)
+	}
+	return out, tied
+}
+
+// rowCopy returns row r of kd as a keyData of one row.
+func (kd *keyData) rowCopy(r uint32) *keyData {
+	c := &keyData{typ: kd.typ, desc: kd.desc, norm: []uint64{kd.norm[r]}}
+	if kd.null != nil {
+		c.null = []bool{kd.null[r]}
+	}
+	if kd.typ == spec.String {
+		c.data = slices.Clone(kd.str(r))
+		c.offs = []int{0, len(c.data)}
+	}
+	return c
+}
