@@ -213,7 +213,7 @@ func (c *exprCompiler) compileCall(e *spec.Call, t spec.Type) (exprNode, error) 
 	}
 	switch e.Func {
 	case "lower", "upper", "trim", "ltrim", "rtrim":
-		return &strFuncNode{fn: e.Func, x: args[0]}, nil
+		return &strToStrNode{x: args[0], f: strFunc(e.Func)}, nil
 	case "length":
 		return &lengthNode{x: args[0]}, nil
 	case "substr":

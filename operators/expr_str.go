@@ -10,52 +10,22 @@ import (
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// strFuncNode is lower, upper, trim, ltrim or rtrim of a string. Case
-// mapping is Unicode-aware with an ASCII fast path; trimming removes
-// Unicode white space.
-type strFuncNode struct {
-	fn string
-	x  exprNode
-}
-
-func (n *strFuncNode) eval(b *evalBatch, care []byte) (exprVec, error) {
-	x, err := n.x.eval(b, care)
-	if err != nil || x.isNullC() {
-		return x, err
-	}
-	defer x.release()
-	if x.isConst() {
-		w := &strWriter{}
-		n.apply(w, x.c.s)
-		return constVec(exprConst{valid: true, s: string(w.data)}), nil
-	}
-	offs, data := stringParts(x.arr)
-	valid := b.validBits(x)
-	w := newStrWriter(b, int(offs[b.n]-offs[0]))
-	for i := 0; i < b.n; i++ {
-		if valid == nil || testBit(valid, i) {
-			n.apply(w, strRow(offs, data, i))
-		}
-		w.end(i)
-	}
-	arr, err := w.finish(b.validity(x.arr))
-	return arrVec(arr), err
-}
-
-// apply appends fn(s) to w; a zero strWriter grows on the Go heap.
-func (n *strFuncNode) apply(w *strWriter, s string) {
-	switch n.fn {
+// strFunc is lower, upper, trim, ltrim or rtrim of a string, chosen once
+// at compile time and run by a strToStrNode. Case mapping is
+// Unicode-aware with an ASCII fast path; trimming removes Unicode white
+// space. A zero strWriter grows on the Go heap.
+func strFunc(name string) func(w *strWriter, s string) {
+	switch name {
 	case "trim":
-		w.appendString(strings.TrimSpace(s))
+		return func(w *strWriter, s string) { w.appendString(strings.TrimSpace(s)) }
 	case "ltrim":
-		w.appendString(strings.TrimLeftFunc(s, unicode.IsSpace))
+		return func(w *strWriter, s string) { w.appendString(strings.TrimLeftFunc(s, unicode.IsSpace)) }
 	case "rtrim":
-		w.appendString(strings.TrimRightFunc(s, unicode.IsSpace))
+		return func(w *strWriter, s string) { w.appendString(strings.TrimRightFunc(s, unicode.IsSpace)) }
 	case "lower":
-		w.appendCase(s, 'A', 'Z', unicode.ToLower)
-	default:
-		w.appendCase(s, 'a', 'z', unicode.ToUpper)
+		return func(w *strWriter, s string) { w.appendCase(s, 'A', 'Z', unicode.ToLower) }
 	}
+	return func(w *strWriter, s string) { w.appendCase(s, 'a', 'z', unicode.ToUpper) }
 }
 
 // appendCase appends s with its letters mapped by to; lo..hi are the ASCII
