@@ -81,14 +81,9 @@ func (s *CSVScan) BytesRead() int64 { return s.bytesRead }
 // Run reads the split, pushes its rows into out in batches of at most
 // BatchRows rows, then finishes out. On error it does not finish out.
 func (s *CSVScan) Run(ctx context.Context, out Operator) error {
-	sizes, err := s.o.Input.sizes()
+	spans, bytes, err := s.o.splitSpans()
 	if err != nil {
 		return err
-	}
-	spans := Splits(sizes, s.o.NumSplits)[s.o.Split]
-	var bytes int64
-	for _, sp := range spans {
-		bytes += sp.End - sp.Start + 1
 	}
 	r := newCSVReader(s, int(min(int64(BatchRows), bytes+1)))
 	defer r.release()

@@ -40,14 +40,9 @@ func (s *JSONLScan) Stats() Stats { return s.stats }
 
 // Run reads the split, pushes its rows in batches and finishes out.
 func (s *JSONLScan) Run(ctx context.Context, out Operator) error {
-	sizes, err := s.o.Input.sizes()
+	spans, n, err := s.o.splitSpans()
 	if err != nil {
 		return err
-	}
-	spans := Splits(sizes, s.o.NumSplits)[s.o.Split]
-	var n int64
-	for _, sp := range spans {
-		n += sp.End - sp.Start + 1
 	}
 	r := newJSONLReader(s, int(min(int64(BatchRows), n+1)))
 	defer r.release()
@@ -110,19 +105,9 @@ func newJSONLReader(s *JSONLScan, capRows int) *jsonlReader {
 }
 
 func (r *jsonlReader) run(ctx context.Context, out Operator) error {
-	p := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		data, last, err := r.ch.next(p)
-		if err != nil || data == nil {
-			return err
-		}
-		if p, err = r.lines(ctx, out, data, last); err != nil || last {
-			return err
-		}
-	}
+	return r.ch.each(ctx, func(data []byte, last bool) (int, error) {
+		return r.lines(ctx, out, data, last)
+	})
 }
 
 func (r *jsonlReader) lines(ctx context.Context, out Operator, data []byte, last bool) (int, error) {

@@ -2,6 +2,7 @@ package operators
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -162,6 +163,21 @@ func newlinesBefore(f *os.File, p int64) int64 {
 	return count
 }
 
+// splitSpans is this subtask's share of the input files, and its size in
+// bytes (the spans' inclusive ends counted).
+func (o *ScanOptions) splitSpans() ([]Span, int64, error) {
+	sizes, err := o.Input.sizes()
+	if err != nil {
+		return nil, 0, err
+	}
+	spans := Splits(sizes, o.NumSplits)[o.Split]
+	var n int64
+	for _, sp := range spans {
+		n += sp.End - sp.Start + 1
+	}
+	return spans, n, nil
+}
+
 // chunker reads a range of a file in big chunks for line parsers: each
 // chunk is the unconsumed tail of the previous one plus fresh bytes, so a
 // parser loops over whole lines and hands back what it did not consume.
@@ -180,6 +196,25 @@ func (c *chunker) reset(f *os.File, path string, start, end int64) {
 	c.lineBase, c.rangeStart = -1, start
 	if want := min(int64(scanBufSize), end-start+1); int64(len(c.buf)) < want {
 		c.buf = make([]byte, want)
+	}
+}
+
+// each hands every chunk of the range to lines, which parses whole lines
+// and returns how many bytes it consumed (the rest is carried into the
+// next chunk). It stops at the range's end or on the first error.
+func (c *chunker) each(ctx context.Context, lines func(data []byte, last bool) (int, error)) error {
+	p := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, last, err := c.next(p)
+		if err != nil || data == nil {
+			return err
+		}
+		if p, err = lines(data, last); err != nil || last {
+			return err
+		}
 	}
 }
 

@@ -42,19 +42,9 @@ func newCSVReader(s *CSVScan, capRows int) *csvReader {
 // run reads every line of the chunker's range; it leaves the last,
 // partial batch in the builders.
 func (r *csvReader) run(ctx context.Context, out Operator) error {
-	p := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		data, last, err := r.ch.next(p)
-		if err != nil || data == nil {
-			return err
-		}
-		if p, err = r.lines(ctx, out, data, last); err != nil || last {
-			return err
-		}
-	}
+	return r.ch.each(ctx, func(data []byte, last bool) (int, error) {
+		return r.lines(ctx, out, data, last)
+	})
 }
 
 // lines parses the complete lines of data (and, when last, the final line
