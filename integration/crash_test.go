@@ -3,25 +3,53 @@ package integration
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/batchrun/batchrun/jobs"
 )
 
+// binDir holds the batchrun binary the tests build once (TestMain
+// removes it).
+var binDir string
+
+var buildOnce struct {
+	sync.Once
+	bin string
+	err error
+	out []byte
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "batchrun-integration-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // buildBinary builds cmd/batchrun once per test binary run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "batchrun")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/batchrun")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		buildOnce.bin = filepath.Join(binDir, "batchrun")
+		cmd := exec.Command("go", "build", "-o", buildOnce.bin, "../cmd/batchrun")
+		buildOnce.out, buildOnce.err = cmd.CombinedOutput()
+	})
+	if buildOnce.err != nil {
+		t.Fatalf("build: %v\n%s", buildOnce.err, buildOnce.out)
 	}
-	return bin
+	return buildOnce.bin
 }
 
 // runBinary runs the binary and returns its exit error (nil on success).

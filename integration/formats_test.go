@@ -189,7 +189,8 @@ steps:
 		t.Errorf("out.jsonl = %q", got)
 	}
 	_, err := runSpec(t, dir, "once", spec, 1)
-	want := fmt.Sprintf(`jobs: step "out": output %s exists (mode: error-if-exists); remove it or use mode: overwrite`, filepath.Join(dir, "out.jsonl"))
+	want := fmt.Sprintf(`%s:4: step "out": output %s: it exists (mode: error-if-exists); remove it or use mode: overwrite`,
+		filepath.Join(dir, "once.yaml"), filepath.Join(dir, "out.jsonl"))
 	if err == nil || err.Error() != want {
 		t.Errorf("second run: error %v, want %s", err, want)
 	}

@@ -2,43 +2,39 @@ package jobs
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/storage"
 )
 
 // Event is one entry of a run's event log: what happened, when. The log
 // is history for people and tools (`batchrun runs`); what resume relies on
-// (run records, partition commit records) is synced separately.
+// (the run record, partition commit records) is synced separately.
 type Event struct {
 	Time    time.Time `json:"time"`
-	Kind    string    `json:"event"` // started, resumed, attempt, failover, committing, committed, failed
+	Kind    string    `json:"event"` // started, resumed, attempt, failover, store-lost, committing, committed, failed
 	Subtask string    `json:"subtask,omitempty"`
 	Rows    int64     `json:"rows,omitempty"`
 	Detail  string    `json:"detail,omitempty"`
 }
 
-// eventLog appends a run's events to the store; safe for concurrent use.
+// eventLog appends a run's events to its log file; safe for concurrent
+// use.
 type eventLog struct {
-	store  *storage.Store
-	run    uint64
+	run    *statedir.Run
 	g      *plan.StageGraph
 	logger *slog.Logger
 	next   Observer
 
-	mu  sync.Mutex
-	seq uint64
+	mu sync.Mutex
 }
 
-func newEventLog(store *storage.Store, run uint64, g *plan.StageGraph, logger *slog.Logger) *eventLog {
-	e := &eventLog{store: store, run: run, g: g, logger: logger}
-	if old, err := store.Events(run); err == nil {
-		e.seq = uint64(len(old))
-	}
-	return e
+func newEventLog(run *statedir.Run, g *plan.StageGraph, logger *slog.Logger) *eventLog {
+	return &eventLog{run: run, g: g, logger: logger}
 }
 
 func (e *eventLog) add(ev Event, sync bool) {
@@ -49,11 +45,9 @@ func (e *eventLog) add(ev Event, sync bool) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.store.AppendEvent(e.run, e.seq, data, sync); err != nil {
+	if err := e.run.AppendEvent(data, sync); err != nil {
 		e.logger.Warn("event log", "err", err)
-		return
 	}
-	e.seq++
 }
 
 // SubtaskFinished implements Observer: every finished attempt is logged.
@@ -69,9 +63,18 @@ func (e *eventLog) SubtaskFinished(stage, index int, rowsOut int64, err error) {
 	}
 }
 
-// Events reads run's event log from the store.
-func Events(store *storage.Store, run uint64) ([]Event, error) {
-	raw, err := store.Events(run)
+// Events reads the event log of run id (as `batchrun runs` prints it) in
+// stateDir.
+func Events(stateDir, id string) ([]Event, error) {
+	sd, ok := statedir.Peek(stateDir)
+	if !ok {
+		return nil, fmt.Errorf("jobs: no runs in %s", stateDir)
+	}
+	n, err := parseRunID(id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := sd.Events(n)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +82,7 @@ func Events(store *storage.Store, run uint64) ([]Event, error) {
 	for _, r := range raw {
 		var ev Event
 		if err := json.Unmarshal(r, &ev); err != nil {
-			return nil, storage.CorruptErrorf("event of run %s: %v", storage.RunIDString(run), err)
+			return nil, fmt.Errorf("jobs: event of run %s: %w", id, err)
 		}
 		evs = append(evs, ev)
 	}

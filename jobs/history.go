@@ -1,33 +1,34 @@
 package jobs
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
+	"strconv"
 	"time"
 
-	"github.com/batchrun/batchrun/storage"
+	"github.com/batchrun/batchrun/jobs/statedir"
 )
 
 // RunInfo is one run of a state directory as `batchrun runs` shows it.
 type RunInfo struct {
-	ID     string            `json:"id"` // storage.RunIDString
+	ID     string            `json:"id"` // statedir.IDString
 	Job    string            `json:"job"`
 	Spec   string            `json:"spec"`
 	Params map[string]string `json:"params,omitempty"`
-	// State is running, committing, succeeded, failed or abandoned.
-	State string    `json:"state"`
-	Start time.Time `json:"start"`
+	// State is running, committing, succeeded, failed, superseded,
+	// abandoned (its record says running or committing but its process
+	// died) or damaged (its record cannot be read).
+	State string `json:"state"`
+	// Resumable says the next run of the job with the same work continues
+	// it.
+	Resumable bool      `json:"resumable"`
+	Start     time.Time `json:"start"`
 	// End is zero while the run is running or committing.
 	End time.Time `json:"end,omitzero"`
 	// Invocations counts the processes that worked on the run (resumes + 1).
 	Invocations int `json:"invocations"`
 	Failovers   int `json:"failovers"`
-	// StoredBytes sums the run's committed partitions still in the store.
+	// StoredBytes is what the run occupies on disk (its partitions mostly).
 	StoredBytes int64  `json:"stored_bytes"`
 	Error       string `json:"error,omitempty"`
 }
@@ -35,31 +36,40 @@ type RunInfo struct {
 // FormatBytes formats n as the run summary does: "512 B", "1.5 KiB".
 func FormatBytes(n int64) string { return byteSize(n) }
 
-// storeDir is where a state directory keeps its Pebble store.
-func storeDir(stateDir string) string { return filepath.Join(stateDir, "store") }
-
-// ListRuns lists the runs recorded in stateDir, newest first. A state
-// directory without a store has no runs (and is not created). It takes
-// the state directory's lock without waiting (the store admits one process
-// at a time anyway), so while a run is in progress it fails with a
-// *LockedError naming that run.
+// ListRuns lists the runs recorded in stateDir, newest first. It takes no
+// lock and opens no store, so it works beside running jobs; a run in
+// progress shows what its record last said. A state directory without
+// runs has none (and is not created).
 func ListRuns(stateDir string) ([]RunInfo, error) {
-	var runs []RunInfo
-	err := withStore(stateDir, func(s *storage.Store) error {
-		recs, err := sortedRuns(s)
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			info, err := runInfo(s, rec)
-			if err != nil {
-				return err
-			}
-			runs = append(runs, info)
-		}
-		return nil
-	})
-	return runs, err
+	sd, ok := statedir.Peek(stateDir)
+	if !ok {
+		return nil, nil
+	}
+	ents, err := sd.List()
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]RunInfo, len(ents))
+	for i, e := range ents {
+		runs[i] = runInfo(e)
+	}
+	return runs, nil
+}
+
+func runInfo(e statedir.Entry) RunInfo {
+	r := e.Rec
+	info := RunInfo{
+		ID: statedir.IDString(e.ID), Job: r.Job, Spec: r.Spec, Params: r.Params,
+		State: r.State.String(), Resumable: r.State.Resumable(), Start: r.Start, End: r.End,
+		Invocations: r.Invocations, Failovers: r.Failovers, StoredBytes: e.DiskBytes, Error: r.Error,
+	}
+	switch {
+	case e.Damaged != "":
+		info.State, info.Resumable, info.Error = "damaged", false, e.Damaged
+	case e.Abandoned:
+		info.State = "abandoned"
+	}
+	return info
 }
 
 // GCOptions is the garbage collection policy of GC.
@@ -76,48 +86,94 @@ type GCOptions struct {
 	DryRun bool
 }
 
-// GC removes the runs of stateDir that the policy opts does not keep and
-// returns them, newest first: every partition, commit record, event and
-// the run record itself (storage.Store.DeleteRun). A run in state running
-// or committing was interrupted and may be resumed: it is removed only
-// when OlderThan is set and it is older than that. GC takes the state
-// directory's lock without waiting, so it never races a run; Pebble
-// reclaims the space in later compactions.
-func GC(stateDir string, opts GCOptions) ([]RunInfo, error) {
+// GCResult is what GC removed (newest first, StoredBytes the bytes freed)
+// and the jobs whose runs it left because they were running.
+type GCResult struct {
+	Removed []RunInfo
+	Skipped []string
+}
+
+// GC removes the runs of stateDir that the policy opts does not keep:
+// each run's directory (record, events, store), so its disk space is
+// freed at once. A resumable run (running, committing, failed, abandoned)
+// or a damaged one is removed only when OlderThan is set and it is older
+// than that. GC takes each job's lock without waiting while it removes that
+// job's runs, so it never races a run of it; the runs of a job that is
+// running are skipped.
+func GC(stateDir string, opts GCOptions) (GCResult, error) {
+	var res GCResult
 	if opts.KeepLast < 0 || opts.OlderThan < 0 {
-		return nil, fmt.Errorf("jobs: gc: keep %d and older-than %v must not be negative", opts.KeepLast, opts.OlderThan)
+		return res, &OptionError{Err: fmt.Errorf("jobs: gc: keep %d and older-than %v must not be negative", opts.KeepLast, opts.OlderThan)}
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	var removed []RunInfo
-	err := withStore(stateDir, func(s *storage.Store) error {
-		recs, err := sortedRuns(s)
+	sd, ok := statedir.Peek(stateDir)
+	if !ok {
+		return res, nil
+	}
+	if err := sd.RemoveLeftovers(); err != nil {
+		return res, fmt.Errorf("jobs: gc: %w", err)
+	}
+	ents, err := sd.List()
+	if err != nil {
+		return res, err
+	}
+	byJob := map[string][]statedir.Entry{}
+	var jobs []string
+	for _, e := range gcVictims(ents, opts) {
+		if byJob[e.Rec.Job] == nil {
+			jobs = append(jobs, e.Rec.Job)
+		}
+		byJob[e.Rec.Job] = append(byJob[e.Rec.Job], e)
+	}
+	for _, job := range jobs {
+		removed, skipped, err := gcJob(sd, job, byJob[job], opts.DryRun)
+		res.Removed = append(res.Removed, removed...)
+		if skipped {
+			res.Skipped = append(res.Skipped, job)
+		}
 		if err != nil {
-			return err
+			return res, err
 		}
-		for _, rec := range gcVictims(recs, opts) {
-			info, err := runInfo(s, rec)
-			if err != nil {
-				return err
-			}
-			if !opts.DryRun {
-				if err := s.DeleteRun(rec.ID); err != nil {
-					return fmt.Errorf("jobs: gc: %w", err)
-				}
-			}
-			removed = append(removed, info)
-		}
-		return nil
-	})
-	return removed, err
+	}
+	return res, nil
 }
 
-// gcVictims returns the runs of recs (newest first) that opts removes.
-func gcVictims(recs []storage.RunRecord, opts GCOptions) []storage.RunRecord {
-	var victims []storage.RunRecord
+// gcJob removes victims, runs of job, under the job's lock.
+func gcJob(sd *statedir.Dir, job string, victims []statedir.Entry, dryRun bool) (removed []RunInfo, skipped bool, err error) {
+	unlock, err := sd.LockJob(context.Background(), job, 0)
+	if IsLocked(err) {
+		return nil, true, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	for _, e := range victims {
+		info := runInfo(e)
+		if !dryRun {
+			// The run's old outputs, if its cleanup was cut short, live in
+			// hidden folders next to its targets: they go with the run.
+			if err := finishCleanup(sd, e); err != nil {
+				return removed, false, fmt.Errorf("jobs: gc: run %s: %w", info.ID, err)
+			}
+			n, err := sd.Remove(e.ID)
+			if err != nil {
+				return removed, false, fmt.Errorf("jobs: gc: %w", err)
+			}
+			info.StoredBytes = n
+		}
+		removed = append(removed, info)
+	}
+	return removed, false, nil
+}
+
+// gcVictims returns the runs of ents (newest first) that opts removes.
+func gcVictims(ents []statedir.Entry, opts GCOptions) []statedir.Entry {
+	var victims []statedir.Entry
 	seen := map[string]int{} // runs of each job seen so far
-	for _, rec := range recs {
+	for _, e := range ents {
+		rec := e.Rec
 		seen[rec.Job]++
 		if seen[rec.Job] <= opts.KeepLast {
 			continue
@@ -126,62 +182,28 @@ func gcVictims(recs []storage.RunRecord, opts GCOptions) []storage.RunRecord {
 		if last.IsZero() {
 			last = rec.Start
 		}
-		// A failed run is resumable too: only --older-than removes it.
-		unfinished := rec.State.Resumable()
+		if e.Damaged != "" {
+			last = e.Modified
+		}
+		// A resumable run may be continued, and a damaged one may be
+		// someone's to inspect: only --older-than removes them.
+		keepUnlessOld := rec.State.Resumable() || e.Damaged != ""
 		old := opts.Now.Sub(last) > opts.OlderThan
 		if opts.OlderThan == 0 {
-			old = !unfinished
+			old = !keepUnlessOld
 		}
 		if old {
-			victims = append(victims, rec)
+			victims = append(victims, e)
 		}
 	}
 	return victims
 }
 
-// withStore runs f on stateDir's store, holding the state directory's
-// lock. A state directory without a store is left alone and f is not
-// called.
-func withStore(stateDir string, f func(*storage.Store) error) (err error) {
-	if _, err := os.Stat(storeDir(stateDir)); errors.Is(err, os.ErrNotExist) {
-		return nil
+// parseRunID parses a run id as `batchrun runs` prints it.
+func parseRunID(id string) (uint64, error) {
+	n, err := strconv.ParseUint(id, 16, 64)
+	if err != nil || len(id) != 16 {
+		return 0, &OptionError{Err: fmt.Errorf("jobs: %q is not a run id (16 hex digits, see batchrun runs)", id)}
 	}
-	unlock, err := LockStateDir(context.Background(), stateDir, 0, "")
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, unlock()) }()
-	s, err := storage.Open(storeDir(stateDir), storage.Options{})
-	if err != nil {
-		return fmt.Errorf("jobs: open store: %w", err)
-	}
-	defer func() { err = errors.Join(err, s.Close()) }()
-	return f(s)
-}
-
-// sortedRuns returns the store's run records, newest first.
-func sortedRuns(s *storage.Store) ([]storage.RunRecord, error) {
-	recs, err := s.Runs()
-	if err != nil {
-		return nil, fmt.Errorf("jobs: list runs: %w", err)
-	}
-	slices.SortStableFunc(recs, func(a, b storage.RunRecord) int {
-		if c := b.Start.Compare(a.Start); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-	return recs, nil
-}
-
-func runInfo(s *storage.Store, rec storage.RunRecord) (RunInfo, error) {
-	n, err := s.RunStoredBytes(rec.ID)
-	if err != nil {
-		return RunInfo{}, fmt.Errorf("jobs: run %s: %w", storage.RunIDString(rec.ID), err)
-	}
-	return RunInfo{
-		ID: storage.RunIDString(rec.ID), Job: rec.Job, Spec: rec.Spec, Params: rec.Params,
-		State: rec.State.String(), Start: rec.Start, End: rec.End, Invocations: rec.Invocations, Failovers: rec.Failovers,
-		StoredBytes: n, Error: rec.Error,
-	}, nil
+	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,8 +15,10 @@ import (
 // expandInput lists the files a read step reads, with their sizes: the
 // file Path; the regular files matching Path when it is a glob (it holds
 // one of * ? [); or, when Path is a directory, its regular files with the
-// format's extension (.csv, .jsonl or .ndjson, .parquet; hidden files
-// skipped). Files are sorted by name. No file is an error.
+// format's extension (.csv, .jsonl or .ndjson, .parquet). A glob or a
+// directory skips names that start with "." or "_" (hidden files, and the
+// _BATCHRUN manifest of a directory batchrun wrote, as Hadoop and Spark
+// skip _SUCCESS). Files are sorted by name. No file is an error.
 func expandInput(r *spec.ReadStep) (operators.ScanInput, error) {
 	var paths []string
 	switch fi, err := os.Stat(r.Path); {
@@ -23,6 +26,7 @@ func expandInput(r *spec.ReadStep) (operators.ScanInput, error) {
 		if paths, err = filepath.Glob(r.Path); err != nil {
 			return operators.ScanInput{}, fmt.Errorf("read %s: %w", r.Path, err)
 		}
+		paths = slices.DeleteFunc(paths, func(p string) bool { return skippedName(filepath.Base(p)) })
 	case err != nil:
 		return operators.ScanInput{}, fmt.Errorf("read: %w", err)
 	case fi.IsDir():
@@ -60,12 +64,17 @@ func dirFiles(dir string, f spec.Format) ([]string, error) {
 		name := e.Name()
 		ext := strings.ToLower(filepath.Ext(name))
 		ok := ext == f.Ext() || (f == spec.FormatJSONL && ext == ".ndjson")
-		if ok && !strings.HasPrefix(name, ".") && e.Type().IsRegular() {
+		if ok && !skippedName(name) && e.Type().IsRegular() {
 			out = append(out, filepath.Join(dir, name))
 		}
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// skippedName reports whether a glob or directory read skips a file.
+func skippedName(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
 }
 
 // inferRead infers the schema of a read with no schema: CSV through the
@@ -95,20 +104,3 @@ func inferRead(r *spec.ReadStep, infer SchemaInferrer) (spec.Schema, error) {
 
 // quarantineOutput is the output name of a read's quarantine file(s).
 func quarantineOutput(step string) string { return step + ".quarantine" }
-
-// checkTargets fails when a write with mode error-if-exists finds its
-// target in place. A run checks before it starts anything (a resumed run
-// that is already committing does not check: it put the targets there).
-func (l *Loaded) checkTargets() error {
-	for _, s := range l.Job.Steps {
-		if s.Write == nil || s.Write.Mode != spec.WriteErrorIfExists {
-			continue
-		}
-		if _, err := os.Lstat(s.Write.Path); err == nil {
-			return fmt.Errorf("jobs: step %q: output %s exists (mode: error-if-exists); remove it or use mode: overwrite", s.ID, s.Write.Path)
-		} else if !os.IsNotExist(err) {
-			return fmt.Errorf("jobs: step %q: %w", s.ID, err)
-		}
-	}
-	return nil
-}

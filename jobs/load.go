@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
@@ -72,7 +73,7 @@ func Parse(data []byte, file, baseDir string, opts LoadOptions) (*spec.Job, erro
 
 func resolvePaths(job *spec.Job, baseDir string) {
 	abs := func(p string) string {
-		if p == "" || baseDir == "" || filepath.IsAbs(p) {
+		if p == "" || p == commit.StdoutTarget || baseDir == "" || filepath.IsAbs(p) {
 			return p
 		}
 		return filepath.Join(baseDir, p)

@@ -89,7 +89,7 @@ func (d *decoder) decodeWrite(s *spec.Step, n *yaml.Node) error {
 		}
 		var ok bool
 		if w.Mode, ok = spec.ParseWriteMode(v); !ok {
-			return d.errf(m, "write mode: unknown mode %q (want overwrite or error-if-exists)", v)
+			return d.errf(m, "write mode: unknown mode %q (want overwrite, error-if-exists or overwrite-deleting-other-files)", v)
 		}
 	}
 	if c := f["compression"]; c != nil {

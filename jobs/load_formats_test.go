@@ -10,7 +10,7 @@ func TestParseFormatKeys(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"format", "steps:\n  - id: r\n    read: {path: a.csv, schema: [a int64], format: xml}\n", `t.yaml:3: step "r": read format: unknown format "xml" (want csv, jsonl or parquet)`},
 		{"on_error", "steps:\n  - id: r\n    read:\n      path: a.csv\n      schema: [a int64]\n      on_error: ignore\n", `t.yaml:6: step "r": on_error: unknown value "ignore" (want fail, skip or quarantine)`},
-		{"mode", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64]}}\n  - id: w\n    input: r\n    write: {path: o.csv, mode: append}\n", `t.yaml:5: step "w": write mode: unknown mode "append" (want overwrite or error-if-exists)`},
+		{"mode", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64]}}\n  - id: w\n    input: r\n    write: {path: o.csv, mode: append}\n", `t.yaml:5: step "w": write mode: unknown mode "append" (want overwrite, error-if-exists or overwrite-deleting-other-files)`},
 		{"compression", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64]}}\n  - {id: w, input: r, write: {path: o.parquet, compression: lz4}}\n", `t.yaml:3: step "w": compression: unknown codec "lz4" (want snappy, zstd or none)`},
 		{"quarantine", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64], on_error: quarantine}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: on_error: quarantine and quarantine: PATH go together`},
 		{"csv only", "steps:\n  - {id: r, read: {path: a.jsonl, schema: [a int64], delimiter: ;}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: delimiter, quote, header and null_string apply to csv, not jsonl`},

@@ -205,7 +205,7 @@ steps:
 		path   string
 	}{
 		{"defaults", map[string]string{"dir": "d"}, "amount > 5 AND note <> '${tag}'", "d/a.csv"},
-		{"caller overrides default", map[string]string{"dir": "/abs", "min": "7", "unused": "1"},
+		{"caller overrides default", map[string]string{"dir": "/abs", "min": "7", "tag": "declared, so accepted"},
 			"amount > 7 AND note <> '${tag}'", "/abs/a.csv"},
 	} {
 		job, err := Parse([]byte(src), "t.yaml", "base", LoadOptions{Params: tc.params})
@@ -226,6 +226,12 @@ steps:
 	_, err := Parse([]byte(src), "t.yaml", "", LoadOptions{})
 	if want := `t.yaml:4: step "r": unknown parameter "dir": pass a value or add a default under params:`; err == nil || err.Error() != want {
 		t.Errorf("missing param: error = %v, want %s", err, want)
+	}
+	// A given parameter the spec neither uses nor declares is a mistake
+	// (a misspelt --param), named with the line of params:.
+	_, err = Parse([]byte(src), "t.yaml", "", LoadOptions{Params: map[string]string{"dir": "d", "mni": "7"}})
+	if want := `t.yaml:1: unknown parameter "mni" given (--param): the spec has no ${mni} and no default for it under params:`; err == nil || err.Error() != want {
+		t.Errorf("unknown given param: error = %v, want %s", err, want)
 	}
 }
 

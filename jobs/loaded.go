@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
+	"github.com/batchrun/batchrun/internal/lockfile"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
@@ -39,6 +41,9 @@ type Loaded struct {
 	Resolved *spec.Resolved
 	Graph    *plan.StageGraph
 	Regions  *plan.Regions
+
+	// targets are the job's outputs, resolved (outputs.go).
+	targets []target
 }
 
 // LoadFile loads, validates and compiles the spec at path.
@@ -118,6 +123,9 @@ func compile(job *spec.Job, broadcastBelow int64) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := compileExprs(job, res); err != nil {
+		return nil, err
+	}
 	prepare(job, res, broadcastBelow)
 	if job.Parallelism <= 0 {
 		job.Parallelism = DefaultParallelism()
@@ -126,7 +134,14 @@ func compile(job *spec.Job, broadcastBelow int64) (*Loaded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: compile %s: %w", job.Name, err)
 	}
-	return &Loaded{Job: job, Resolved: res, Graph: g, Regions: plan.ComputeRegions(g)}, nil
+	l := &Loaded{Job: job, Resolved: res, Graph: g, Regions: plan.ComputeRegions(g)}
+	if l.targets, err = l.findTargets(); err != nil {
+		return nil, err
+	}
+	if err := l.checkOverlaps(); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // Explain renders the compiled job: "text", "json" or "dot".
@@ -170,4 +185,35 @@ func parseGlobalMode(s string) (spec.GlobalMode, error) {
 		return spec.AllPipelined, nil
 	}
 	return 0, fmt.Errorf("mode %q: want all-blocking or all-pipelined", s)
+}
+
+// IsLocked reports whether err says a job or an output is in use by
+// another process (a *lockfile.LockedError).
+func IsLocked(err error) bool { return lockfile.IsLocked(err) }
+
+// LockedError is the error of a job or output in use by another process.
+type LockedError = lockfile.LockedError
+
+// compileExprs compiles every expression of the job once, as its subtasks
+// will, so that what the evaluator rejects (a CAST of a literal that does
+// not convert) is a spec error naming the step before anything runs, not
+// a failure of every attempt.
+func compileExprs(job *spec.Job, res *spec.Resolved) error {
+	for _, s := range job.Steps {
+		var exprs []spec.Expr
+		switch {
+		case s.Filter != nil:
+			exprs = append(exprs, s.Filter.Predicate)
+		case s.Select != nil:
+			for _, c := range s.Select.Columns {
+				exprs = append(exprs, c.Expr)
+			}
+		}
+		for _, e := range exprs {
+			if _, err := operators.CompileExpr(e, res.Schemas[s.Inputs[0]]); err != nil {
+				return spec.StepErrorf(job, s, "%s: %v", e, strings.TrimPrefix(err.Error(), "operators: "))
+			}
+		}
+	}
+	return nil
 }

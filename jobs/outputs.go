@@ -2,92 +2,199 @@ package jobs
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+
+	"github.com/batchrun/batchrun/jobs/commit"
+	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// output is one write step's target and its staging area. Subtasks write
-// part files into staging; only commit moves them into place, so a failed
-// or killed run leaves the previous output untouched (invariant 4).
+// target is one output of a job as loading finds it: a write step's path,
+// or a read's quarantine path, resolved.
+type target struct {
+	step   *spec.Step // the write (or the quarantining read), for errors
+	name   string     // the output's name: the write's id, or quarantineOutput
+	path   string     // as the spec names it (absolute), or "-"
+	real   string     // path with symlinks resolved
+	kind   commit.Kind
+	mode   commit.Mode
+	ext    string // part files' extension: ".csv", ".jsonl", ".parquet", ".txt"
+	stream bool
+}
+
+// findTargets lists the job's outputs, in stage order, with their kinds.
+func (l *Loaded) findTargets() ([]target, error) {
+	var ts []target
+	for _, st := range l.Graph.Stages {
+		for _, op := range st.Ops {
+			step := l.Job.Step(op.Step)
+			var t target
+			switch {
+			case step.Kind == spec.KindWrite:
+				t = target{step: step, name: step.ID, path: step.Write.Path, mode: commitMode(step.Write.Mode),
+					ext: spec.FormatOf(step.Write.Path, step.Write.Format).Ext()}
+			case step.Kind == spec.KindRead && step.Read.Quarantine != "":
+				t = target{step: step, name: quarantineOutput(step.ID), path: step.Read.Quarantine, ext: ".txt"}
+			default:
+				continue
+			}
+			if err := t.classify(l.Job, st.Parallelism); err != nil {
+				return nil, err
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts, nil
+}
+
+func (t *target) classify(job *spec.Job, parallelism int) error {
+	// A stream is opened by the name given (/dev/stdout resolves to magic
+	// links, not paths); anything else is committed where it really is.
+	t.real, t.stream = t.path, commit.IsStream(t.path)
+	if !t.stream {
+		real, err := commit.Resolve(t.path)
+		if err != nil {
+			return spec.StepErrorf(job, t.step, "output %s: %v", t.path, err)
+		}
+		t.real = real
+	}
+	switch {
+	case t.stream && parallelism > 1:
+		return spec.StepErrorf(job, t.step, "output %s is a stream (standard output, a FIFO or a device), "+
+			"written by one subtask: set parallelism: 1 on the step", t.path)
+	case t.stream:
+		t.kind = commit.Stream
+	case parallelism == 1:
+		t.kind = commit.File
+	default:
+		t.kind = commit.Dir
+	}
+	return nil
+}
+
+func commitMode(m spec.WriteMode) commit.Mode {
+	switch m {
+	case spec.WriteErrorIfExists:
+		return commit.ErrorIfExists
+	case spec.WriteOverwriteDeletingOtherFiles:
+		return commit.OverwriteDeletingOtherFiles
+	}
+	return commit.Overwrite
+}
+
+// WritesStdout reports whether an output of the job is this process's
+// standard output: "-", or a stream that is the same file (/dev/stdout).
+// The command line then prints everything else to stderr.
+func (l *Loaded) WritesStdout() bool {
+	out, err := os.Stdout.Stat()
+	for _, t := range l.targets {
+		if t.path == commit.StdoutTarget {
+			return true
+		}
+		if fi, serr := os.Stat(t.path); t.stream && err == nil && serr == nil && os.SameFile(fi, out) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOverlaps refuses outputs over inputs or over each other (a spec
+// error naming the step): replacing them would delete what the job reads
+// or writes.
+func (l *Loaded) checkOverlaps() error {
+	var ins []commit.Input
+	for _, s := range l.Job.Steps {
+		if s.Read == nil {
+			continue
+		}
+		in, _ := expandInput(s.Read) // a missing input is reported when the run starts
+		ins = append(ins, commit.Input{Name: s.ID, Path: s.Read.Path, Files: in.Files})
+	}
+	outs := make([]commit.Output, len(l.targets))
+	for i, t := range l.targets {
+		outs[i] = commit.Output{Name: t.name, Target: t.path, Kind: t.kind}
+	}
+	return l.conflictError(commit.CheckOverlaps(outs, ins))
+}
+
+// CheckTargets refuses outputs whose targets their write mode may not
+// replace as the filesystem is now: a directory batchrun did not write,
+// an existing target with mode error-if-exists. It only reads; `validate`
+// and every run call it before anything is written.
+func (l *Loaded) CheckTargets() error {
+	outs := make([]commit.Output, len(l.targets))
+	for i, t := range l.targets {
+		outs[i] = commit.Output{Name: t.name, Target: t.real, Kind: t.kind, Mode: t.mode}
+	}
+	return l.conflictError(commit.Check(commit.DefaultFS, outs))
+}
+
+// conflictError turns the commit package's conflicts into spec errors
+// naming the step and its line (the first one; errors.Join keeps all).
+func (l *Loaded) conflictError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *commit.ConflictError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	for _, t := range l.targets {
+		if t.name == ce.Output {
+			return spec.StepErrorf(l.Job, t.step, "output %s: %s", t.path, ce.Reason)
+		}
+	}
+	return err
+}
+
+// output is one output of a run: its target and its staging area.
+// Subtasks write part files into staging; only the commit (package commit)
+// moves them into place, so a failed or killed run leaves the previous
+// output untouched.
 type output struct {
-	step    string
-	target  string // the file (single) or directory (parts) users see
-	single  bool   // one subtask: target is a file
+	target
 	staging string // directory holding this run's part files
-	ext     string // part files' extension: ".csv", ".jsonl", ".parquet", ".txt"
 }
 
 const stagingPrefix = ".batchrun-staging-"
 
-func newOutput(step, target string, parallelism int, run uint64, ext string) *output {
-	dir := filepath.Dir(target)
-	staging := filepath.Join(dir, fmt.Sprintf("%s%016x", stagingPrefix, run), step)
-	return &output{step: step, target: target, single: parallelism == 1, staging: staging, ext: ext}
+// outputs lists the run's outputs. Files and directories are staged next
+// to their targets (same filesystem, so the commit is a rename); streams
+// in the run's own staging directory.
+func (l *Loaded) outputs(runID, runStaging string) []*output {
+	outs := make([]*output, len(l.targets))
+	for i, t := range l.targets {
+		root := filepath.Join(filepath.Dir(t.real), stagingPrefix+runID)
+		if t.kind == commit.Stream {
+			root = runStaging
+		}
+		outs[i] = &output{target: t, staging: filepath.Join(root, t.name)}
+	}
+	return outs
 }
 
 // partPath is where subtask index writes: part-NNNNN with the output's
 // extension.
 func (o *output) partPath(index int) string {
-	ext := o.ext
-	if ext == "" {
-		ext = ".csv" // a run recorded before outputs had formats
-	}
-	return filepath.Join(o.staging, fmt.Sprintf("part-%05d%s", index, ext))
+	return filepath.Join(o.staging, fmt.Sprintf("part-%05d%s", index, o.ext))
 }
 
-// stagedPath is what commit moves into place.
-func (o *output) stagedPath() string {
-	if o.single {
-		return o.partPath(0)
+// commitOutput describes o to the commit protocol.
+func (o *output) commitOutput() commit.Output {
+	staged := o.staging
+	if o.kind != commit.Dir {
+		staged = o.partPath(0)
 	}
-	return o.staging
+	return commit.Output{Name: o.name, Target: o.real, Kind: o.kind, Mode: o.mode, Staged: staged}
 }
 
 func (o *output) prepare() error {
 	if err := os.MkdirAll(o.staging, 0o755); err != nil {
-		return fmt.Errorf("jobs: prepare output %s: %w", o.step, err)
+		return fmt.Errorf("jobs: prepare output %s: %w", o.name, err)
 	}
 	return nil
-}
-
-// commit moves the staged result into place. A single file is replaced by
-// one rename. A directory is swapped with two renames: the old directory
-// is moved aside first and removed after the new one is in place. commit
-// is idempotent: a resumed run whose killed invocation already moved an
-// output (its staging is gone) finds nothing to do.
-func (o *output) commit() error {
-	if _, err := os.Stat(o.stagedPath()); os.IsNotExist(err) {
-		return os.RemoveAll(o.target + ".batchrun-old")
-	}
-	if o.single {
-		if err := os.Rename(o.partPath(0), o.target); err != nil {
-			return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
-		}
-		return syncDir(filepath.Dir(o.target))
-	}
-	old := o.target + ".batchrun-old"
-	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
-	}
-	hadOld := true
-	if err := os.Rename(o.target, old); err != nil {
-		if !os.IsNotExist(err) {
-			return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
-		}
-		hadOld = false
-	}
-	if err := os.Rename(o.staging, o.target); err != nil {
-		if hadOld {
-			_ = os.Rename(old, o.target)
-		}
-		return fmt.Errorf("jobs: commit output %s: %w", o.step, err)
-	}
-	if err := syncDir(filepath.Dir(o.target)); err != nil {
-		return err
-	}
-	return os.RemoveAll(old)
 }
 
 // stagingRoot is the per-run directory that holds o's staging directory.
@@ -96,30 +203,13 @@ func (o *output) stagingRoot() string { return filepath.Dir(o.staging) }
 // cleanupStaging removes every output's staging area (after a commit or a
 // failure); errors are ignored because nothing reads staging again.
 func cleanupStaging(outs []*output) {
-	roots := map[string]bool{}
+	done := map[string]bool{}
 	for _, o := range outs {
-		roots[o.stagingRoot()] = true
+		if d := o.stagingRoot(); !done[d] {
+			done[d] = true
+			_ = os.RemoveAll(d)
+		}
 	}
-	dirs := make([]string, 0, len(roots))
-	for d := range roots {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	for _, d := range dirs {
-		_ = os.RemoveAll(d)
-	}
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("jobs: sync %s: %w", dir, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("jobs: sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // quarantineFile is one subtask's part of a read's quarantine output: the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -21,16 +22,20 @@ import (
 // the spec's top-level params: map of defaults. A ${name} with neither is an
 // error that names its line. Values are inserted verbatim: quote in the
 // spec where a value could contain YAML syntax. Values may not contain a
-// newline (it would shift every later line). Parameters the caller passes
-// but the spec does not use are ignored.
+// newline (it would shift every later line). A parameter the caller passes
+// that the spec neither uses nor declares under params: is an error (a
+// misspelt --param would otherwise be ignored silently).
 
 // substituteParams returns data with every ${name} replaced.
 func substituteParams(data []byte, file string, given map[string]string) ([]byte, error) {
-	if !bytes.Contains(data, []byte("${")) {
+	if !bytes.Contains(data, []byte("${")) && len(given) == 0 {
 		return data, nil
 	}
 	scan, err := scanParams(data, file)
 	if err != nil {
+		return nil, err
+	}
+	if err := scan.checkGiven(given, file); err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
@@ -60,11 +65,30 @@ func substituteParams(data []byte, file string, given map[string]string) ([]byte
 }
 
 // paramScan is what a first parse of the unsubstituted spec tells: the
-// params: defaults, and the first line of each step (to name the step of a
-// parameter error).
+// params: defaults, the names it references, and the first line of each
+// step (to name the step of a parameter error).
 type paramScan struct {
-	defaults map[string]string
-	steps    []stepLine
+	defaults   map[string]string
+	paramsLine int // the line of params:, 0 without one
+	used       map[string]bool
+	steps      []stepLine
+}
+
+// checkGiven refuses a given parameter that the spec neither references
+// nor declares.
+func (p *paramScan) checkGiven(given map[string]string, file string) error {
+	names := make([]string, 0, len(given))
+	for name := range given {
+		if _, declared := p.defaults[name]; !declared && !p.used[name] {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	return &spec.Error{File: file, Line: p.paramsLine, Msg: fmt.Sprintf(
+		"unknown parameter %q given (--param): the spec has no ${%s} and no default for it under params:", names[0], names[0])}
 }
 
 type stepLine struct {
@@ -137,6 +161,7 @@ func validParamName(s string) bool {
 // keeps every line and column where it was.
 func scanParams(data []byte, file string) (*paramScan, error) {
 	blank := bytes.Clone(data)
+	scan := &paramScan{used: map[string]bool{}}
 	for i := 0; i+1 < len(blank); i++ {
 		if blank[i] != '$' || blank[i+1] != '{' {
 			continue
@@ -144,6 +169,9 @@ func scanParams(data []byte, file string) (*paramScan, error) {
 		end := bytes.IndexAny(blank[i:], "}\n")
 		if end < 0 || blank[i+end] != '}' {
 			break // reported with its line by substituteParams
+		}
+		if i == 0 || data[i-1] != '$' { // $${ is a literal
+			scan.used[string(blank[i+2:i+end])] = true
 		}
 		for k := i; k <= i+end; k++ {
 			blank[k] = 'x'
@@ -153,7 +181,6 @@ func scanParams(data []byte, file string) (*paramScan, error) {
 	if err := yaml.Load(blank, &doc); err != nil {
 		return nil, yamlError(file, err)
 	}
-	scan := &paramScan{}
 	root := docRoot(&doc)
 	if root == nil || root.Kind != yaml.MappingNode {
 		return scan, nil // reported by the decoder
@@ -162,6 +189,7 @@ func scanParams(data []byte, file string) (*paramScan, error) {
 		v := deref(root.Content[i+1])
 		switch root.Content[i].Value {
 		case "params":
+			scan.paramsLine = root.Content[i].Line
 			d := &decoder{file: file}
 			m, err := d.paramsMap(v)
 			if err != nil {

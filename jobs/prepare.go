@@ -3,6 +3,7 @@ package jobs
 import (
 	"os"
 
+	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
@@ -13,12 +14,16 @@ const BroadcastBelow = 8 << 20
 
 // prepare completes a resolved job before planning, since plan does no I/O
 // and sees no schemas: a distinct (or union distinct) with no keys gets
-// every input column, and joins whose right input is a small file get
+// every input column, joins whose right input is a small file get
 // Broadcast when broadcastBelow > 0 (right and full joins never do: each
-// subtask would emit the unmatched right rows).
+// subtask would emit the unmatched right rows), and a write to a stream
+// (standard output, a FIFO, a device) that sets no parallelism gets 1: a
+// stream is one file.
 func prepare(job *spec.Job, res *spec.Resolved, broadcastBelow int64) {
 	for _, s := range job.Steps {
 		switch {
+		case s.Kind == spec.KindWrite && s.Parallelism == 0 && commit.IsStream(s.Write.Path):
+			s.Parallelism = 1
 		case s.Kind == spec.KindDistinct && len(s.Distinct.Keys) == 0:
 			s.Distinct.Keys = res.Schemas[s.Inputs[0]].Names()
 		case s.Kind == spec.KindUnion && s.Union.Distinct != nil && len(s.Union.Distinct.Keys) == 0:

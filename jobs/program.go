@@ -46,7 +46,7 @@ func newProgram(l *Loaded, outs []*output) (*program, error) {
 	p := &program{l: l, outputs: make(map[string]*output, len(outs)), mem: memory.NewGoAllocator(),
 		inputs: map[string]operators.ScanInput{}, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range outs {
-		p.outputs[o.step] = o
+		p.outputs[o.name] = o
 	}
 	for _, s := range l.Job.Steps {
 		if s.Read == nil {

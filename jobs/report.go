@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/scheduler"
-	"github.com/batchrun/batchrun/storage"
 )
 
 // Report is the JSON run summary (--report).
@@ -83,7 +83,7 @@ type StageReport struct {
 
 func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
 	r := &Report{
-		Job: l.Job.Name, Run: storage.RunIDString(run), Status: "succeeded",
+		Job: l.Job.Name, Run: statedir.IDString(run), Status: "succeeded",
 		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec, Memory: opts.Memory,
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}

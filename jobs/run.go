@@ -2,17 +2,21 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/internal/lockfile"
+	"github.com/batchrun/batchrun/internal/osfs"
+	"github.com/batchrun/batchrun/jobs/commit"
+	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/scheduler"
@@ -25,7 +29,8 @@ type Observer = scheduler.Observer
 
 // RunOptions are the runtime settings of one run. Zero values are defaults.
 type RunOptions struct {
-	// StateDir holds the store of blocking partitions; required.
+	// StateDir holds run records and each run's store of blocking
+	// partitions (package statedir); required.
 	StateDir string
 	// Slots bounds concurrently running subtasks; default the number of CPUs.
 	Slots int
@@ -70,8 +75,29 @@ type RunOptions struct {
 	Memory int64
 	// KeepPartitions keeps the run's partitions in the store after success.
 	KeepPartitions bool
-	Logger         *slog.Logger
-	Observer       Observer
+	// Stdout receives an output whose path is "-" (default os.Stdout).
+	Stdout io.Writer
+	// FS carries the run record and the output commit's file operations
+	// (default the OS); tests inject faults at each step through it.
+	FS       osfs.FS
+	Logger   *slog.Logger
+	Observer Observer
+}
+
+// OptionError is a run option that cannot work (a bad slot count, codec,
+// fault, restart strategy); nothing was written. The command line reports
+// it as a usage error.
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+
+func (e *OptionError) Unwrap() error { return e.Err }
+
+func (o *RunOptions) fs() osfs.FS {
+	if o.FS == nil {
+		return osfs.Default
+	}
+	return o.FS
 }
 
 // DefaultParallelism is the parallelism of jobs that set none.
@@ -91,6 +117,9 @@ func (o *RunOptions) EnsureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
 	if o.Memory > 0 {
 		// The store's own memory (block cache, memtables) sits outside the
 		// operators' budget; a bounded run keeps it small. Partition data
@@ -105,8 +134,15 @@ func (o *RunOptions) EnsureDefaults() {
 	}
 }
 
-// Validate reports settings that cannot work.
+// Validate reports settings that cannot work, as an *OptionError.
 func (o *RunOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return &OptionError{Err: err}
+	}
+	return nil
+}
+
+func (o *RunOptions) validate() error {
 	if o.StateDir == "" {
 		return fmt.Errorf("jobs: no state directory")
 	}
@@ -132,57 +168,67 @@ func (o *RunOptions) Validate() error {
 
 // Run runs the job and, when every subtask succeeded, commits its outputs.
 // It resumes an unfinished run of the same work (same Digest) found in the
-// state directory unless Fresh is set. The report is returned even when
-// the run fails.
+// state directory unless Fresh is set. Nothing is written (no record, no
+// lock file) until every option and every output target has been checked.
+// The report is returned even when the run fails.
 func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if _, err := l.Faults(opts.Faults, opts.Chaos); err != nil {
+		return nil, &OptionError{Err: err}
+	}
 	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
+		return nil, &OptionError{Err: err}
+	}
+	if err := l.CheckTargets(); err != nil {
 		return nil, err
 	}
-	unlock, err := l.lock(ctx, &opts)
+	sd, err := statedir.Open(opts.StateDir, opts.FS)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := l.lock(ctx, sd, &opts)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	store, err := storage.Open(filepath.Join(opts.StateDir, "store"), opts.Store)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: open store: %w", err)
-	}
-	defer store.Close()
-	rec, err := l.openRun(store, &opts)
+	run, err := l.openRun(sd, &opts)
 	if err != nil {
 		return nil, err
 	}
+	defer run.Close()
 	opts.crash("started")
-	inv := &invocation{l: l, opts: &opts, store: store, rec: rec, start: time.Now()}
-	inv.logger = opts.Logger.With("job", l.Job.Name, "run", storage.RunIDString(rec.ID))
-	inv.events = newEventLog(store, rec.ID, l.Graph, inv.logger)
+	inv := &invocation{l: l, opts: &opts, sd: sd, run: run, start: time.Now()}
+	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
+	inv.events = newEventLog(run, l.Graph, inv.logger)
 	kind := "started"
-	if rec.Invocations > 1 {
+	if run.Rec.Invocations > 1 {
 		kind = "resumed"
 	}
-	inv.events.add(Event{Kind: kind, Detail: fmt.Sprintf("invocation %d, pid %d", rec.Invocations, os.Getpid())}, false)
-	return inv.run(ctx)
+	inv.events.add(Event{Kind: kind, Detail: fmt.Sprintf("invocation %d, pid %d", run.Rec.Invocations, os.Getpid())}, false)
+	return inv.execute(ctx)
 }
 
-// lock takes the state directory's lock, then every output's.
-func (l *Loaded) lock(ctx context.Context, opts *RunOptions) (func(), error) {
+// lock takes the job's lock, then every output's (streams have none).
+func (l *Loaded) lock(ctx context.Context, sd *statedir.Dir, opts *RunOptions) (func(), error) {
 	var unlocks []func() error
 	release := func() {
 		for i := len(unlocks) - 1; i >= 0; i-- {
 			_ = unlocks[i]()
 		}
 	}
-	u, err := LockStateDir(ctx, opts.StateDir, opts.Wait, l.Job.Name)
+	u, err := sd.LockJob(ctx, l.Job.Name, opts.Wait)
 	if err != nil {
 		return nil, err
 	}
 	unlocks = append(unlocks, u)
-	for _, o := range l.outputs(0) {
-		u, err := LockOutput(ctx, o.target, opts.Wait, l.Job.Name)
+	for _, t := range l.targets {
+		if t.kind == commit.Stream {
+			continue
+		}
+		u, err := lockfile.LockOutput(ctx, t.real, opts.Wait, l.Job.Name)
 		if err != nil {
 			release()
 			return nil, err
@@ -196,36 +242,55 @@ func (l *Loaded) lock(ctx context.Context, opts *RunOptions) (func(), error) {
 type invocation struct {
 	l      *Loaded
 	opts   *RunOptions
+	sd     *statedir.Dir
+	run    *statedir.Run
 	store  *storage.Store
-	rec    storage.RunRecord
 	start  time.Time
 	logger *slog.Logger
 	events *eventLog
 }
 
-func (inv *invocation) run(ctx context.Context) (*Report, error) {
-	l, rec := inv.l, &inv.rec
-	outs := l.outputs(rec.ID)
-	if rec.State == storage.RunCommitting {
-		defer cleanupStaging(outs)
+func (inv *invocation) execute(ctx context.Context) (*Report, error) {
+	l, rec := inv.l, &inv.run.Rec
+	outs := l.outputs(statedir.IDString(rec.ID), inv.run.StagingDir())
+	if rec.State == statedir.Committing && rec.Commit != nil {
+		// Stopped while committing: finish the commit or undo it and do
+		// it again; the staged outputs are complete if they are there.
 		report := newReport(l, inv.opts, rec.ID, inv.start, nil)
 		report.Resumed = true
-		return report, inv.commitOutputs(report, outs)
+		if done, err := inv.recoverCommit(report, outs); done || err != nil {
+			return report, err
+		}
 	}
-	if err := l.checkTargets(); err != nil {
-		inv.finish(storage.RunFailed, err)
-		return nil, err
+	report, err := inv.compute(ctx, outs)
+	if err != nil {
+		return report, err
 	}
+	return report, inv.commitOutputs(report, outs, nil)
+}
+
+// compute runs the job's subtasks (those whose partitions a previous
+// invocation did not commit) into the run's store and the staging areas.
+func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, error) {
+	l, rec := inv.l, &inv.run.Rec
+	fail := func(report *Report, err error) (*Report, error) {
+		cleanupStaging(outs)
+		inv.finish(statedir.Failed, err)
+		return report, err
+	}
+	if err := inv.openStore(); err != nil {
+		return fail(nil, err)
+	}
+	defer inv.closeStore()
 	cleanupStaging(outs) // a killed invocation's partial part files
-	defer cleanupStaging(outs)
 	for _, o := range outs {
 		if err := o.prepare(); err != nil {
-			return nil, err
+			return fail(nil, err)
 		}
 	}
 	committed, err := inv.committedPartitions()
 	if err != nil {
-		return nil, err
+		return fail(nil, err)
 	}
 	res, reused, err := inv.schedule(ctx, outs, committed)
 	report := newReport(l, inv.opts, rec.ID, inv.start, res)
@@ -238,39 +303,145 @@ func (inv *invocation) run(ctx context.Context) (*Report, error) {
 	}
 	if err != nil {
 		report.Status, report.Error = "failed", err.Error()
-		inv.finish(storage.RunFailed, err)
 		inv.logger.Info("run failed", "err", err)
-		return report, fmt.Errorf("jobs: run %s: %w", l.Job.Name, err)
+		return fail(report, fmt.Errorf("jobs: run %s: %w", l.Job.Name, err))
 	}
-	return report, inv.commitOutputs(report, outs)
+	return report, nil
 }
 
-// commitOutputs records that the run is committing (with its outputs, so
-// a killed invocation can finish the moves), moves every output into place
-// and records success.
-func (inv *invocation) commitOutputs(report *Report, outs []*output) error {
-	rec := &inv.rec
-	if rec.State != storage.RunCommitting {
-		rec.State, rec.Outputs = storage.RunCommitting, outputRecords(outs)
-		if err := inv.store.PutRun(*rec); err != nil {
-			return err
+// openStore opens the run's store. A resumed run whose store is unusable
+// (damaged on disk) moves it aside and starts an empty one: its
+// partitions are lost, and the scheduler regenerates them.
+func (inv *invocation) openStore() error {
+	dir := inv.run.StoreDir()
+	sopts := inv.opts.Store
+	// A resumed run's store must be there if an earlier invocation made
+	// one: Pebble would otherwise start an empty store over the remains
+	// of a damaged one.
+	_, serr := os.Stat(dir)
+	sopts.MustExist = inv.run.Rec.Invocations > 1 && serr == nil
+	store, err := storage.Open(dir, sopts)
+	if errors.Is(err, storage.ErrUnusable) && sopts.MustExist {
+		aside, merr := inv.run.MoveStoreAside()
+		if merr != nil {
+			return fmt.Errorf("jobs: open store: %w (%v)", err, merr)
 		}
-		inv.events.add(Event{Kind: "committing"}, false)
+		inv.logger.Warn("the run's store is unusable; moved it aside and recomputing its partitions", "err", err, "moved_to", aside)
+		inv.events.add(Event{Kind: "store-lost", Detail: err.Error()}, false)
+		sopts.MustExist = false
+		store, err = storage.Open(dir, sopts)
 	}
-	for i, o := range outputsOf(rec.Outputs) {
-		if err := o.commit(); err != nil {
-			report.Status, report.Error = "failed", err.Error()
-			return err
-		}
-		report.Outputs = append(report.Outputs, o.target)
-		if i == 0 {
-			inv.opts.crash("output-commit")
+	if err != nil {
+		return fmt.Errorf("jobs: open store: %w", err)
+	}
+	inv.store = store
+	return nil
+}
+
+func (inv *invocation) closeStore() {
+	if inv.store == nil {
+		return
+	}
+	if err := inv.store.Close(); err != nil {
+		inv.logger.Warn("close store", "err", err)
+	}
+	inv.store = nil
+}
+
+// recoverCommit resolves a commit a killed invocation left: rolled
+// forward when its commit point is durable, else undone and done again.
+// It returns false, with the record back to running, when the staged
+// outputs are gone: the run then computes them again from its store.
+func (inv *invocation) recoverCommit(report *Report, outs []*output) (done bool, err error) {
+	rec := &inv.run.Rec
+	prev := rec.Commit
+	committed, err := commit.Recover(inv.fs(), prev, inv.logCommit)
+	if err != nil {
+		report.Status, report.Error = "failed", err.Error()
+		return true, fmt.Errorf("jobs: run %s: %w", inv.l.Job.Name, err)
+	}
+	if committed {
+		return true, inv.succeeded(report, outs)
+	}
+	for _, e := range prev.Entries {
+		if ok, _ := osfs.Exists(inv.fs(), e.Staged); !ok {
+			inv.logger.Warn("staged output gone after an interrupted commit; computing it again", "output", e.Name)
+			rec.Commit, rec.State = nil, statedir.Running
+			return false, inv.run.Put()
 		}
 	}
-	inv.finish(storage.RunSucceeded, nil)
+	return true, inv.commitOutputs(report, outs, prev)
+}
+
+// commitOutputs publishes the staged outputs (package commit): it records
+// the plan (state committing), applies it, and the commit point in the log
+// makes the run succeeded. On a failure the old outputs are back in place
+// and the run is failed (resumable: its partitions stay), unless the
+// commit could not be undone, which the next invocation finishes.
+func (inv *invocation) commitOutputs(report *Report, outs []*output, prev *commit.Plan) error {
+	rec := &inv.run.Rec
+	fail := func(err error) error {
+		report.Status, report.Error = "failed", err.Error()
+		if !errors.Is(err, commit.ErrIncomplete) {
+			// The old outputs are in place. Only once the record durably
+			// says failed (no plan) may the staging go; otherwise the next
+			// run finds it as its record says (committing: finish; running:
+			// stage again).
+			rec.Commit = nil
+			if inv.finish(statedir.Failed, err) == nil {
+				cleanupStaging(outs)
+			}
+		}
+		return fmt.Errorf("jobs: run %s: %w", inv.l.Job.Name, err)
+	}
+	couts := make([]commit.Output, len(outs))
+	for i, o := range outs {
+		couts[i] = o.commitOutput()
+	}
+	p, err := commit.Prepare(inv.fs(), couts, inv.l.Job.Name, statedir.IDString(rec.ID), prev)
+	if err != nil {
+		return fail(inv.l.conflictError(err))
+	}
+	rec.State = statedir.Committing
+	if err := inv.logCommit(p); err != nil {
+		return fail(err)
+	}
+	inv.events.add(Event{Kind: "committing"}, false)
+	if err := commit.Apply(inv.fs(), p, inv.logCommit, inv.opts.Stdout); err != nil {
+		return fail(err)
+	}
+	return inv.succeeded(report, outs)
+}
+
+// logCommit is the commit's LogFunc: the plan goes in the run's record;
+// the plan's commit point is the run's success.
+func (inv *invocation) logCommit(p *commit.Plan) error {
+	rec := &inv.run.Rec
+	rec.Commit = p
+	if p.Committed && rec.State != statedir.Succeeded {
+		rec.State, rec.End, rec.Error = statedir.Succeeded, time.Now(), ""
+	} else if !p.Committed {
+		rec.State = statedir.Committing
+	}
+	return inv.run.Put()
+}
+
+// succeeded finishes a committed run: old outputs and staging removed,
+// the store deleted (unless kept), the summary reported.
+func (inv *invocation) succeeded(report *Report, outs []*output) error {
+	rec := &inv.run.Rec
+	if err := commit.Cleanup(inv.fs(), rec.Commit, inv.logCommit); err != nil {
+		inv.logger.Warn("remove the old outputs", "err", err)
+	}
+	cleanupStaging(outs)
+	for _, o := range outs {
+		report.Outputs = append(report.Outputs, o.path)
+	}
+	inv.events.add(Event{Kind: "committed"}, true)
+	inv.closeStore()
 	if !inv.opts.KeepPartitions {
-		if err := inv.store.DeleteRunData(rec.ID); err != nil {
-			inv.logger.Warn("cleanup partitions", "err", err)
+		if err := os.RemoveAll(inv.run.StoreDir()); err != nil {
+			inv.logger.Warn("remove the run's store", "err", err)
 		}
 	}
 	report.Seconds = time.Since(inv.start).Seconds()
@@ -278,27 +449,31 @@ func (inv *invocation) commitOutputs(report *Report, outs []*output) error {
 	return nil
 }
 
-// finish records the run's final state of this invocation.
-func (inv *invocation) finish(state storage.RunState, err error) {
-	inv.rec.State, inv.rec.End, inv.rec.Error = state, time.Now(), ""
-	ev := Event{Kind: "committed"}
+func (inv *invocation) fs() osfs.FS { return inv.opts.crashFS(inv.opts.fs()) }
+
+// finish records that this invocation ends in state (failed), with err;
+// it returns the error of writing the record.
+func (inv *invocation) finish(state statedir.State, err error) error {
+	rec := &inv.run.Rec
+	rec.State, rec.End, rec.Error = state, time.Now(), ""
 	if err != nil {
-		inv.rec.Error = err.Error()
-		ev = Event{Kind: "failed", Detail: err.Error()}
+		rec.Error = err.Error()
+		inv.events.add(Event{Kind: "failed", Detail: err.Error()}, true)
 	}
-	inv.events.add(ev, true)
-	if perr := inv.store.PutRun(inv.rec); perr != nil {
+	perr := inv.run.Put()
+	if perr != nil {
 		inv.logger.Warn("record run state", "state", state, "err", perr)
 	}
+	return perr
 }
 
 func (inv *invocation) schedule(ctx context.Context, outs []*output, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
-	sopts, err := inv.l.schedulerOptions(inv.opts, inv.rec.ID, inv.logger)
+	sopts, err := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger)
 	if err != nil {
 		return nil, nil, err
 	}
 	sopts.Committed = committed
-	sopts.AttemptBase = uint32(inv.rec.Invocations-1) << 16
+	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
 	inv.events.next = sopts.Observer
 	sopts.Observer = inv.opts.crashObserver(inv.events)
 	prog, err := newProgram(inv.l, outs)
@@ -306,7 +481,7 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 		return nil, nil, err
 	}
 	prog.logger = inv.logger
-	prog.store, prog.run, prog.attemptBase = inv.store, inv.rec.ID, sopts.AttemptBase
+	prog.store, prog.run, prog.attemptBase = inv.store, inv.run.Rec.ID, sopts.AttemptBase
 	prog.codec, prog.memory, prog.slots = sopts.Codec, inv.opts.Memory, inv.opts.Slots
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, prog, inv.store, sopts)
 	if err != nil {
@@ -383,22 +558,4 @@ func parseChaos(s string) (seed uint64, rate float64, err error) {
 		}
 	}
 	return seed, rate, nil
-}
-
-// outputs lists the job's write steps with their staging areas.
-func (l *Loaded) outputs(run uint64) []*output {
-	var outs []*output
-	for _, st := range l.Graph.Stages {
-		for _, op := range st.Ops {
-			step := l.Job.Step(op.Step)
-			switch {
-			case step.Kind == spec.KindWrite:
-				ext := spec.FormatOf(step.Write.Path, step.Write.Format).Ext()
-				outs = append(outs, newOutput(step.ID, step.Write.Path, st.Parallelism, run, ext))
-			case step.Kind == spec.KindRead && step.Read.Quarantine != "":
-				outs = append(outs, newOutput(quarantineOutput(step.ID), step.Read.Quarantine, st.Parallelism, run, ".txt"))
-			}
-		}
-	}
-	return outs
 }

@@ -5,81 +5,154 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/batchrun/batchrun/internal/osfs"
+	"github.com/batchrun/batchrun/jobs/commit"
+	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/storage"
 )
 
 // openRun finds the run this invocation works on and records that it
-// started: the run named by Resume, else the newest resumable run with the
-// same digest (unless Fresh), else a new run. The record is synced before
-// any partition of the run is written.
-func (l *Loaded) openRun(store *storage.Store, opts *RunOptions) (storage.RunRecord, error) {
-	runs, err := store.Runs()
-	if err != nil {
-		return storage.RunRecord{}, err
+// started: the run named by Resume, else the newest resumable run of the
+// job with the same digest (unless Fresh), else a new run. The record is
+// synced before any partition of the run is written. The caller holds the
+// job's lock, so no live process owns a run it finds.
+func (l *Loaded) openRun(sd *statedir.Dir, opts *RunOptions) (*statedir.Run, error) {
+	if err := sd.RemoveLeftovers(); err != nil {
+		opts.Logger.Warn("remove leftovers of removed runs", "err", err)
 	}
-	rec, found, err := l.findResumable(store, runs, opts)
+	ents, err := sd.List()
 	if err != nil {
-		return storage.RunRecord{}, err
+		return nil, err
+	}
+	l.finishCleanups(sd, ents, opts)
+	rec, found, err := l.findResumable(sd, ents, opts)
+	if err != nil {
+		return nil, err
 	}
 	if !found {
-		rec = storage.RunRecord{ID: uint64(time.Now().UnixNano()), Job: l.Job.Name, Spec: l.Spec,
-			Digest: l.Digest, Params: l.Params, Start: time.Now()}
+		now := time.Now()
+		rec = statedir.Record{ID: uint64(now.UnixNano()), Job: l.Job.Name, Spec: l.Spec,
+			Digest: l.Digest, Params: l.Params, Start: now, Invocations: 1, State: statedir.Running}
+		return sd.NewRun(rec)
 	}
 	rec.Invocations++
-	if rec.State != storage.RunCommitting {
-		rec.State = storage.RunRunning
+	if rec.State != statedir.Committing {
+		rec.State = statedir.Running
 	}
-	rec.Error = ""
-	return rec, store.PutRun(rec)
+	rec.Error, rec.End = "", time.Time{}
+	return sd.Resume(rec)
 }
 
-func (l *Loaded) findResumable(store *storage.Store, runs []storage.RunRecord, opts *RunOptions) (storage.RunRecord, bool, error) {
+func (l *Loaded) findResumable(sd *statedir.Dir, ents []statedir.Entry, opts *RunOptions) (statedir.Record, bool, error) {
 	if opts.Resume != "" {
-		for _, r := range runs {
-			if storage.RunIDString(r.ID) != opts.Resume {
-				continue
-			}
-			switch {
-			case !r.State.Resumable():
-				return r, false, fmt.Errorf("jobs: run %s is %s, not resumable", opts.Resume, r.State)
-			case r.Digest != l.Digest:
-				return r, false, fmt.Errorf("jobs: run %s ran other work (spec, parameters or inputs changed): use --fresh", opts.Resume)
-			}
-			return r, true, nil
-		}
-		return storage.RunRecord{}, false, fmt.Errorf("jobs: no run %s in the state directory", opts.Resume)
+		return l.namedRun(ents, opts.Resume)
 	}
-	for i := len(runs) - 1; i >= 0; i-- {
-		r := runs[i]
-		if l.Digest == "" || r.Digest != l.Digest || !r.State.Resumable() {
+	for _, e := range ents { // newest first
+		r := e.Rec
+		if e.Damaged != "" || r.Job != l.Job.Name || l.Digest == "" || r.Digest != l.Digest || !r.State.Resumable() {
 			continue
 		}
 		if !opts.Fresh {
 			return r, true, nil
 		}
-		r.State, r.End = storage.RunAbandoned, time.Now()
-		if err := store.PutRun(r); err != nil {
-			return r, false, err
-		}
-		if err := store.DeleteRunData(r.ID); err != nil {
+		if err := supersede(sd, r); err != nil {
 			return r, false, err
 		}
 	}
-	return storage.RunRecord{}, false, nil
+	return statedir.Record{}, false, nil
+}
+
+// finishCleanups removes what committed runs of the job left behind when
+// they stopped between their commit point and the removal of the old
+// outputs (hidden backups next to the targets). Failures are logged: the
+// outputs are committed either way.
+func (l *Loaded) finishCleanups(sd *statedir.Dir, ents []statedir.Entry, opts *RunOptions) {
+	for _, e := range ents {
+		if e.Rec.Job != l.Job.Name {
+			continue
+		}
+		if err := finishCleanup(sd, e); err != nil {
+			opts.Logger.Warn("finish the cleanup of a committed run", "run", statedir.IDString(e.ID), "err", err)
+		}
+	}
+}
+
+// finishCleanup removes the old outputs a committed run e left, if any.
+// The caller holds e's job lock.
+func finishCleanup(sd *statedir.Dir, e statedir.Entry) error {
+	p := e.Rec.Commit
+	if e.Damaged != "" || e.Rec.State != statedir.Succeeded || p == nil || p.Cleaned {
+		return nil
+	}
+	run, err := sd.Resume(e.Rec)
+	if err != nil {
+		return err
+	}
+	err = commit.Cleanup(sd.FS, p, func(p *commit.Plan) error { run.Rec.Commit = p; return run.Put() })
+	_ = run.Close()
+	if err == nil {
+		removePlanStaging(p)
+	}
+	return err
+}
+
+// namedRun is the run --resume names, if it may be resumed by this job.
+func (l *Loaded) namedRun(ents []statedir.Entry, id string) (statedir.Record, bool, error) {
+	for _, e := range ents {
+		r := e.Rec
+		if statedir.IDString(e.ID) != id {
+			continue
+		}
+		switch {
+		case e.Damaged != "":
+			return r, false, &OptionError{Err: fmt.Errorf("jobs: run %s cannot be resumed: %s", id, e.Damaged)}
+		case r.Job != l.Job.Name:
+			return r, false, &OptionError{Err: fmt.Errorf("jobs: run %s is a run of job %s, not %s", id, r.Job, l.Job.Name)}
+		case !r.State.Resumable():
+			return r, false, &OptionError{Err: fmt.Errorf("jobs: run %s is %s, not resumable", id, r.State)}
+		case r.Digest != l.Digest:
+			return r, false, &OptionError{Err: fmt.Errorf("jobs: run %s ran other work (spec, parameters or inputs changed): use --fresh", id)}
+		}
+		return r, true, nil
+	}
+	return statedir.Record{}, false, &OptionError{Err: fmt.Errorf("jobs: no run %s in the state directory", id)}
+}
+
+// supersede marks r, a resumable run that --fresh replaces, superseded
+// and deletes its store. A run caught while committing is rolled back
+// first, so that no output is left half swapped.
+func supersede(sd *statedir.Dir, r statedir.Record) error {
+	run, err := sd.Resume(r)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	if r.State == statedir.Committing && r.Commit != nil && !r.Commit.Committed {
+		if err := commit.Rollback(sd.FS, r.Commit); err != nil {
+			return fmt.Errorf("jobs: undo the commit of run %s: %w", statedir.IDString(r.ID), err)
+		}
+		removePlanStaging(r.Commit)
+	}
+	run.Rec.State, run.Rec.End, run.Rec.Commit = statedir.Superseded, time.Now(), nil
+	if err := run.Put(); err != nil {
+		return err
+	}
+	return os.RemoveAll(run.StoreDir())
 }
 
 // committedPartitions lists the run's blocking partitions that a previous
 // invocation committed and that still verify (every batch present, every
 // checksum right). A bad one is left out: the scheduler regenerates it.
 func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
-	if inv.rec.Invocations <= 1 {
+	if inv.run.Rec.Invocations <= 1 {
 		return nil, nil
 	}
 	var ok []plan.PartitionID
@@ -88,7 +161,7 @@ func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
 			continue
 		}
 		for p := 0; p < inv.l.Graph.Stage(e.From).Parallelism; p++ {
-			ref := storage.PartitionRef{Run: inv.rec.ID, Edge: uint32(e.ID), Producer: uint32(p)}
+			ref := storage.PartitionRef{Run: inv.run.Rec.ID, Edge: uint32(e.ID), Producer: uint32(p)}
 			err := inv.store.Verify(ref)
 			switch {
 			case err == nil:
@@ -104,23 +177,6 @@ func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
 	return ok, nil
 }
 
-func outputRecords(outs []*output) []storage.OutputRecord {
-	recs := make([]storage.OutputRecord, len(outs))
-	for i, o := range outs {
-		recs[i] = storage.OutputRecord{Staging: o.staging, Target: o.target, Single: o.single, Ext: o.ext}
-	}
-	return recs
-}
-
-// outputsOf rebuilds the outputs a run recorded when it began committing.
-func outputsOf(recs []storage.OutputRecord) []*output {
-	outs := make([]*output, len(recs))
-	for i, r := range recs {
-		outs[i] = &output{target: r.Target, staging: r.Staging, single: r.Single, ext: r.Ext}
-	}
-	return outs
-}
-
 // crash kills the process when CrashAt names point (crash tests). At
 // "hold" it instead says "holding" on stderr and waits for stdin to close,
 // so a test can run a second invocation while this one holds the locks.
@@ -134,6 +190,33 @@ func (o *RunOptions) crash(point string) {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way
 	}
+}
+
+// crashFS wraps fsys to kill the process right after the first swap of
+// the output commit when CrashAt is "output-commit" (crash tests).
+func (o *RunOptions) crashFS(fsys osfs.FS) osfs.FS {
+	if o.CrashAt != "output-commit" {
+		return fsys
+	}
+	return crashAfterSwap{fsys}
+}
+
+type crashAfterSwap struct{ osfs.FS }
+
+func (c crashAfterSwap) Exchange(a, b string) error {
+	if err := c.FS.Exchange(a, b); err != nil {
+		return err
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+func (c crashAfterSwap) Rename(oldpath, newpath string) error {
+	if err := c.FS.Rename(oldpath, newpath); err != nil || !strings.Contains(oldpath, stagingPrefix) {
+		return err
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
 }
 
 // crashObserver wraps next to kill the process after CrashAt's
@@ -161,5 +244,17 @@ func (c *crashCounter) SubtaskFinished(stage, index int, rowsOut int64, err erro
 	if err == nil && c.done.Add(1) == c.limit {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
+	}
+}
+
+// removePlanStaging removes the staging directories of a rolled-back
+// commit plan (outputs' layout: outputs.go).
+func removePlanStaging(p *commit.Plan) {
+	for _, e := range p.Entries {
+		root := filepath.Dir(e.Staged) // a directory output's staging root
+		if e.Kind != commit.Dir {
+			root = filepath.Dir(root) // a file's: <root>/<name>/part-00000
+		}
+		_ = os.RemoveAll(root)
 	}
 }

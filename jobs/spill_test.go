@@ -73,8 +73,9 @@ func TestStoreSpiller(t *testing.T) {
 	if err := store.DeleteRunData(7); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := store.RunStoredBytes(7); err != nil || n != 0 {
-		t.Errorf("after DeleteRunData: %d bytes stored (%v), want 0", n, err)
+	ref1 := storage.PartitionRef{Run: 7, Edge: spillEdgeBase | 2, Producer: 3}
+	if _, err := store.Commit(ref1, 0); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after DeleteRunData: commit record of %s: %v, want ErrNotFound", ref1, err)
 	}
 }
 

@@ -19,8 +19,24 @@ func (e *DataError) Error() string {
 	return fmt.Sprintf("operators: %s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
 
-// IsDataError reports whether err is, or wraps, a *DataError.
+// Permanent implements the scheduler's test for failures that running
+// again cannot fix: the same row fails the same way on every attempt.
+func (e *DataError) Permanent() bool { return true }
+
+// IsDataError reports whether err is, or wraps, a *DataError or an
+// *EvalError: input the job cannot process.
 func IsDataError(err error) bool {
 	var de *DataError
-	return errors.As(err, &de)
+	var ee *EvalError
+	return errors.As(err, &de) || errors.As(err, &ee)
 }
+
+// EvalError is a value an expression cannot be evaluated on, such as a
+// CAST of "abc" to int64. Like a DataError it fails every attempt the same
+// way; unlike one it cannot name the file and line of the row.
+type EvalError struct{ Msg string }
+
+func (e *EvalError) Error() string { return "operators: " + e.Msg }
+
+// Permanent: see DataError.Permanent.
+func (e *EvalError) Permanent() bool { return true }

@@ -115,7 +115,7 @@ func castError(v string, to spec.Type, err error) error {
 	if ne, ok := err.(*strconv.NumError); ok {
 		err = ne.Err
 	}
-	return fmt.Errorf("operators: cast %q to %s: %v", v, to, err)
+	return &EvalError{Msg: fmt.Sprintf("cast %q to %s: %v", v, to, err)}
 }
 
 // parseScalar parses s, trimmed of spaces, as a value of type to.

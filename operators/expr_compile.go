@@ -187,6 +187,15 @@ func (c *exprCompiler) compileCast(e *spec.Cast) (exprNode, error) {
 	if err != nil || from == e.To {
 		return x, err
 	}
+	if k, ok := x.(*constNode); ok && k.c.valid {
+		// A literal is cast once, here: one that does not convert is an
+		// error of the expression, found before any row is read.
+		v, err := castScalar(k.c, from, e.To)
+		if err != nil {
+			return nil, err
+		}
+		return &constNode{c: v}, nil
+	}
 	return &castNode{x: x, from: from, to: e.To}, nil
 }
 

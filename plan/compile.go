@@ -424,7 +424,10 @@ func (c *compiler) join(s *spec.Step) error {
 
 // chainsProbe reports whether broadcast join s can run in its left
 // input's stage: same parallelism, the left input has no other consumer
-// and ends that stage, and the stage has no other side input.
+// and ends that stage, and the stage holds no join yet. A subtask runs at
+// most one join: it reads that join's build side to the end before
+// anything else flows, whether the build is a side input (a chained
+// broadcast join) or the stage's own second input (a join heading it).
 func (c *compiler) chainsProbe(s *spec.Step, left *Stage, p int) bool {
 	if left.Parallelism != p || c.consumers[s.Inputs[0]] != 1 {
 		return false
@@ -432,8 +435,8 @@ func (c *compiler) chainsProbe(s *spec.Step, left *Stage, p int) bool {
 	if left.Ops[len(left.Ops)-1].Step != s.Inputs[0] {
 		return false
 	}
-	for _, eid := range left.Inputs {
-		if c.g.Edges[eid].Op > 0 {
+	for _, op := range left.Ops {
+		if c.job.Step(op.Step).Kind == spec.KindJoin {
 			return false
 		}
 	}

@@ -174,6 +174,9 @@ func checkOps(g *StageGraph) error {
 	roles := map[string][]Role{}
 	topN := map[string]bool{}
 	for _, s := range g.Stages {
+		if err := checkOneJoin(g, s); err != nil {
+			return err
+		}
 		for _, op := range s.Ops {
 			roles[op.Step] = append(roles[op.Step], op.Role)
 			if op.TopN {
@@ -203,6 +206,27 @@ func checkOps(g *StageGraph) error {
 		}
 		if len(got) == 2 && !splittable(s) {
 			return fmt.Errorf("step %s (%v) is split", s.ID, s.Kind)
+		}
+	}
+	return nil
+}
+
+// checkOneJoin checks what the executor can run: at most one join per
+// stage, and a side input (a chained broadcast join's build side) only
+// into that join's op.
+func checkOneJoin(g *StageGraph, s *Stage) error {
+	joins := 0
+	for i, op := range s.Ops {
+		if g.Job.Step(op.Step).Kind == spec.KindJoin {
+			joins++
+			if joins > 1 {
+				return fmt.Errorf("stage %s holds %d joins: %v", s.Name, joins, s.Ops)
+			}
+			for _, eid := range s.Inputs {
+				if e := g.Edges[eid]; e.Op > 0 && e.Op != i {
+					return fmt.Errorf("stage %s: side input %s feeds op %d, the join is op %d", s.Name, e.ID, e.Op, i)
+				}
+			}
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/storage"
@@ -55,6 +54,16 @@ type Failover struct {
 	Delay    time.Duration `json:"delay_ns"`
 }
 
+// IsPermanent reports whether err says that running the subtask again
+// cannot succeed: it is, or wraps, an error with a Permanent method that
+// returns true (a malformed row, a value a CAST cannot convert, an
+// expression that does not compile). Such a failure ends the run at once
+// instead of spending the restart strategy's attempts.
+func IsPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
 // lostInput turns a read error of subtask st into a LostPartitionError
 // when it names one of st's blocking inputs that is missing or corrupt.
 func (s *Scheduler) lostInput(st plan.SubtaskID, err error) error {
@@ -78,7 +87,7 @@ func (s *Scheduler) lostInput(st plan.SubtaskID, err error) error {
 // delay before restarting, or the error to fail the job with.
 func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, error) {
 	var se *SubtaskError
-	if !errors.As(err, &se) || operators.IsDataError(err) {
+	if !errors.As(err, &se) || IsPermanent(err) {
 		return 0, err // not recoverable by running again
 	}
 	failure := recovery.Failure{Subtask: s.view.subtask(se.Subtask)}

@@ -1,6 +1,7 @@
-// Package storage is batchrun's embedded Pebble store: blocking result
-// partitions, their commit records and checksums, garbage collection of
-// replaced attempts, run records and the job event log (runs.go).
+// Package storage is batchrun's embedded Pebble store of one run: blocking
+// result partitions, their commit records and checksums, garbage
+// collection of replaced attempts, operator spill runs. (Run records and
+// event logs are files of the state directory: package jobs/statedir.)
 //
 // # Owns
 //
@@ -65,8 +66,30 @@
 // therefore detects a flipped byte before returning the value, a missing
 // batch by its seq, and a truncated stream by the commit record's count.
 //
+// # Damage on disk
+//
+// A store is a cache of a run's intermediate results: damage costs
+// recomputation, never a wrong answer or a crash. A corruption Pebble
+// detects while reading (a block checksum) is an error of that read, not
+// Pebble's default Logger.Fatalf (corruptionListener), and every value
+// carries its own checksum besides. Open wraps every failure in an
+// *UnusableError (ErrUnusable); with MustExist a store whose MANIFEST is
+// lost is one too, rather than a new empty store over the remains. The
+// caller (a resumed run) then moves the directory aside and starts over.
+// Pebble still calls Fatalf where it cannot go on (a MANIFEST it cannot
+// write, a broken invariant): the default logger ends the process with one
+// line and exit status 1, as a kill would, and the run stays resumable.
+//
+// Close frees the WAL's preallocated space (110% of the memtable) past
+// what it holds, so a failed run waiting for its resume occupies what it
+// stored. A successful run's store is deleted whole by its caller.
+//
 // # Not done yet
 //
-//   - Range deletions are not followed by explicit compactions; space is
-//     reclaimed by Pebble's own compactions.
+//   - Range deletions (DeletePartition, DeleteRun) are not followed by
+//     explicit compactions; a run's store is short-lived and removed whole.
+//   - Pebble's report of a corrupt block searches for a single flipped bit
+//     in up to 40 KiB of it, computing the block's checksum each time: a
+//     cost quadratic in the block size, ~17 s for one 1.3 MB value (a large
+//     shuffle batch is one block). It is paid once per corrupt block.
 package storage

@@ -18,6 +18,27 @@ var ErrNotFound = errors.New("storage: not found")
 // corruption reported by Pebble. Recovery treats it as a lost partition.
 var ErrCorrupt = errors.New("storage: corrupt")
 
+// ErrUnusable is wrapped by the error of Open when the store directory
+// cannot be opened as a store: a MANIFEST or marker missing or damaged, a
+// WAL that cannot be replayed, unreadable files. Its partitions are lost;
+// the caller may move the directory aside and start an empty store.
+var ErrUnusable = errors.New("storage: unusable store")
+
+// UnusableError is Open's error for a store directory it cannot use.
+type UnusableError struct {
+	Dir string
+	Err error
+}
+
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("storage: store %s is unusable (%v)", e.Dir, e.Err)
+}
+
+func (e *UnusableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnusable) true.
+func (e *UnusableError) Is(target error) bool { return target == ErrUnusable }
+
 // CorruptError is a corruption found in bytes read from the store.
 type CorruptError struct{ msg string }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -55,9 +56,13 @@ type Options struct {
 	// BatchBytes: with WriteBatch, data is committed (NoSync) every
 	// BatchBytes bytes (default 4 MiB).
 	BatchBytes int
+	// MustExist makes Open fail (ErrUnusable) when dir holds no store, or
+	// one whose MANIFEST is lost, instead of creating an empty one: a
+	// resumed run's store must be there.
+	MustExist bool
 	// Logger receives Pebble's messages. The default drops informational
-	// messages and errors (Pebble prints "Found 0 WALs" otherwise) and
-	// panics on fatal ones.
+	// messages and errors (Pebble prints "Found 0 WALs" otherwise) and ends
+	// the process on fatal ones (see quietLogger).
 	Logger pebble.Logger
 }
 
@@ -115,6 +120,8 @@ func (o *Options) pebbleOptions() *pebble.Options {
 		MemTableSize:       o.MemTableSize,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             o.Logger,
+		EventListener:      corruptionListener(o.Logger),
+		ErrorIfNotExists:   o.MustExist,
 	}
 	// Values are already compressed (Arrow IPC + zstd/lz4): compressing
 	// blocks again costs CPU and saves nothing.
@@ -123,12 +130,31 @@ func (o *Options) pebbleOptions() *pebble.Options {
 	return po
 }
 
-// quietLogger drops Pebble's informational and error messages and panics on
-// fatal ones (Pebble expects Fatalf not to return).
+// corruptionListener makes a corruption Pebble detects in a read an error
+// of that read (Pebble's default DataCorruption handler calls
+// Logger.Fatalf, killing the process). The read then fails with an error
+// for which IsCorrupt holds, and recovery regenerates the partition.
+// Background errors (a compaction that read a corrupt block) are logged:
+// the data stays readable or its readers fail the same way.
+func corruptionListener(logger pebble.Logger) *pebble.EventListener {
+	return &pebble.EventListener{
+		DataCorruption:  func(info pebble.DataCorruptionInfo) { logger.Errorf("storage: %s", info) },
+		BackgroundError: func(err error) { logger.Errorf("storage: background error: %s", err) },
+	}
+}
+
+// quietLogger drops Pebble's informational and error messages. Pebble
+// calls Fatalf only where it cannot go on (an invariant broken, a MANIFEST
+// it cannot write, as on a full disk) and expects it not to return, from
+// goroutines no caller can recover; it ends the process with one line and
+// exit status 1, as a kill would: the run's record stays resumable and its
+// locks go with the process. (Corruption in what Pebble reads does not
+// come here: see corruptionListener.)
 type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(f string, args ...any) {
-	panic(fmt.Sprintf("storage: pebble fatal: "+f, args...))
+	fmt.Fprintf(os.Stderr, "batchrun: storage: fatal: %s; the run can be resumed\n", fmt.Sprintf(f, args...))
+	os.Exit(1)
 }

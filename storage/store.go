@@ -3,10 +3,13 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Store is the Pebble store of one state directory. It is safe for
@@ -14,6 +17,7 @@ import (
 // goroutine at a time.
 type Store struct {
 	db     *pebble.DB
+	dir    string
 	opts   Options
 	popts  *pebble.Options
 	tmpDir string
@@ -47,18 +51,54 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	db, err := pebble.Open(dir, s.popts)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+		return nil, &UnusableError{Dir: dir, Err: err}
 	}
-	s.db = db
+	s.db, s.dir = db, dir
 	return s, nil
 }
 
-// Close closes the store. Writers and readers must be closed first.
+// Close closes the store. Writers and readers must be closed first. It
+// then gives back the disk space Pebble preallocated for its WAL (110% of
+// the memtable size, 70 MB by default) beyond what the WAL holds, so that
+// a failed run waiting to be resumed occupies what it stored.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
+	return s.trimWALs()
+}
+
+// trimWALs truncates each WAL file of the closed store to its own size:
+// the content stays, the preallocated blocks past the end are freed.
+func (s *Store) trimWALs() error {
+	names, err := s.opts.FS.List(s.dir)
+	if err != nil {
+		return fmt.Errorf("storage: close: %w", err)
+	}
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".log") {
+			continue
+		}
+		path := s.opts.FS.PathJoin(s.dir, name)
+		fi, err := s.opts.FS.Stat(path)
+		if err != nil {
+			return fmt.Errorf("storage: close: %w", err)
+		}
+		if err := truncate(s.opts.FS, path, fi.Size()); err != nil {
+			return fmt.Errorf("storage: close: trim %s: %w", name, err)
+		}
+	}
 	return nil
+}
+
+// truncate sets the size of path. vfs.FS has no Truncate: the OS
+// filesystem's is used where path is on it, and other filesystems (in
+// memory, in tests) preallocate nothing.
+func truncate(fs vfs.FS, path string, size int64) error {
+	if fs != vfs.Default {
+		return nil
+	}
+	return os.Truncate(path, size)
 }
 
 // Options returns the store's options, defaults filled in.
@@ -148,11 +188,11 @@ func (s *Store) DeleteRunData(run uint64) error {
 	for _, k := range []keyKind{kindData, kindCommit} {
 		sp := runSpan(k, run)
 		if err := b.DeleteRange(sp.Start, sp.End, nil); err != nil {
-			return fmt.Errorf("storage: delete data of run %s: %w", RunIDString(run), err)
+			return fmt.Errorf("storage: delete data of run %s: %w", fmt.Sprintf("%016x", run), err)
 		}
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("storage: delete data of run %s: %w", RunIDString(run), err)
+		return fmt.Errorf("storage: delete data of run %s: %w", fmt.Sprintf("%016x", run), err)
 	}
 	return nil
 }

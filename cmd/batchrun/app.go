@@ -130,6 +130,9 @@ func validateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := l.CheckTargets(); err != nil {
+				return err
+			}
 			fmt.Fprintf(c.App.Writer, "%s: ok (%d steps)\n", c.Args().First(), len(l.Job.Steps))
 			return nil
 		},

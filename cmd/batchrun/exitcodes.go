@@ -10,12 +10,12 @@ import (
 
 // Exit codes. Scripts and cron wrappers branch on them; keep them stable.
 const (
-	ExitOK          = 0 // the job ran and its output is committed
-	ExitJobFailed   = 1 // a task failed and recovery gave up, or an I/O error
-	ExitUsage       = 2 // bad command line: unknown flag, missing argument
-	ExitSpecError   = 3 // the spec is invalid (names file, line and step); nothing ran
-	ExitDataError   = 4 // an input row is malformed (names file, line and column)
-	ExitLocked      = 5 // another run holds the state directory or output lock
+	ExitOK          = 0 // the job ran and its outputs are committed
+	ExitJobFailed   = 1 // a task failed and recovery gave up, or an I/O error; previous outputs untouched
+	ExitUsage       = 2 // bad command line: unknown flag, missing argument, bad option value; nothing ran
+	ExitSpecError   = 3 // the spec is invalid or conflicts with the filesystem (names file, line and step); nothing ran
+	ExitDataError   = 4 // an input row or value is malformed (names file, line and column where known)
+	ExitLocked      = 5 // another process runs the same job or writes the same output; nothing ran
 	ExitInterrupted = 130
 )
 
@@ -26,9 +26,10 @@ func (e *usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var ue *usageError
+	var oe *jobs.OptionError
 	var se *spec.Error
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &oe):
 		return ExitUsage
 	case errors.As(err, &se):
 		return ExitSpecError

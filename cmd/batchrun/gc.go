@@ -37,19 +37,22 @@ func gcAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	removed, err := jobs.GC(dir, opts)
+	res, err := jobs.GC(dir, opts)
+	verb, freed := "removed", "freed"
+	if opts.DryRun {
+		verb, freed = "would remove", "would free"
+	}
+	var total int64
+	for _, r := range res.Removed {
+		fmt.Fprintf(c.App.Writer, "%s run %s (job %s, %s, %s on disk)\n", verb, r.ID, r.Job, r.State, jobs.FormatBytes(r.StoredBytes))
+		total += r.StoredBytes
+	}
+	for _, job := range res.Skipped {
+		fmt.Fprintf(c.App.Writer, "kept the runs of job %s: it is running\n", job)
+	}
 	if err != nil {
 		return err
 	}
-	verb := "removed"
-	if opts.DryRun {
-		verb = "would remove"
-	}
-	var total int64
-	for _, r := range removed {
-		fmt.Fprintf(c.App.Writer, "%s run %s (job %s, %s, %s stored)\n", verb, r.ID, r.Job, r.State, jobs.FormatBytes(r.StoredBytes))
-		total += r.StoredBytes
-	}
-	fmt.Fprintf(c.App.Writer, "%s %d run(s), %s stored\n", verb, len(removed), jobs.FormatBytes(total))
+	fmt.Fprintf(c.App.Writer, "%s %d run(s), %s %s\n", verb, len(res.Removed), freed, jobs.FormatBytes(total))
 	return nil
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 
@@ -50,6 +52,14 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkReportPath(c.String("report")); err != nil {
+		return err
+	}
+	// With an output on standard output, everything else goes to stderr.
+	msgs := c.App.Writer
+	if l.WritesStdout() {
+		msgs = c.App.ErrWriter
+	}
 	stateDir, err := stateDir(c.String("state-dir"))
 	if err != nil {
 		return err
@@ -66,6 +76,7 @@ func runAction(c *cli.Context) error {
 		Resume:   c.String("resume"),
 		Wait:     c.Duration("wait"),
 		CrashAt:  os.Getenv("BATCHRUN_TEST_CRASH"), // crash tests only
+		Stdout:   c.App.Writer,
 		Logger:   logger,
 	}
 	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
@@ -76,23 +87,44 @@ func runAction(c *cli.Context) error {
 		// before the heap outgrows it plus room for buffers and decoding.
 		debug.SetMemoryLimit(opts.Memory + memoryHeadroom)
 	}
-	prog := newProgress(c.App.Writer, c.Bool("progress"), l)
+	prog := newProgress(msgs, c.Bool("progress"), l)
 	opts.Observer = prog
 	if err := opts.Validate(); err != nil {
-		return &usageError{err.Error()}
+		return err
 	}
 	report, runErr := l.Run(c.Context, opts)
 	prog.Close()
 	if path := c.String("report"); path != "" && report != nil {
 		if err := writeReport(path, report); err != nil && runErr == nil {
-			runErr = err
+			// checkReportPath made this unlikely (a full disk, a folder
+			// removed meanwhile); the outputs are committed all the same.
+			runErr = fmt.Errorf("the run succeeded and its outputs are committed, but --report failed: %w", err)
 		}
 	}
 	if runErr != nil {
 		return runErr
 	}
-	fmt.Fprint(c.App.Writer, report.Summary())
+	fmt.Fprint(msgs, report.Summary())
 	return nil
+}
+
+// checkReportPath fails, before anything runs, when --report could not be
+// written at the end: its folder is missing or not writable, or the path
+// is a directory.
+func checkReportPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return &usageError{fmt.Sprintf("--report %s: is a directory", path)}
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".batchrun-report-check-*")
+	if err != nil {
+		return &usageError{fmt.Sprintf("--report %s: cannot write in %s: %v", path, dir, errors.Unwrap(err))}
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
 
 // stateDir resolves --state-dir's default: $XDG_STATE_HOME/batchrun, else

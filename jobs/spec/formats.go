@@ -104,27 +104,33 @@ func ParseOnError(s string) (OnError, bool) {
 type WriteMode uint8
 
 const (
-	// WriteOverwrite replaces the target at commit (the default).
+	// WriteOverwrite replaces the target at commit (the default): a
+	// regular file, an empty directory or a directory batchrun wrote.
 	WriteOverwrite WriteMode = iota
 	// WriteErrorIfExists fails the run before anything runs when the
 	// target exists.
 	WriteErrorIfExists
+	// WriteOverwriteDeletingOtherFiles also replaces a directory batchrun
+	// did not write, deleting everything in it. Named so that nobody
+	// picks it by accident.
+	WriteOverwriteDeletingOtherFiles
 )
 
+var writeModeNames = [...]string{"overwrite", "error-if-exists", "overwrite-deleting-other-files"}
+
 func (m WriteMode) String() string {
-	if m == WriteErrorIfExists {
-		return "error-if-exists"
+	if int(m) < len(writeModeNames) {
+		return writeModeNames[m]
 	}
-	return "overwrite"
+	return fmt.Sprintf("writemode(%d)", uint8(m))
 }
 
-// ParseWriteMode maps "overwrite" and "error-if-exists".
+// ParseWriteMode maps a mode's name to it.
 func ParseWriteMode(s string) (WriteMode, bool) {
-	switch s {
-	case "overwrite":
-		return WriteOverwrite, true
-	case "error-if-exists":
-		return WriteErrorIfExists, true
+	for i, n := range writeModeNames {
+		if n == s {
+			return WriteMode(i), true
+		}
 	}
 	return 0, false
 }

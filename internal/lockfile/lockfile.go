@@ -1,4 +1,12 @@
-package jobs
+// Package lockfile owns batchrun's inter-process locks: an flock(2) on a
+// lock file, taken without blocking or by retrying up to a wait, with a
+// record of the holder (pid, start, job, host) for the error other
+// processes get, and a probe that tells whether a lock is held without
+// taking it for long. A lock dies with its holder, however the holder
+// dies: the kernel releases it.
+//
+// It must not import any batchrun package.
+package lockfile
 
 import (
 	"context"
@@ -23,9 +31,9 @@ const lockRetryDelay = 100 * time.Millisecond
 // process that has since exited (the lock was taken a moment ago and its
 // holder has not written its record yet).
 type LockedError struct {
-	// What is "state directory" or "output".
+	// What is "job" or "output".
 	What string
-	// Path is the state directory or output target (not the lock file).
+	// Path is the job's name or the output's target (not the lock file).
 	Path  string
 	PID   int
 	Start time.Time
@@ -36,19 +44,20 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	const hint = "; wait with --wait or try again later"
+	const hint = "; wait for it with --wait DURATION, or try again later"
+	subject := e.What + " " + e.Path
 	if e.PID == 0 {
-		return fmt.Sprintf("jobs: %s %s is locked by another process%s", e.What, e.Path, hint)
+		return fmt.Sprintf("%s is locked by another process%s", subject, hint)
 	}
 	holder := fmt.Sprintf("pid %d", e.PID)
 	if host, _ := os.Hostname(); e.Host != "" && e.Host != host {
 		holder += " on " + e.Host
 	}
 	since := e.Start.UTC().Format(time.RFC3339)
-	if e.Job != "" {
-		return fmt.Sprintf("jobs: %s %s is locked by %s (job %s, since %s)%s", e.What, e.Path, holder, e.Job, since, hint)
+	if e.Job != "" && !(e.What == "job" && e.Path == e.Job) {
+		holder += ", job " + e.Job
 	}
-	return fmt.Sprintf("jobs: %s %s is locked by %s (since %s)%s", e.What, e.Path, holder, since, hint)
+	return fmt.Sprintf("%s is in use by %s since %s%s", subject, holder, since, hint)
 }
 
 // IsLocked reports whether err is (or wraps) a *LockedError.
@@ -57,33 +66,28 @@ func IsLocked(err error) bool {
 	return errors.As(err, &le)
 }
 
-// LockStateDir takes the exclusive lock of stateDir (creating the
-// directory if needed), so that one process at a time runs a job or
-// collects garbage there. It is an flock(2) lock on <stateDir>/LOCK; once
-// it is held, the holder's pid, start time, job and hostname are written
-// to <stateDir>/LOCK.holder for the error other processes get.
+// Lock takes the exclusive lock of path (creating the file, not its
+// directory), so that one process at a time does what it guards. Once it
+// is held, the holder's pid, start time, job and hostname are written to
+// path+".holder" for the error other processes get.
 //
-// While another process holds the lock, LockStateDir tries again every
-// 100ms for up to wait (0: once), then returns a *LockedError naming the
-// holder; if ctx ends first it returns ctx's error. A lock left by a dead
-// process is no obstacle: the kernel releases an flock when its holder
-// exits, however it exits (SIGKILL, OOM killer), so the next caller simply
-// takes it. job names the holder in the record; commands that run no job
-// (gc, runs) pass "".
+// While another process holds the lock, Lock tries again every 100ms for
+// up to wait (0: once), then returns a *LockedError naming the holder
+// (what and subject say what the lock guards: "job", "revenue"); if ctx
+// ends first it returns ctx's error. A lock left by a dead process is no
+// obstacle: the kernel releases an flock when its holder exits, however it
+// exits (SIGKILL, OOM killer), so the next caller simply takes it.
 //
 // unlock removes the holder record and the lock file, then releases the
-// lock. The lock is per open file, not per process: a second
-// LockStateDir in the same process fails too.
-func LockStateDir(ctx context.Context, stateDir string, wait time.Duration, job string) (unlock func() error, err error) {
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("jobs: lock state directory: %w", err)
-	}
-	return lockFile(ctx, filepath.Join(stateDir, "LOCK"), "state directory", stateDir, wait, job, nil)
+// lock. The lock is per open file, not per process: a second Lock in the
+// same process fails too.
+func Lock(ctx context.Context, path, what, subject string, wait time.Duration, job string) (unlock func() error, err error) {
+	return lockFile(ctx, path, what, subject, wait, job, nil)
 }
 
 // LockOutput takes the exclusive lock of output target, so that runs
 // from different state directories cannot write the same output at once.
-// It is LockStateDir's lock on <dir of target>/.<base of target>.batchrun-lock
+// It is Lock's lock on <dir of target>/.<base of target>.batchrun-lock
 // (creating that directory if needed), with the same waiting, holder
 // record and dead-holder behavior; unlock removes both files, so a
 // committed output directory holds no trace of the lock.
@@ -94,7 +98,7 @@ func LockOutput(ctx context.Context, target string, wait time.Duration, job stri
 		dir = "."
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("jobs: lock output %s: %w", target, err)
+		return nil, fmt.Errorf("lock output %s: %w", target, err)
 	}
 	return lockFile(ctx, filepath.Join(dir, "."+base+".batchrun-lock"), "output", target, wait, job, nil)
 }
@@ -107,13 +111,13 @@ func lockFile(ctx context.Context, path, what, subject string, wait time.Duratio
 	for {
 		fl, ok, err := tryLock(path)
 		if err != nil {
-			return nil, fmt.Errorf("jobs: lock %s %s: %w", what, subject, err)
+			return nil, fmt.Errorf("lock %s %s: %w", what, subject, err)
 		}
 		if ok {
 			h := holder{PID: os.Getpid(), Start: time.Now().UTC().Truncate(time.Second), Job: job}
 			h.Host, _ = os.Hostname()
 			if err := writeHolder(path+".holder", h); err != nil {
-				return nil, errors.Join(fmt.Errorf("jobs: lock %s %s: %w", what, subject, err), fl.Unlock())
+				return nil, errors.Join(fmt.Errorf("lock %s %s: %w", what, subject, err), fl.Unlock())
 			}
 			return func() error { return unlockFile(fl, path) }, nil
 		}
@@ -128,7 +132,7 @@ func lockFile(ctx context.Context, path, what, subject string, wait time.Duratio
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("jobs: waiting for the lock of %s %s: %w", what, subject, ctx.Err())
+			return nil, fmt.Errorf("waiting for the lock of %s %s: %w", what, subject, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -173,7 +177,7 @@ func unlockFile(fl *flock.Flock, path string) error {
 	}
 	errs = append(errs, fl.Unlock())
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("jobs: unlock %s: %w", path, err)
+		return fmt.Errorf("unlock %s: %w", path, err)
 	}
 	return nil
 }
@@ -228,4 +232,44 @@ func processAlive(pid int) bool {
 		return false
 	}
 	return !errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
+}
+
+// Held reports whether some process holds the lock of path, by taking a
+// shared lock on it for an instant. A missing lock file is not held. An
+// owner that takes the lock exclusively while a probe holds it shared
+// must retry (LockSoon).
+func Held(path string) (bool, error) {
+	fl := flock.New(path, flock.SetFlag(os.O_RDONLY))
+	ok, err := fl.TryRLock()
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return true, nil
+	}
+	return false, fl.Unlock()
+}
+
+// LockSoon takes the exclusive lock of path (creating the file) for a
+// lock that only probes (Held) contend with: it retries for up to a
+// second, since a probe holds the lock for microseconds. The lock stays
+// until release; the file is never removed.
+func LockSoon(path string) (release func() error, err error) {
+	fl := flock.New(path)
+	for i := 0; ; i++ {
+		ok, err := fl.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if ok {
+			return fl.Unlock, nil
+		}
+		if i == 1000 {
+			return nil, fmt.Errorf("lock %s: held by another process", path)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

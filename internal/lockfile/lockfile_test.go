@@ -1,4 +1,4 @@
-package jobs
+package lockfile
 
 import (
 	"bufio"
@@ -20,23 +20,29 @@ import (
 func TestLockedErrorMessage(t *testing.T) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	host, _ := os.Hostname()
+	const hint = "; wait for it with --wait DURATION, or try again later"
 	for _, tc := range []struct {
 		err  LockedError
 		want string
 	}{
-		{LockedError{What: "state directory", Path: "/x", PID: 123, Start: start, Job: "revenue", Host: host},
-			"jobs: state directory /x is locked by pid 123 (job revenue, since 2026-11-25T10:00:00Z); wait with --wait or try again later"},
-		{LockedError{What: "state directory", Path: "/x", PID: 123, Start: start.In(time.FixedZone("CET", 3600))},
-			"jobs: state directory /x is locked by pid 123 (since 2026-11-25T10:00:00Z); wait with --wait or try again later"},
+		{LockedError{What: "job", Path: "revenue", PID: 123, Start: start, Job: "revenue", Host: host},
+			"job revenue is in use by pid 123 since 2026-11-25T10:00:00Z" + hint},
+		{LockedError{What: "job", Path: "revenue", PID: 123, Start: start.In(time.FixedZone("CET", 3600))},
+			"job revenue is in use by pid 123 since 2026-11-25T10:00:00Z" + hint},
 		{LockedError{What: "output", Path: "out/a.csv", PID: 7, Start: start, Job: "a", Host: "other-host-" + host},
-			"jobs: output out/a.csv is locked by pid 7 on other-host-" + host + " (job a, since 2026-11-25T10:00:00Z); wait with --wait or try again later"},
-		{LockedError{What: "state directory", Path: "/x"},
-			"jobs: state directory /x is locked by another process; wait with --wait or try again later"},
+			"output out/a.csv is in use by pid 7 on other-host-" + host + ", job a since 2026-11-25T10:00:00Z" + hint},
+		{LockedError{What: "job", Path: "x"},
+			"job x is locked by another process" + hint},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("%+v.Error() = %q, want %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+// lockJob is the lock a run of job takes in dir.
+func lockJob(ctx context.Context, dir, job string) (func() error, error) {
+	return Lock(ctx, filepath.Join(dir, "LOCK"), "job", job, 0, job)
 }
 
 // lockedErr returns err as a *LockedError, failing t if it is not one.
@@ -49,10 +55,10 @@ func lockedErr(t *testing.T, err error) *LockedError {
 	return le
 }
 
-func TestLockStateDirConflict(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "state") // created by LockStateDir
+func TestLockConflict(t *testing.T) {
+	dir := t.TempDir()
 	before := time.Now().UTC().Truncate(time.Second)
-	unlock, err := LockStateDir(context.Background(), dir, 0, "revenue")
+	unlock, err := lockJob(context.Background(), dir, "revenue")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,23 +76,23 @@ func TestLockStateDirConflict(t *testing.T) {
 	}
 
 	// The lock is per open file: this process cannot take it twice.
-	_, err = LockStateDir(context.Background(), dir, 0, "other")
+	_, err = Lock(context.Background(), filepath.Join(dir, "LOCK"), "job", "revenue", 0, "other")
 	le := lockedErr(t, err)
-	if le.PID != os.Getpid() || le.Job != "revenue" || !le.Start.Equal(h.Start) || le.Path != dir {
-		t.Errorf("LockedError = %+v, want the holder %+v on %s", le, h, dir)
+	if le.PID != os.Getpid() || le.Job != "revenue" || !le.Start.Equal(h.Start) || le.Path != "revenue" {
+		t.Errorf("LockedError = %+v, want the holder %+v of job revenue", le, h)
 	}
-	want := fmt.Sprintf("jobs: state directory %s is locked by pid %d (job revenue, since %s); wait with --wait or try again later",
-		dir, os.Getpid(), h.Start.Format(time.RFC3339))
+	want := fmt.Sprintf("job revenue is in use by pid %d since %s; wait for it with --wait DURATION, or try again later",
+		os.Getpid(), h.Start.Format(time.RFC3339))
 	if err.Error() != want {
 		t.Errorf("err = %q, want %q", err, want)
 	}
 
 	// A bounded wait gives up no sooner than asked.
 	start := time.Now()
-	_, err = LockStateDir(context.Background(), dir, 250*time.Millisecond, "other")
+	_, err = Lock(context.Background(), filepath.Join(dir, "LOCK"), "job", "revenue", 250*time.Millisecond, "other")
 	lockedErr(t, err)
 	if d := time.Since(start); d < 250*time.Millisecond {
-		t.Errorf("LockStateDir with wait 250ms gave up after %v", d)
+		t.Errorf("lockJob with wait 250ms gave up after %v", d)
 	}
 
 	// unlock removes the lock file and the holder record; the lock is free.
@@ -96,9 +102,9 @@ func TestLockStateDirConflict(t *testing.T) {
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("state directory after unlock holds %v, want nothing", names)
 	}
-	unlock, err = LockStateDir(context.Background(), dir, 0, "next")
+	unlock, err = lockJob(context.Background(), dir, "next")
 	if err != nil {
-		t.Fatalf("LockStateDir after unlock: %v", err)
+		t.Fatalf("lockJob after unlock: %v", err)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
@@ -124,7 +130,7 @@ func dirNames(t *testing.T, dir string) []string {
 func TestLockWaitTakesReleasedLock(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "LOCK")
-	unlock, err := LockStateDir(context.Background(), dir, 0, "first")
+	unlock, err := lockJob(context.Background(), dir, "first")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +142,7 @@ func TestLockWaitTakesReleasedLock(t *testing.T) {
 	}
 	done := make(chan result)
 	go func() {
-		u, err := lockFile(context.Background(), path, "state directory", dir, time.Hour, "second",
+		u, err := lockFile(context.Background(), path, "job", dir, time.Hour, "second",
 			func() { once.Do(func() { close(busy) }) })
 		done <- result{u, err}
 	}()
@@ -154,7 +160,7 @@ func TestLockWaitTakesReleasedLock(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = lockFile(ctx, path, "state directory", dir, time.Hour, "third", cancel)
+	_, err = lockFile(ctx, path, "job", dir, time.Hour, "third", cancel)
 	if !errors.Is(err, context.Canceled) || IsLocked(err) {
 		t.Errorf("waiter with a canceled context: err = %v, want context.Canceled", err)
 	}
@@ -188,7 +194,7 @@ func TestLockOutput(t *testing.T) {
 	if le.What != "output" || le.Path != target || le.PID != os.Getpid() || le.Job != "sales" {
 		t.Errorf("LockedError = %+v, want output %s held by pid %d, job sales", le, target, os.Getpid())
 	}
-	if !strings.HasPrefix(err.Error(), "jobs: output "+target+" is locked by pid ") {
+	if !strings.HasPrefix(err.Error(), "output "+target+" is in use by pid ") {
 		t.Errorf("err = %q, want it to name output %s", err, target)
 	}
 	if err := unlock(); err != nil {
@@ -211,7 +217,7 @@ func TestHelperHoldLock(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process for TestLockDeadHolder")
 	}
-	unlock, err := LockStateDir(context.Background(), dir, 0, "revenue")
+	unlock, err := lockJob(context.Background(), dir, "revenue")
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
@@ -244,7 +250,7 @@ func TestLockDeadHolder(t *testing.T) {
 		t.Fatalf("child printed %q (%v), want \"locked\"", line, err)
 	}
 
-	_, err = LockStateDir(context.Background(), dir, 0, "revenue")
+	_, err = lockJob(context.Background(), dir, "revenue")
 	if le := lockedErr(t, err); le.PID != child.Process.Pid || le.Job != "revenue" {
 		t.Fatalf("LockedError = %+v, want pid %d, job revenue", le, child.Process.Pid)
 	}
@@ -257,16 +263,16 @@ func TestLockDeadHolder(t *testing.T) {
 	deadPID := child.Process.Pid
 
 	// The kernel released the dead child's lock; its record is left over.
-	unlock, err := LockStateDir(context.Background(), dir, 0, "next")
+	unlock, err := lockJob(context.Background(), dir, "next")
 	if err != nil {
-		t.Fatalf("LockStateDir after the holder died: %v", err)
+		t.Fatalf("lockJob after the holder died: %v", err)
 	}
 	// A record left by a dead process while the lock is held (the live
 	// holder has not written its own yet) names no one.
 	if err := writeHolder(filepath.Join(dir, "LOCK.holder"), holder{PID: deadPID, Start: time.Now(), Job: "revenue", Host: hostname()}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = LockStateDir(context.Background(), dir, 0, "third")
+	_, err = lockJob(context.Background(), dir, "third")
 	if le := lockedErr(t, err); le.PID != 0 {
 		t.Errorf("LockedError = %+v, want no holder (pid %d is dead)", le, deadPID)
 	}
@@ -278,4 +284,49 @@ func TestLockDeadHolder(t *testing.T) {
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// TestHeld: a probe sees a held lock without taking it, a free or missing
+// lock as free; an owner taking the lock while probes run gets it.
+func TestHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "LOCK")
+	if held, err := Held(path); held || err != nil {
+		t.Fatalf("missing lock file: held=%v err=%v", held, err)
+	}
+	release, err := LockSoon(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := Held(path); !held || err != nil {
+		t.Fatalf("while held: held=%v err=%v", held, err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := Held(path); held || err != nil {
+		t.Fatalf("after release: held=%v err=%v", held, err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // a busy prober
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_, _ = Held(path)
+			}
+		}
+	}()
+	for range 50 {
+		release, err := LockSoon(path)
+		if err != nil {
+			t.Fatalf("LockSoon beside a prober: %v", err)
+		}
+		_ = release()
+	}
+	close(stop)
+	wg.Wait()
 }
