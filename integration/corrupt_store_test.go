@@ -108,13 +108,13 @@ func damage(t *testing.T, store string, seed uint64) string {
 // corruptRun runs corruptJob in dir; every subpartition stream is an
 // sstable of its own (SmallStreamBytes 1), so that every kind of store
 // file holds partition data or its commit records.
-func corruptRun(t *testing.T, dir string, faults ...string) (*jobs.Report, error) {
+func corruptRun(t *testing.T, dir string, fresh bool, faults ...string) (*jobs.Report, error) {
 	l, err := jobs.LoadFile(filepath.Join(dir, "job.yaml"), jobs.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l.Run(context.Background(), jobs.RunOptions{StateDir: filepath.Join(dir, "state"), Slots: 4,
-		Restart: "none", Faults: faults, Store: storage.Options{SmallStreamBytes: 1}})
+		Restart: "none", Faults: faults, Fresh: fresh, Store: storage.Options{SmallStreamBytes: 1}})
 }
 
 // TestCorruptStoreResumes damages, seed by seed, one file of the store a
@@ -123,12 +123,14 @@ func corruptRun(t *testing.T, dir string, faults ...string) (*jobs.Report, error
 // OPTIONS and the marker files. Then nothing panics, `runs` and `gc`
 // work, and the next run resumes and writes exactly the output of an
 // undamaged run: a damaged partition is regenerated, and a store that
-// cannot be opened is moved aside and recomputed.
+// cannot be opened is moved aside and recomputed. Now and then the next
+// run is --fresh instead: it supersedes the damaged run without opening
+// its store.
 func TestCorruptStoreResumes(t *testing.T) {
 	base := t.TempDir()
 	writeCorruptInput(t, filepath.Join(base, "in.csv"))
 	writeFile(t, filepath.Join(base, "job.yaml"), corruptJob)
-	if _, err := corruptRun(t, base); err != nil {
+	if _, err := corruptRun(t, base, false); err != nil {
 		t.Fatalf("clean run: %v", err)
 	}
 	want, err := os.ReadFile(filepath.Join(base, "out.csv"))
@@ -142,7 +144,7 @@ func TestCorruptStoreResumes(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeFile(t, filepath.Join(dir, "job.yaml"), corruptJob)
-			if _, err := corruptRun(t, dir, "error:write[0]"); err == nil {
+			if _, err := corruptRun(t, dir, false, "error:write[0]"); err == nil {
 				t.Fatal("the run with a fault succeeded")
 			}
 			state := filepath.Join(dir, "state")
@@ -155,18 +157,23 @@ func TestCorruptStoreResumes(t *testing.T) {
 			if runs, err := jobs.ListRuns(state); err != nil || len(runs) != 1 || runs[0].State != "failed" {
 				t.Fatalf("runs after damage (%s): %+v, %v", what, runs, err)
 			}
-			r, err := corruptRun(t, dir)
+			fresh := seed%7 == 3 // now and then --fresh: the damaged run is superseded
+			r, err := corruptRun(t, dir, fresh)
 			if err != nil {
-				t.Fatalf("resume after damage (%s): %v", what, err)
+				t.Fatalf("run after damage (%s, fresh %v): %v", what, fresh, err)
 			}
 			got, err := os.ReadFile(filepath.Join(dir, "out.csv"))
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("output after damage (%s) differs from a clean run's (%v)", what, err)
 			}
-			if !r.Resumed {
-				t.Fatalf("the run after damage (%s) did not resume", what)
+			if r.Resumed == fresh {
+				t.Fatalf("the run after damage (%s): resumed %v with fresh %v", what, r.Resumed, fresh)
 			}
-			if res, err := jobs.GC(state, jobs.GCOptions{OlderThan: time.Nanosecond}); err != nil || len(res.Removed) != 1 {
+			runs := 1
+			if fresh {
+				runs = 2
+			}
+			if res, err := jobs.GC(state, jobs.GCOptions{OlderThan: time.Nanosecond}); err != nil || len(res.Removed) != runs {
 				t.Fatalf("gc after damage (%s): %+v, %v", what, res, err)
 			}
 		})
