@@ -148,9 +148,16 @@ func (s *Scheduler) Run(ctx context.Context) (*Result, error) {
 				break
 			}
 			if wait := time.Until(holdUntil); wait > 0 {
-				time.AfterFunc(wait, func() { wake <- struct{}{} })
-				<-wake
-				continue
+				// Nothing runs until the restart delay ends; an interrupt
+				// ends the wait (and the run) at once.
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+					continue
+				case <-ctx.Done():
+					t.Stop()
+					return s.snapshot(), fmt.Errorf("scheduler: waiting to restart: %w", context.Cause(ctx))
+				}
 			}
 			return s.snapshot(), fmt.Errorf("scheduler: no region can start: regions wait on partitions nobody produces")
 		}
