@@ -19,11 +19,11 @@ import (
 // removes it).
 var binDir string
 
-var buildOnce struct {
-	sync.Once
-	bin string
-	err error
-	out []byte
+// built are the binaries the tests build, once each: cmd/batchrun, and
+// the crash harness internal/crashbin (batchrun with crash points).
+var built struct {
+	sync.Mutex
+	bins map[string]string
 }
 
 func TestMain(m *testing.M) {
@@ -39,17 +39,29 @@ func TestMain(m *testing.M) {
 }
 
 // buildBinary builds cmd/batchrun once per test binary run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t *testing.T) string { return buildOnce(t, "../cmd/batchrun") }
+
+// buildCrashBinary builds the crash harness: the batchrun command line
+// that kills itself at the point BATCHRUN_TEST_CRASH names.
+func buildCrashBinary(t *testing.T) string { return buildOnce(t, "./internal/crashbin") }
+
+func buildOnce(t *testing.T, pkg string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		buildOnce.bin = filepath.Join(binDir, "batchrun")
-		cmd := exec.Command("go", "build", "-o", buildOnce.bin, "../cmd/batchrun")
-		buildOnce.out, buildOnce.err = cmd.CombinedOutput()
-	})
-	if buildOnce.err != nil {
-		t.Fatalf("build: %v\n%s", buildOnce.err, buildOnce.out)
+	built.Lock()
+	defer built.Unlock()
+	if bin, ok := built.bins[pkg]; ok {
+		return bin
 	}
-	return buildOnce.bin
+	bin := filepath.Join(binDir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	if built.bins == nil {
+		built.bins = map[string]string{}
+	}
+	built.bins[pkg] = bin
+	return bin
 }
 
 // runBinary runs the binary and returns its exit error (nil on success).
@@ -76,7 +88,7 @@ func killedBySIGKILL(err error) bool {
 // that the output equals the independent answer and that no subtask whose
 // partitions were committed before the kill ran again.
 func TestKillAndResume(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildCrashBinary(t)
 	cases := []struct {
 		example string
 		crash   string

@@ -15,9 +15,9 @@ import (
 	"github.com/batchrun/batchrun/jobs"
 )
 
-// holdRun starts `batchrun run` with args and holds it right after its
-// run is recorded (the crash-test hook "hold"), until the returned
-// release (stdin closes) or kill.
+// holdRun starts the crash harness's `batchrun run` with args, held right
+// after its run is recorded (point "hold"), until the returned release
+// (stdin closes) or kill. bin is buildCrashBinary's.
 func holdRun(t *testing.T, bin string, args ...string) (proc *exec.Cmd, release func()) {
 	t.Helper()
 	holder := exec.Command(bin, args...)
@@ -48,7 +48,7 @@ func holdRun(t *testing.T, bin string, args ...string) (proc *exec.Cmd, release 
 // and the next run takes the lock, resumes the killed run and writes the
 // right output.
 func TestConcurrentRuns(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildCrashBinary(t)
 	ex := exampleNamed(t, "wordcount")
 	specPath, dir := stageExample(t, ex.name)
 	state := filepath.Join(dir, "state")
@@ -87,7 +87,7 @@ func TestConcurrentRuns(t *testing.T) {
 // same state directory, nor `runs` or `gc` (which keeps the running job's
 // runs and says so) (issue 11, item 7).
 func TestLocksPerJob(t *testing.T) {
-	bin := buildBinary(t)
+	bin := buildCrashBinary(t)
 	wc := exampleNamed(t, "wordcount")
 	wcSpec, _ := stageExample(t, wc.name)
 	rev := exampleNamed(t, "revenue-by-segment")

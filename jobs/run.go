@@ -60,11 +60,6 @@ type RunOptions struct {
 	// Wait is how long to wait for another run's lock on the state
 	// directory or an output before giving up.
 	Wait time.Duration
-	// CrashAt kills the process (SIGKILL) at a point, for crash tests:
-	// "started" once the run is recorded, "commits=N" after N subtask
-	// attempts finished, "output-commit" after the first output moved into
-	// place; "hold" pauses after "started" until stdin closes.
-	CrashAt string
 	// Store configures the store (its filesystem, write path); zero
 	// values are defaults. Tests inject I/O errors through Store.FS.
 	Store storage.Options
@@ -199,7 +194,6 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer run.Close()
-	opts.crash("started")
 	inv := &invocation{l: l, opts: &opts, sd: sd, run: run, start: time.Now()}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
 	inv.events = newEventLog(run, l.Graph, inv.logger)
@@ -449,7 +443,7 @@ func (inv *invocation) succeeded(report *Report, outs []*output) error {
 	return nil
 }
 
-func (inv *invocation) fs() osfs.FS { return inv.opts.crashFS(inv.opts.fs()) }
+func (inv *invocation) fs() osfs.FS { return inv.opts.fs() }
 
 // finish records that this invocation ends in state (failed), with err;
 // it returns the error of writing the record.
@@ -475,7 +469,7 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	sopts.Committed = committed
 	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
 	inv.events.next = sopts.Observer
-	sopts.Observer = inv.opts.crashObserver(inv.events)
+	sopts.Observer = inv.events
 	prog, err := newProgram(inv.l, outs)
 	if err != nil {
 		return nil, nil, err

@@ -3,16 +3,10 @@ package jobs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
@@ -175,76 +169,6 @@ func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
 		}
 	}
 	return ok, nil
-}
-
-// crash kills the process when CrashAt names point (crash tests). At
-// "hold" it instead says "holding" on stderr and waits for stdin to close,
-// so a test can run a second invocation while this one holds the locks.
-func (o *RunOptions) crash(point string) {
-	if o.CrashAt == "hold" && point == "started" {
-		fmt.Fprintln(os.Stderr, "holding")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		return
-	}
-	if o.CrashAt == point {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way
-	}
-}
-
-// crashFS wraps fsys to kill the process right after the first swap of
-// the output commit when CrashAt is "output-commit" (crash tests).
-func (o *RunOptions) crashFS(fsys osfs.FS) osfs.FS {
-	if o.CrashAt != "output-commit" {
-		return fsys
-	}
-	return crashAfterSwap{fsys}
-}
-
-type crashAfterSwap struct{ osfs.FS }
-
-func (c crashAfterSwap) Exchange(a, b string) error {
-	if err := c.FS.Exchange(a, b); err != nil {
-		return err
-	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	select {}
-}
-
-func (c crashAfterSwap) Rename(oldpath, newpath string) error {
-	if err := c.FS.Rename(oldpath, newpath); err != nil || !strings.Contains(oldpath, stagingPrefix) {
-		return err
-	}
-	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	select {}
-}
-
-// crashObserver wraps next to kill the process after CrashAt's
-// "commits=N" subtask attempts have finished.
-func (o *RunOptions) crashObserver(next Observer) Observer {
-	n, ok := strings.CutPrefix(o.CrashAt, "commits=")
-	if !ok {
-		return next
-	}
-	limit, _ := strconv.Atoi(n)
-	return &crashCounter{next: next, limit: int64(limit), opts: o}
-}
-
-type crashCounter struct {
-	next  Observer
-	limit int64
-	done  atomic.Int64
-	opts  *RunOptions
-}
-
-func (c *crashCounter) SubtaskFinished(stage, index int, rowsOut int64, err error) {
-	if c.next != nil {
-		c.next.SubtaskFinished(stage, index, rowsOut, err)
-	}
-	if err == nil && c.done.Add(1) == c.limit {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
-	}
 }
 
 // removePlanStaging removes the staging directories of a rolled-back

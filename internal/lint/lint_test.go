@@ -60,8 +60,10 @@ var importRules = []importRule{
 		why: "jobs/commit imports only internal/osfs and the standard library"},
 	{pkg: "jobs/statedir", allow: []string{"internal/osfs", "internal/lockfile", "jobs/commit"}, third: noThirdParty,
 		why: "jobs/statedir imports only internal/osfs, internal/lockfile, jobs/commit and the standard library"},
-	{pkg: "cmd/batchrun", allow: []string{"jobs", "jobs/spec"}, third: anyThirdParty,
-		why: "cmd/batchrun imports only jobs and jobs/spec among batchrun packages"},
+	{pkg: "cmd/batchrun", allow: []string{"internal/cli"}, third: noThirdParty,
+		why: "cmd/batchrun is only a main: it imports internal/cli"},
+	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec"}, third: anyThirdParty,
+		why: "internal/cli imports only jobs and jobs/spec among batchrun packages"},
 }
 
 // noImporting is the rule every package follows: integration and the
@@ -145,7 +147,8 @@ func TestViolationsCatchesForbiddenEdges(t *testing.T) {
 	add(mod+"/scheduler", mod, nil, mod+"/plan", mod+"/operators", mod+"/jobs")
 	add(mod+"/integration", mod, nil, mod+"/cmd/batchrun", mod+"/integration/fixtures")
 	add(mod+"/integration/fixtures", mod, nil)
-	add(mod+"/cmd/batchrun", mod, nil, mod+"/jobs", mod+"/plan", mod+"/cmd/batchrun/internal/flags")
+	add(mod+"/cmd/batchrun", mod, nil, mod+"/internal/cli", mod+"/plan", mod+"/cmd/batchrun/internal/flags")
+	add(mod+"/internal/cli", mod, nil, mod+"/jobs")
 	add(mod+"/cmd/batchrun/internal/flags", mod, nil)
 
 	got := g.violations(importRules)
@@ -159,7 +162,7 @@ func TestViolationsCatchesForbiddenEdges(t *testing.T) {
 		"pkg shuffle imports plan: forbidden (shuffle imports only storage and jobs/spec among batchrun packages)",
 		"pkg scheduler imports jobs: forbidden (scheduler imports only plan, recovery, operators, shuffle and storage among batchrun packages)",
 		"pkg integration imports cmd/batchrun: forbidden (" + noImporting + ")",
-		"pkg cmd/batchrun imports plan: forbidden (cmd/batchrun imports only jobs and jobs/spec among batchrun packages)",
+		"pkg cmd/batchrun imports plan: forbidden (cmd/batchrun is only a main: it imports internal/cli)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("violations() =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))

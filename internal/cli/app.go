@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/batchrun/batchrun/jobs"
 )
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 	return &cli.App{
 		Name:            "batchrun",
 		Usage:           "run batch jobs over files, surviving failures",
@@ -29,7 +29,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs or gc)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(), explainCommand(), validateCommand(), runsCommand(), gcCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand()),
 	}
 }
 

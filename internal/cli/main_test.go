@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 
 // TestMain makes the test binary double as the commands the scripts run:
 //
-//	batchrun ARGS...            the real CLI (Main)
+//	batchrun ARGS...            the real CLI (Main, no hooks)
 //	exitcode N PROG ARGS...     runs PROG and succeeds only if it exits with
 //	                            exactly N; its stdout and stderr pass through,
 //	                            so `stdout`/`stderr` check PROG's output
@@ -24,7 +24,7 @@ import (
 // exactly with exitcode.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"batchrun": func() { os.Exit(Main()) },
+		"batchrun": func() { os.Exit(Main(os.Args, os.Stdout, os.Stderr, Hooks{})) },
 		"exitcode": func() { os.Exit(exitcodeMain(os.Args[1:])) },
 	})
 }

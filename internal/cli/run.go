@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 	"github.com/batchrun/batchrun/jobs"
 )
 
-func runCommand() *cli.Command {
+func runCommand(h Hooks) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a job and commit its output atomically",
@@ -35,7 +35,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "resume", Usage: "resume the run with this `ID` (see batchrun runs)"},
 			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
 		),
-		Action: runAction,
+		Action: func(c *cli.Context) error { return runAction(c, h) },
 	}
 }
 
@@ -43,7 +43,7 @@ func runCommand() *cli.Command {
 // shuffle buffers, scan batches, codec state.
 const memoryHeadroom = 128 << 20
 
-func runAction(c *cli.Context) error {
+func runAction(c *cli.Context, h Hooks) error {
 	l, err := loadSpec(c)
 	if err != nil {
 		return err
@@ -75,7 +75,6 @@ func runAction(c *cli.Context) error {
 		Fresh:    c.Bool("fresh"),
 		Resume:   c.String("resume"),
 		Wait:     c.Duration("wait"),
-		CrashAt:  os.Getenv("BATCHRUN_TEST_CRASH"), // crash tests only
 		Stdout:   c.App.Writer,
 		Logger:   logger,
 	}
@@ -91,6 +90,9 @@ func runAction(c *cli.Context) error {
 	opts.Observer = prog
 	if err := opts.Validate(); err != nil {
 		return err
+	}
+	if h.RunOptions != nil {
+		h.RunOptions(&opts)
 	}
 	report, runErr := l.Run(c.Context, opts)
 	prog.Close()
