@@ -60,7 +60,7 @@ func (s *commitScene) run(v string, fsys osfs.FS) (*jobs.Report, error) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return l.Run(context.Background(), jobs.RunOptions{StateDir: s.state, Slots: 4, FS: fsys, Restart: "none"})
+	return l.Run(context.Background(), jobs.RunOptions{StateDir: s.state, Slots: 4, FS: fsys, Restart: restartOf(s.t, "none")})
 }
 
 // outputs says what each output holds: "old", "new" or "missing", and
@@ -214,7 +214,7 @@ func TestCommitConflictAtCommitTime(t *testing.T) {
 	}
 	obstacle := filepath.Join(s.dir, "out", "dir")
 	var once sync.Once
-	opts := jobs.RunOptions{StateDir: s.state, Slots: 4, Restart: "none",
+	opts := jobs.RunOptions{StateDir: s.state, Slots: 4, Restart: restartOf(s.t, "none"),
 		Observer: onFirstAttempt(func() { once.Do(func() { replaceWithForeignDir(t, obstacle) }) })}
 	_, err = l.Run(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), `which batchrun did not write`) {

@@ -114,7 +114,7 @@ func corruptRun(t *testing.T, dir string, fresh bool, faults ...string) (*jobs.R
 		t.Fatal(err)
 	}
 	return l.Run(context.Background(), jobs.RunOptions{StateDir: filepath.Join(dir, "state"), Slots: 4,
-		Restart: "none", Faults: faults, Fresh: fresh, Store: storage.Options{SmallStreamBytes: 1}})
+		Restart: restartOf(t, "none"), Faults: faultsOf(t, faults...), Fresh: fresh, Store: storage.Options{SmallStreamBytes: 1}})
 }
 
 // TestCorruptStoreResumes damages, seed by seed, one file of the store a

@@ -10,10 +10,36 @@ import (
 
 	"github.com/batchrun/batchrun/jobs"
 	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/recovery"
+	"github.com/batchrun/batchrun/scheduler"
 )
 
 // noDelay restarts at once and tolerates every failure the tests inject.
 const noDelay = "fixed-delay:attempts=100,delay=0s"
+
+// restartOf parses a restart strategy for RunOptions.Restart.
+func restartOf(t testing.TB, s string) *recovery.RestartConfig {
+	t.Helper()
+	r, err := jobs.ParseRestart(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// faultsOf parses faults for RunOptions.Faults.
+func faultsOf(t testing.TB, specs ...string) []scheduler.FaultSpec {
+	t.Helper()
+	var out []scheduler.FaultSpec
+	for _, s := range specs {
+		f, err := jobs.ParseFault(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
 
 var faultKinds = []string{"error", "panic", "lose", "corrupt"}
 
@@ -88,7 +114,7 @@ func TestFaultsKeepOutput(t *testing.T) {
 						continue // all-pipelined jobs store no partition to lose
 					}
 					t.Run(fmt.Sprintf("%s/%s/%s", ex.name, mode, fault), func(t *testing.T) {
-						r, out := runExample(t, ex, cfg, jobs.RunOptions{Faults: []string{fault}, Restart: noDelay, Seed: seed})
+						r, out := runExample(t, ex, cfg, jobs.RunOptions{Faults: faultsOf(t, fault), Restart: restartOf(t, noDelay), Seed: seed})
 						if len(r.Failovers) == 0 {
 							t.Fatalf("fault %s caused no failover", fault)
 						}
@@ -120,8 +146,8 @@ func TestChaos(t *testing.T) {
 		for seed := 1; seed <= *chaosSeeds; seed++ {
 			mode := []string{"all-blocking", "all-pipelined"}[seed%2]
 			t.Run(fmt.Sprintf("%s/seed=%d", ex.name, seed), func(t *testing.T) {
-				chaos := fmt.Sprintf("seed=%d,rate=0.15", seed)
-				r, out := runExample(t, ex, runConfig{mode, 4}, jobs.RunOptions{Chaos: chaos, Restart: noDelay, Seed: uint64(seed)})
+				chaos := &jobs.Chaos{Seed: uint64(seed), Rate: 0.15}
+				r, out := runExample(t, ex, runConfig{mode, 4}, jobs.RunOptions{Chaos: chaos, Restart: restartOf(t, noDelay), Seed: uint64(seed)})
 				checkOutput(t, ex, out, want)
 				assertRerunsPredicted(t, r, loadExample(t, ex, runConfig{mode, 4}))
 			})
@@ -151,10 +177,10 @@ func TestRegionRerunsFewerThanAll(t *testing.T) {
 		st := l.Graph.Stages[len(l.Graph.Stages)/2]
 		fault := fmt.Sprintf("error:%s[0]@1", st.Name)
 		reruns := map[string]int{}
-		for _, failover := range []string{"region", "all"} {
+		for _, failover := range []recovery.Failover{recovery.FailoverRegion, recovery.FailoverAll} {
 			r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{
-				Faults: []string{fault}, Restart: noDelay, Failover: failover})
-			reruns[failover] = r.Subtasks - totalSubtasks(l)
+				Faults: faultsOf(t, fault), Restart: restartOf(t, noDelay), Failover: failover})
+			reruns[failover.String()] = r.Subtasks - totalSubtasks(l)
 		}
 		t.Logf("%s %s: re-run %d subtasks under region, %d under all", ex.name, fault, reruns["region"], reruns["all"])
 		if !(reruns["region"] < reruns["all"]) {
@@ -178,7 +204,7 @@ func TestLostPartitionCountsOnce(t *testing.T) {
 	ex := exampleNamed(t, "revenue-by-segment")
 	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
 	r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{
-		Slots: 4, Faults: []string{"lose:users[1]"}, Restart: "fixed-delay:attempts=1,delay=0s"})
+		Slots: 4, Faults: faultsOf(t, "lose:users[1]"), Restart: restartOf(t, "fixed-delay:attempts=1,delay=0s")})
 	checkOutput(t, ex, out, want)
 	if len(r.Failovers) == 0 {
 		t.Fatalf("losing users[1] caused no failover")

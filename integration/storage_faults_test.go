@@ -41,7 +41,7 @@ func TestDiskFullThenResume(t *testing.T) {
 	// Every stream goes through an sstable (none is small enough to ride
 	// in the commit batch), so every shuffle write hits the full disk.
 	store := storage.Options{FS: fs, SmallStreamBytes: 1}
-	opts := jobs.RunOptions{StateDir: filepath.Join(dir, "state"), Slots: 4, Store: store, Restart: "none"}
+	opts := jobs.RunOptions{StateDir: filepath.Join(dir, "state"), Slots: 4, Store: store, Restart: restartOf(t, "none")}
 
 	toggle.On()
 	r, err := l.Run(context.Background(), opts)

@@ -149,15 +149,11 @@ func (l *Loaded) Explain(format string) (string, error) {
 	return plan.Explain(l.Graph, l.Regions, format)
 }
 
-// ExplainFailure prints the restart set failover ("region", "all",
-// "individual") would use if subtask fail failed, or if subtask lose's
-// blocking outputs were lost. It runs nothing.
-func (l *Loaded) ExplainFailure(failover, fail, lose string) (string, error) {
-	f, err := recovery.ParseFailover(failover)
-	if err != nil {
-		return "", err
-	}
-	return scheduler.WhatIf(l.Graph, l.Regions, f, fail, lose)
+// ExplainFailure prints the restart set failover would use if subtask
+// fail ("agg[2]") failed, or if subtask lose's blocking outputs were lost.
+// It runs nothing.
+func (l *Loaded) ExplainFailure(failover recovery.Failover, fail, lose string) (string, error) {
+	return scheduler.WhatIf(l.Graph, l.Regions, failover, fail, lose)
 }
 
 // Stages returns the number of subtasks of each stage, by stage id.

@@ -84,7 +84,7 @@ type StageReport struct {
 func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *scheduler.Result) *Report {
 	r := &Report{
 		Job: l.Job.Name, Run: statedir.IDString(run), Status: "succeeded",
-		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec, Memory: opts.Memory,
+		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec.String(), Memory: opts.Memory,
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}
 	r.Stages = make([]StageReport, len(l.Graph.Stages))

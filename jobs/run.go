@@ -34,23 +34,21 @@ type RunOptions struct {
 	StateDir string
 	// Slots bounds concurrently running subtasks; default the number of CPUs.
 	Slots int
-	// Codec compresses blocking partitions: "zstd" (default), "lz4", "none".
-	Codec string
+	// Codec compresses blocking partitions (default shuffle.Zstd).
+	Codec shuffle.Codec
 	// Seed seeds nondeterministic partitioners; default random per run.
 	Seed uint64
-	// Failover is "region" (default), "all" or "individual".
-	Failover string
-	// Restart is the restart strategy, e.g. "fixed-delay:attempts=3,delay=1s"
-	// (default: recovery.DefaultRestartConfig).
-	Restart string
-	// Faults are injected faults, e.g. "error:agg[2]#0@3", "lose:events[0]".
-	Faults []string
-	// Chaos draws random faults: "seed=N,rate=R".
-	Chaos string
-	// TestOnlyIgnoreChanged disables the "consumed a changed partition"
-	// part of the region restart rule; tests use it to show the rule is
-	// needed. Never set it otherwise.
-	TestOnlyIgnoreChanged bool
+	// Failover decides what a failure restarts (default
+	// recovery.FailoverRegion).
+	Failover recovery.Strategy
+	// Restart says whether and when to restart (default
+	// recovery.DefaultRestartConfig()).
+	Restart *recovery.RestartConfig
+	// Faults are injected faults (scheduler.ParseFaultSpec); Run resolves
+	// them against the job's stages before anything runs.
+	Faults []scheduler.FaultSpec
+	// Chaos, when set, draws random faults from its seed.
+	Chaos *Chaos
 	// Fresh starts a new run even when an unfinished run of the same work
 	// could be resumed; that run is abandoned and its partitions removed.
 	Fresh bool
@@ -103,14 +101,18 @@ func (o *RunOptions) EnsureDefaults() {
 	if o.Slots == 0 {
 		o.Slots = runtime.NumCPU()
 	}
-	if o.Codec == "" {
-		o.Codec = "zstd"
-	}
 	if o.Seed == 0 {
 		o.Seed = rand.Uint64()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Failover == nil {
+		o.Failover = recovery.FailoverRegion
+	}
+	if o.Restart == nil {
+		r := recovery.DefaultRestartConfig()
+		o.Restart = &r
 	}
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
@@ -147,16 +149,13 @@ func (o *RunOptions) validate() error {
 	if o.Memory < 0 {
 		return fmt.Errorf("jobs: memory must be at least 0, got %d", o.Memory)
 	}
-	if _, err := shuffle.ParseCodec(o.Codec); err != nil {
-		return fmt.Errorf("jobs: %w", err)
-	}
-	if _, err := recovery.ParseFailover(o.Failover); err != nil {
-		return fmt.Errorf("jobs: %w", err)
-	}
-	if o.Restart != "" {
-		if _, err := recovery.ParseRestartStrategy(o.Restart); err != nil {
+	if o.Restart != nil {
+		if err := o.Restart.Validate(); err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}
+	}
+	if c := o.Chaos; c != nil && !(c.Rate >= 0 && c.Rate <= 1) {
+		return fmt.Errorf("jobs: chaos rate %v not in [0, 1]", c.Rate)
 	}
 	return nil
 }
@@ -171,7 +170,8 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := l.Faults(opts.Faults, opts.Chaos); err != nil {
+	faults, err := l.resolveFaults(opts.Faults, opts.Chaos)
+	if err != nil {
 		return nil, &OptionError{Err: err}
 	}
 	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
@@ -194,7 +194,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer run.Close()
-	inv := &invocation{l: l, opts: &opts, sd: sd, run: run, start: time.Now()}
+	inv := &invocation{l: l, opts: &opts, sd: sd, run: run, start: time.Now(), faults: faults}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
 	inv.events = newEventLog(run, l.Graph, inv.logger)
 	kind := "started"
@@ -242,6 +242,7 @@ type invocation struct {
 	start  time.Time
 	logger *slog.Logger
 	events *eventLog
+	faults []scheduler.Fault
 }
 
 func (inv *invocation) execute(ctx context.Context) (*Report, error) {
@@ -462,10 +463,7 @@ func (inv *invocation) finish(state statedir.State, err error) error {
 }
 
 func (inv *invocation) schedule(ctx context.Context, outs []*output, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
-	sopts, err := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger)
-	if err != nil {
-		return nil, nil, err
-	}
+	sopts := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger, inv.faults)
 	sopts.Committed = committed
 	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
 	inv.events.next = sopts.Observer
@@ -491,65 +489,58 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	return res, reused, err
 }
 
-func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) (scheduler.Options, error) {
-	codec, _ := shuffle.ParseCodec(opts.Codec)
-	failover, _ := recovery.ParseFailover(opts.Failover)
-	restart := recovery.DefaultRestartConfig()
-	if opts.Restart != "" {
-		restart, _ = recovery.ParseRestartStrategy(opts.Restart)
-	}
-	faults, err := l.Faults(opts.Faults, opts.Chaos)
-	if err != nil {
-		return scheduler.Options{}, err
-	}
+func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger, faults []scheduler.Fault) scheduler.Options {
 	return scheduler.Options{
-		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: codec,
-		Failover: failover, Restart: restart, Faults: faults,
-		TestOnlyIgnoreChanged: opts.TestOnlyIgnoreChanged,
-		Rand:                  rand.New(rand.NewPCG(opts.Seed, run)),
-		Logger:                logger, Observer: opts.Observer,
-	}, nil
+		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: opts.Codec,
+		Failover: opts.Failover, Restart: *opts.Restart, Faults: faults,
+		Rand:   rand.New(rand.NewPCG(opts.Seed, run)),
+		Logger: logger, Observer: opts.Observer,
+	}
 }
 
-// Faults parses fault specs and a chaos spec ("seed=N,rate=R") against the
-// compiled job.
-func (l *Loaded) Faults(specs []string, chaos string) ([]scheduler.Fault, error) {
-	var faults []scheduler.Fault
-	for _, s := range specs {
-		f, err := scheduler.ParseFault(l.Graph, s)
-		if err != nil {
-			return nil, fmt.Errorf("jobs: %w", err)
-		}
-		faults = append(faults, f)
-	}
-	if chaos == "" {
-		return faults, nil
-	}
-	seed, rate, err := parseChaos(chaos)
-	if err != nil {
-		return nil, err
-	}
-	return append(faults, scheduler.Chaos(l.Graph, seed, rate)...), nil
+// Chaos is a seed and a rate of random faults (scheduler.Chaos).
+type Chaos struct {
+	Seed uint64
+	Rate float64
 }
 
-func parseChaos(s string) (seed uint64, rate float64, err error) {
-	rate = 0.1
+// ParseChaos parses "seed=N,rate=R" (rate 0.1 when not given).
+func ParseChaos(s string) (*Chaos, error) {
+	c := &Chaos{Rate: 0.1}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		var err error
 		switch k {
 		case "seed":
-			seed, err = strconv.ParseUint(v, 10, 64)
+			c.Seed, err = strconv.ParseUint(v, 10, 64)
 		case "rate":
-			rate, err = strconv.ParseFloat(v, 64)
-			if err == nil && (rate < 0 || rate > 1) {
-				err = fmt.Errorf("rate %v not in [0, 1]", rate)
+			c.Rate, err = strconv.ParseFloat(v, 64)
+			if err == nil && !(c.Rate >= 0 && c.Rate <= 1) {
+				err = fmt.Errorf("rate %v not in [0, 1]", c.Rate)
 			}
 		default:
 			err = fmt.Errorf("unknown key %q (want seed, rate)", k)
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("jobs: chaos %q: %w", s, err)
+			return nil, fmt.Errorf("chaos %q: %w", s, err)
 		}
 	}
-	return seed, rate, nil
+	return c, nil
+}
+
+// resolveFaults resolves fault specs against the compiled job and adds
+// chaos's faults.
+func (l *Loaded) resolveFaults(specs []scheduler.FaultSpec, chaos *Chaos) ([]scheduler.Fault, error) {
+	var faults []scheduler.Fault
+	for _, s := range specs {
+		f, err := s.Resolve(l.Graph)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		faults = append(faults, f)
+	}
+	if chaos != nil {
+		faults = append(faults, scheduler.Chaos(l.Graph, chaos.Seed, chaos.Rate)...)
+	}
+	return faults, nil
 }

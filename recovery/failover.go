@@ -6,6 +6,18 @@ import (
 	"strings"
 )
 
+// Strategy decides what a failure restarts. Failover is the product's;
+// tests decorate one (to show that a rule of it is load-bearing).
+type Strategy interface {
+	// Check refuses a topology the strategy cannot recover.
+	Check(t *Topology) error
+	// Restart returns the restart set of failure f in state s.
+	Restart(t *Topology, s *State, f Failure) (*RestartSet, error)
+	String() string
+}
+
+var _ Strategy = Failover(0)
+
 // Failover is a failover strategy: which subtasks a failure restarts. The
 // zero value is the default, FailoverRegion.
 type Failover uint8

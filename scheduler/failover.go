@@ -114,9 +114,6 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	if rerr != nil {
 		return 0, fmt.Errorf("%w (and failover is impossible: %v)", err, rerr)
 	}
-	if s.opts.TestOnlyIgnoreChanged {
-		rs = withoutChangedRule(rs)
-	}
 	restarted := s.applyRestart(region, rs)
 	f := s.describeFailover(err, failure, rs, decision.Delay)
 	f.Subtasks = nil
@@ -201,31 +198,4 @@ func (s *Scheduler) describeFailover(err error, fail recovery.Failure, rs *recov
 		f.Reasons = append(f.Reasons, r.Describe(t))
 	}
 	return f
-}
-
-// withoutChangedRule drops the regions that restart only because they
-// consumed a changed partition. It exists to show, in a test, that the
-// rule is load-bearing: without it a lost rebalance partition duplicates
-// or loses rows.
-func withoutChangedRule(rs *recovery.RestartSet) *recovery.RestartSet {
-	keep := make(map[recovery.RegionID]bool)
-	for _, r := range rs.Reasons {
-		if r.Kind != recovery.ReasonConsumedChanged {
-			keep[r.Region] = true
-		}
-	}
-	out := *rs
-	out.Regions, out.Reasons = nil, nil
-	for _, r := range rs.Regions {
-		if keep[r] {
-			out.Regions = append(out.Regions, r)
-		}
-	}
-	for _, r := range rs.Reasons {
-		if keep[r.Region] {
-			out.Reasons = append(out.Reasons, r)
-		}
-	}
-	out.Subtasks = nil
-	return &out
 }

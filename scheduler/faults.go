@@ -75,60 +75,95 @@ func (f Fault) describe(g *plan.StageGraph) string {
 
 var faultSyntax = regexp.MustCompile(`^(error|panic|lose|corrupt):([^\[\]]+)\[(\d+)\](?:#(\d+))?(?:@(\d+))?(?:->(.+))?$`)
 
-// ParseFault parses a fault: "error:agg[2]", "panic:agg[2]#1@3" (attempt 1,
-// after 3 batches), "lose:events[0]" (every blocking output of events[0]),
-// "corrupt:events[0]->agg" (its output to stage agg), "lose:events[0]->agg[2]"
-// (fired when consumer agg[2] opens it). A subtask is named by its stage's
-// name or by any step chained in that stage.
-func ParseFault(g *plan.StageGraph, s string) (Fault, error) {
+// FaultSpec is a fault as the command line names it, parsed but not yet
+// resolved against a job's stages (Resolve).
+type FaultSpec struct {
+	Kind FaultKind
+	// Stage names the subtask's stage, or a step chained in it.
+	Stage   string
+	Index   int
+	Attempt int
+	After   int
+	// To names the consuming stage of a partition fault ("" every
+	// blocking output), ToIndex a consumer subtask (-1 the first to open).
+	To      string
+	ToIndex int
+	text    string
+}
+
+func (f FaultSpec) String() string { return f.text }
+
+// ParseFaultSpec parses a fault: "error:agg[2]", "panic:agg[2]#1@3"
+// (attempt 1, after 3 batches), "lose:events[0]" (every blocking output
+// of events[0]), "corrupt:events[0]->agg" (its output to stage agg),
+// "lose:events[0]->agg[2]" (fired when consumer agg[2] opens it). A
+// subtask is named by its stage's name or by any step chained in that
+// stage.
+func ParseFaultSpec(s string) (FaultSpec, error) {
 	m := faultSyntax.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return Fault{}, fmt.Errorf("fault %q: want KIND:STAGE[i][#attempt][@batches] or lose|corrupt:STAGE[i][->STAGE]", s)
+		return FaultSpec{}, fmt.Errorf("fault %q: want KIND:STAGE[i][#attempt][@batches] or lose|corrupt:STAGE[i][->STAGE]", s)
 	}
-	var f Fault
+	f := FaultSpec{Stage: m[2], To: m[6], ToIndex: -1, text: s}
 	for i, n := range faultNames {
 		if n == m[1] {
 			f.Kind = FaultKind(i)
 		}
 	}
-	st, err := lookupSubtask(g, m[2], m[3])
-	if err != nil {
-		return Fault{}, fmt.Errorf("fault %q: %w", s, err)
-	}
-	f.Subtask, f.Consumer = st, -1
+	f.Index, _ = strconv.Atoi(m[3]) // the syntax admits digits only
 	f.Attempt, _ = strconv.Atoi(m[4])
 	f.After, _ = strconv.Atoi(m[5])
+	task := f.Kind == FaultError || f.Kind == FaultPanic
+	switch {
+	case task && m[6] != "":
+		return FaultSpec{}, fmt.Errorf("fault %q: ->STAGE applies to lose and corrupt only", s)
+	case !task && (m[4] != "" || m[5] != ""):
+		return FaultSpec{}, fmt.Errorf("fault %q: #attempt and @batches apply to error and panic only", s)
+	}
+	if c := consumerSyntax.FindStringSubmatch(f.To); c != nil {
+		f.To = c[1]
+		f.ToIndex, _ = strconv.Atoi(c[2])
+	}
+	return f, nil
+}
+
+// Resolve finds the subtask (and edge) f names in g.
+func (f FaultSpec) Resolve(g *plan.StageGraph) (Fault, error) {
+	st, err := lookupSubtask(g, f.Stage, f.Index)
+	if err != nil {
+		return Fault{}, fmt.Errorf("fault %q: %w", f.text, err)
+	}
+	out := Fault{Kind: f.Kind, Subtask: st, Attempt: f.Attempt, After: f.After, Consumer: -1}
 	if f.Kind == FaultError || f.Kind == FaultPanic {
-		if m[6] != "" {
-			return Fault{}, fmt.Errorf("fault %q: ->STAGE applies to lose and corrupt only", s)
-		}
-		return f, nil
+		return out, nil
 	}
-	if m[4] != "" || m[5] != "" {
-		return Fault{}, fmt.Errorf("fault %q: #attempt and @batches apply to error and panic only", s)
+	return partitionFault(g, out, f)
+}
+
+// ParseFault parses a fault spec and resolves it against g.
+func ParseFault(g *plan.StageGraph, s string) (Fault, error) {
+	spec, err := ParseFaultSpec(s)
+	if err != nil {
+		return Fault{}, err
 	}
-	return partitionFault(g, f, m[6], s)
+	return spec.Resolve(g)
 }
 
 var consumerSyntax = regexp.MustCompile(`^(.+)\[(\d+)\]$`)
 
-func partitionFault(g *plan.StageGraph, f Fault, to, src string) (Fault, error) {
-	f.AnyEdge = to == ""
-	if m := consumerSyntax.FindStringSubmatch(to); m != nil {
-		to = m[1]
-		f.Consumer, _ = strconv.Atoi(m[2])
-	}
+func partitionFault(g *plan.StageGraph, f Fault, spec FaultSpec) (Fault, error) {
+	f.AnyEdge, f.Consumer = spec.To == "", spec.ToIndex
 	found := false
 	for _, eid := range g.Stage(f.Subtask.Stage).Outputs {
 		e := g.Edge(eid)
-		if e.Mode != plan.Blocking || (!f.AnyEdge && g.Stage(e.To).Name != to) {
+		if e.Mode != plan.Blocking || (!f.AnyEdge && g.Stage(e.To).Name != spec.To) {
 			continue
 		}
 		f.Edge, found = eid, true
 		break
 	}
 	if !found {
-		return Fault{}, fmt.Errorf("fault %q: %s writes no blocking partition to %q", src, g.SubtaskName(f.Subtask), to)
+		return Fault{}, fmt.Errorf("fault %q: %s writes no blocking partition to %q", spec.text, g.SubtaskName(f.Subtask), spec.To)
 	}
 	return f, nil
 }
@@ -136,8 +171,7 @@ func partitionFault(g *plan.StageGraph, f Fault, to, src string) (Fault, error) 
 // lookupSubtask finds name[index]: a stage's name first, else the stage
 // that chains a step of that name (an aggregate's final half heads its own
 // stage, so "agg" is that stage, not the one with agg(partial)).
-func lookupSubtask(g *plan.StageGraph, name, index string) (plan.SubtaskID, error) {
-	i, _ := strconv.Atoi(index)
+func lookupSubtask(g *plan.StageGraph, name string, i int) (plan.SubtaskID, error) {
 	st := stageNamed(g, name)
 	if st == nil {
 		return plan.SubtaskID{}, fmt.Errorf("no stage or step %q", name)

@@ -34,8 +34,9 @@ type Options struct {
 	// resumed run never reuses the number of an attempt a killed
 	// invocation may have left half written.
 	AttemptBase uint32
-	// Failover says what to restart when a subtask fails (default region).
-	Failover recovery.Failover
+	// Failover says what to restart when a subtask fails (default
+	// recovery.FailoverRegion).
+	Failover recovery.Strategy
 	// Restart says whether and when to restart (default fixed-delay, see
 	// recovery.DefaultRestartConfig).
 	Restart recovery.RestartConfig
@@ -43,9 +44,6 @@ type Options struct {
 	Rand *rand.Rand
 	// Faults are injected, deterministically, for tests and drills.
 	Faults []Fault
-	// TestOnlyIgnoreChanged drops the "consumed a changed partition" part of
-	// the region restart rule. Tests set it to show the rule is needed.
-	TestOnlyIgnoreChanged bool
 	// Observer, when set, hears about every finished or failed attempt.
 	Observer Observer
 	// Logger receives scheduling events; default discards.
@@ -59,6 +57,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.PipeCapacity == 0 {
 		o.PipeCapacity = 4
+	}
+	if o.Failover == nil {
+		o.Failover = recovery.FailoverRegion
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

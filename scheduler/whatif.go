@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/batchrun/batchrun/plan"
@@ -52,7 +53,8 @@ func whatIfFailure(g *plan.StageGraph, regions *plan.Regions, v *recoveryView, f
 	if m == nil || (fail == "") == (lose == "") {
 		return recovery.Failure{}, "", fmt.Errorf("scheduler: want one subtask to fail or lose, as STAGE[i], got %q", name)
 	}
-	st, err := lookupSubtask(g, m[1], m[2])
+	i, _ := strconv.Atoi(m[2]) // consumerSyntax admits digits only
+	st, err := lookupSubtask(g, m[1], i)
 	if err != nil {
 		return recovery.Failure{}, "", fmt.Errorf("scheduler: %w", err)
 	}

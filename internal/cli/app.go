@@ -156,7 +156,11 @@ func explainCommand() *cli.Command {
 				return err
 			}
 			if c.String("fail") != "" || c.String("lose") != "" {
-				out, err := l.ExplainFailure(c.String("failover"), c.String("fail"), c.String("lose"))
+				failover, err := jobs.ParseFailover(c.String("failover"))
+				if err != nil {
+					return &usageError{"--failover: " + err.Error()}
+				}
+				out, err := l.ExplainFailure(failover, c.String("fail"), c.String("lose"))
 				if err != nil {
 					return &usageError{err.Error()}
 				}

@@ -67,19 +67,14 @@ func runAction(c *cli.Context, h Hooks) error {
 	opts := jobs.RunOptions{
 		StateDir: stateDir,
 		Slots:    c.Int("slots"),
-		Codec:    c.String("codec"),
-		Failover: c.String("failover"),
-		Restart:  c.String("restart"),
-		Faults:   c.StringSlice("fault"),
-		Chaos:    c.String("chaos"),
 		Fresh:    c.Bool("fresh"),
 		Resume:   c.String("resume"),
 		Wait:     c.Duration("wait"),
 		Stdout:   c.App.Writer,
 		Logger:   logger,
 	}
-	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
-		return &usageError{"--memory: " + err.Error()}
+	if err := parseRunFlags(c, &opts); err != nil {
+		return err
 	}
 	if opts.Memory > 0 {
 		// The operators keep to --memory; this makes the Go runtime collect
@@ -107,6 +102,40 @@ func runAction(c *cli.Context, h Hooks) error {
 		return runErr
 	}
 	fmt.Fprint(msgs, report.Summary())
+	return nil
+}
+
+// parseRunFlags parses the flags of `batchrun run` that name typed
+// options, once, here: nothing below the command line parses strings. A
+// value that does not parse is a usage error.
+func parseRunFlags(c *cli.Context, opts *jobs.RunOptions) error {
+	var err error
+	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
+		return &usageError{"--memory: " + err.Error()}
+	}
+	if opts.Codec, err = jobs.ParseCodec(c.String("codec")); err != nil {
+		return &usageError{"--codec: " + err.Error()}
+	}
+	if opts.Failover, err = jobs.ParseFailover(c.String("failover")); err != nil {
+		return &usageError{"--failover: " + err.Error()}
+	}
+	if s := c.String("restart"); s != "" {
+		if opts.Restart, err = jobs.ParseRestart(s); err != nil {
+			return &usageError{"--restart: " + err.Error()}
+		}
+	}
+	for _, f := range c.StringSlice("fault") {
+		spec, err := jobs.ParseFault(f)
+		if err != nil {
+			return &usageError{"--fault: " + err.Error()}
+		}
+		opts.Faults = append(opts.Faults, spec)
+	}
+	if s := c.String("chaos"); s != "" {
+		if opts.Chaos, err = jobs.ParseChaos(s); err != nil {
+			return &usageError{"--chaos: " + err.Error()}
+		}
+	}
 	return nil
 }
 
