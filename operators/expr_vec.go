@@ -238,11 +238,6 @@ func (w *strWriter) grow(extra int) {
 	w.data = w.dataBuf.Buf()[:len(w.data)]
 }
 
-func (w *strWriter) appendBytes(p []byte) {
-	w.grow(len(p))
-	w.data = append(w.data, p...)
-}
-
 func (w *strWriter) appendString(s string) {
 	w.grow(len(s))
 	w.data = append(w.data, s...)
