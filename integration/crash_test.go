@@ -65,12 +65,12 @@ func buildOnce(t *testing.T, pkg string) string {
 }
 
 // runBinary runs the binary and returns its exit error (nil on success).
-func runBinary(t *testing.T, bin string, env []string, args ...string) (error, string) {
+func runBinary(t *testing.T, bin string, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	return err, string(out)
+	return string(out), err
 }
 
 func killedBySIGKILL(err error) bool {
@@ -112,7 +112,7 @@ func TestKillAndResume(t *testing.T) {
 			specPath, dir := stageExample(t, ex.name)
 			state := filepath.Join(dir, "state")
 			args := []string{"run", "--state-dir", state, "--parallelism", "4", "--slots", "4", specPath}
-			err, out := runBinary(t, bin, []string{"BATCHRUN_TEST_CRASH=" + c.crash}, args...)
+			out, err := runBinary(t, bin, []string{"BATCHRUN_TEST_CRASH=" + c.crash}, args...)
 			if !killedBySIGKILL(err) {
 				t.Fatalf("crash at %s: want SIGKILL, got %v\n%s", c.crash, err, out)
 			}
@@ -122,7 +122,7 @@ func TestKillAndResume(t *testing.T) {
 				}
 			}
 			reportPath := filepath.Join(dir, "report.json")
-			if err, out := runBinary(t, bin, nil, append(args[:len(args)-1], "--report", reportPath, specPath)...); err != nil {
+			if out, err := runBinary(t, bin, nil, append(args[:len(args)-1], "--report", reportPath, specPath)...); err != nil {
 				t.Fatalf("resume: %v\n%s", err, out)
 			}
 			checkOutput(t, ex, filepath.Join(dir, ex.output), want)

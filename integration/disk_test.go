@@ -22,7 +22,7 @@ steps:
   - {id: out, input: agg, write: {path: out.csv}}
 `)
 	state := filepath.Join(dir, "state")
-	err, out := runBinary(t, bin, nil, "run", "--state-dir", state, "--restart", "none", "--fault", "error:out[0]", filepath.Join(dir, "job.yaml"))
+	out, err := runBinary(t, bin, nil, "run", "--state-dir", state, "--restart", "none", "--fault", "error:out[0]", filepath.Join(dir, "job.yaml"))
 	if exitCode(err) != 1 {
 		t.Fatalf("failing run: %v\n%s", err, out)
 	}
@@ -33,7 +33,7 @@ steps:
 	if used > 4<<20 {
 		t.Errorf("a failed 3-row run leaves %d bytes on disk, want under 4 MiB", used)
 	}
-	err, out = runBinary(t, bin, nil, "gc", "--state-dir", state, "--older-than", "1ns")
+	out, err = runBinary(t, bin, nil, "gc", "--state-dir", state, "--older-than", "1ns")
 	if err != nil || !strings.Contains(out, "removed 1 run(s), freed ") {
 		t.Fatalf("gc: %v\n%s", err, out)
 	}

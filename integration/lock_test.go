@@ -55,7 +55,7 @@ func TestConcurrentRuns(t *testing.T) {
 	args := []string{"run", "--state-dir", state, specPath}
 	holder, _ := holdRun(t, bin, args...)
 
-	err, out := runBinary(t, bin, nil, args...)
+	out, err := runBinary(t, bin, nil, args...)
 	if code := exitCode(err); code != 5 {
 		t.Fatalf("second run: exit %d, want 5 (locked)\n%s", code, out)
 	}
@@ -74,7 +74,7 @@ func TestConcurrentRuns(t *testing.T) {
 	if runs := listRuns(t, bin, state); len(runs) != 1 || runs[0].State != "abandoned" || !runs[0].Resumable {
 		t.Fatalf("runs after the holder was killed: %+v, want one abandoned, resumable", runs)
 	}
-	if err, out := runBinary(t, bin, nil, args...); err != nil {
+	if out, err := runBinary(t, bin, nil, args...); err != nil {
 		t.Fatalf("run after the holder died: %v\n%s", err, out)
 	}
 	checkOutput(t, ex, filepath.Join(dir, ex.output), ex.answer(t, filepath.Join(examplesDir(t), "data")))
@@ -93,19 +93,19 @@ func TestLocksPerJob(t *testing.T) {
 	rev := exampleNamed(t, "revenue-by-segment")
 	revSpec, revDir := stageExample(t, rev.name)
 	state := filepath.Join(t.TempDir(), "state")
-	if err, out := runBinary(t, bin, nil, "run", "--state-dir", state, wcSpec); err != nil {
+	if out, err := runBinary(t, bin, nil, "run", "--state-dir", state, wcSpec); err != nil {
 		t.Fatalf("first wordcount run: %v\n%s", err, out)
 	}
 	holdRun(t, bin, "run", "--state-dir", state, wcSpec)
 
-	if err, out := runBinary(t, bin, nil, "run", "--state-dir", state, revSpec); err != nil {
+	if out, err := runBinary(t, bin, nil, "run", "--state-dir", state, revSpec); err != nil {
 		t.Fatalf("another job beside a running one: %v\n%s", err, out)
 	}
 	checkOutput(t, rev, filepath.Join(revDir, rev.output), rev.answer(t, filepath.Join(examplesDir(t), "data")))
 	if runs := listRuns(t, bin, state); len(runs) != 3 {
 		t.Fatalf("runs beside a running job: %+v, want 3", runs)
 	}
-	err, out := runBinary(t, bin, nil, "gc", "--state-dir", state)
+	out, err := runBinary(t, bin, nil, "gc", "--state-dir", state)
 	if err != nil || !strings.Contains(out, "kept the runs of job wordcount: it is running") {
 		t.Fatalf("gc beside a running job: %v\n%s", err, out)
 	}

@@ -10,9 +10,12 @@
 //     until committed, and reading committed subpartitions
 //     (SubpartitionReader) with every byte checked.
 //   - The typed errors recovery branches on: ErrNotFound (no commit record)
-//     and ErrCorrupt (CorruptErrorf, IsCorrupt), both wrapped in a
-//     PartitionError that names the partition ("storage: read e2.3 sub 1
-//     attempt 2: ...").
+//     and ErrCorrupt (CorruptErrorf, IsCorrupt: corrupt or unreadable),
+//     both wrapped in a PartitionError that names the partition ("storage:
+//     read e2.3 sub 1 attempt 2: ..."); and Open's ErrUnusable
+//     (*UnusableError) for a directory that cannot be used as a store.
+//   - What a store occupies on disk (DiskUsage), and giving space back
+//     (Close, DeletePartition, DeleteRun, DeleteRunData).
 //   - Fault-injection helpers: DeletePartition, CorruptPartition.
 //
 // # Must not
@@ -65,29 +68,79 @@
 // the running CRC-32C of the subpartition up to and including it. A reader
 // therefore detects a flipped byte before returning the value, a missing
 // batch by its seq, and a truncated stream by the commit record's count.
+// A commit record's own checksum covers its key too (record version 2),
+// so a record under a damaged key is corrupt rather than another
+// subpartition's. Keys are otherwise protected by Pebble's checksums
+// (every sstable block and footer, every WAL and MANIFEST record).
 //
 // # Damage on disk
 //
 // A store is a cache of a run's intermediate results: damage costs
-// recomputation, never a wrong answer or a crash. A corruption Pebble
-// detects while reading (a block checksum) is an error of that read, not
-// Pebble's default Logger.Fatalf (corruptionListener), and every value
-// carries its own checksum besides. Open wraps every failure in an
-// *UnusableError (ErrUnusable); with MustExist a store whose MANIFEST is
-// lost is one too, rather than a new empty store over the remains. The
-// caller (a resumed run) then moves the directory aside and starts over.
-// Pebble still calls Fatalf where it cannot go on (a MANIFEST it cannot
-// write, a broken invariant): the default logger ends the process with one
-// line and exit status 1, as a kill would, and the run stays resumable.
+// recomputation, never a wrong answer, a crash or a person's time. What
+// happens to each kind of damage is what TestDamagedStore checks over 200
+// seeds (and TestUnreadableStore for reads failing with EIO):
 //
-// Close frees the WAL's preallocated space (110% of the memtable) past
-// what it holds, so a failed run waiting for its resume occupies what it
-// stored. A successful run's store is deleted whole by its caller.
+//   - Open fails with an *UnusableError (ErrUnusable, one line naming the
+//     directory) when Pebble cannot open the store: a MANIFEST missing or
+//     damaged, the marker naming it (CURRENT) missing or wrong, a damaged
+//     WAL record (Pebble's replay fails on it), an OPTIONS file or format
+//     marker Pebble cannot parse, an sstable missing or truncated (Pebble
+//     compares sizes at Open), unreadable files. Open also refuses store
+//     files without a MANIFEST marker, with or without MustExist, where
+//     Pebble would start an empty store over them; and with MustExist a
+//     directory that holds no store. The caller (a resumed run) moves the
+//     directory aside and starts over; a store in use by another process
+//     is a plain error, not ErrUnusable.
+//   - A read that meets a damaged block, or fails (EIO), fails with an
+//     error that IsCorrupt, in a *PartitionError naming the partition, and
+//     recovery regenerates it. Pebble's default reaction to corruption,
+//     Logger.Fatalf (which must not return, so ends the process), is
+//     replaced by an event listener (damage.go) that records it.
+//   - The key spans of the tables Pebble found corrupt are excised before
+//     the next commit (heal), with whatever else they held (partitions
+//     that then read as not found or corrupt, and are regenerated).
+//     Without that, a corrupt table would fail every ingestion it overlaps
+//     (Pebble reads those tables to place the new ones) and a lost
+//     partition could never be committed again.
+//   - A compaction or the table stats job that meets damage reports it to
+//     the listener, not to Fatalf, and the table is excised like the
+//     others; Close returns the first such corruption (IsCorrupt) after
+//     closing (TestCompactionCorruptionIsAnError). The checks that would
+//     call Fatalf on what they read are off (ValidateOnIngest,
+//     DebugCheck).
+//
+// Pebble still calls Fatalf where it cannot go on: a write to the WAL or
+// the MANIFEST that failed (a full or failing disk), a WAL it cannot
+// create, a broken invariant of its own. None of these comes from what is
+// on disk. The default logger ends the process with one line and exit
+// status 1, as a kill would, and the run stays resumable.
+//
+// # Disk space
+//
+// With WriteIngest a memtable holds commit records and small streams only
+// (partition data is ingested), so the default is 4 MiB, and the WAL
+// preallocates 110% of that (4.6 MB) rather than 70 MB. Pebble's reuse of obsolete WAL files,
+// each with its preallocation, is off (noRecycleCleaner), and Close frees
+// the live WAL's preallocation past what it holds: a small run's store
+// takes 4.6 MB while open (what a killed run leaves) and ~20 KB closed
+// (TestSmallStoreDiskUsage; it took 74 MB open before). DeletePartition,
+// DeleteRun and DeleteRunData delete the commit records in a synced batch
+// and then excise the data's key span: the sstables inside it leave the
+// LSM at once and Pebble deletes their files, instead of waiting for a
+// compaction that a failed run's store, waiting for its resume, would
+// never run (TestDeleteGivesSpaceBack). A successful run's store is
+// deleted whole by its caller.
 //
 // # Not done yet
 //
-//   - Range deletions (DeletePartition, DeleteRun) are not followed by
-//     explicit compactions; a run's store is short-lived and removed whole.
+//   - The older attempts a commit replaces, and an attempt Discard removes
+//     after its data reached the store, are range deletions: their space
+//     comes back when Pebble compacts them (delete-only compactions, once
+//     the deletion is flushed), not at once. Both are rare (failovers).
+//   - A damaged WAL record loses the whole store at Open, though most of
+//     its partitions are in sstables.
+//   - Healing excises a corrupt table's whole key span; a flushed memtable
+//     spans many partitions, which are then all regenerated.
 //   - Pebble's report of a corrupt block searches for a single flipped bit
 //     in up to 40 KiB of it, computing the block's checksum each time: a
 //     cost quadratic in the block size, ~17 s for one 1.3 MB value (a large

@@ -30,7 +30,7 @@ import (
 type keyKind uint8
 
 const (
-	kindInvalid keyKind = iota
+	_ keyKind = iota // 0 is no kind: a zeroed key byte is never valid
 	// kindData is one encoded batch of a partition attempt's subpartition.
 	kindData
 	// kindCommit is the commit record of one subpartition.

@@ -41,7 +41,15 @@ type Options struct {
 	FS vfs.FS
 	// CacheSize is Pebble's block cache size in bytes (default 64 MiB).
 	CacheSize int64
-	// MemTableSize is Pebble's memtable size in bytes (default 64 MiB).
+	// MemTableSize is Pebble's memtable size in bytes (default 4 MiB, or
+	// 64 MiB with WriteBatch). With WriteIngest partition data is ingested
+	// as sstables, so a memtable holds commit records and small streams,
+	// and a small one is enough; the WAL preallocates 110% of it on disk,
+	// which is most of what a small run's store occupies. (Streams that
+	// all ride in commit batches are written ~15% slower than with 64 MiB,
+	// which never flushed them: BenchmarkSmallCommits.) WriteBatch writes
+	// all data through memtables, and twice as fast with 64 MiB
+	// (BenchmarkWritePath).
 	MemTableSize uint64
 	// WritePath picks how partition data is written (default WriteIngest).
 	WritePath WritePath
@@ -62,7 +70,8 @@ type Options struct {
 	MustExist bool
 	// Logger receives Pebble's messages. The default drops informational
 	// messages and errors (Pebble prints "Found 0 WALs" otherwise) and ends
-	// the process on fatal ones (see quietLogger).
+	// the process on fatal ones, which damage on disk does not cause (see
+	// quietLogger).
 	Logger pebble.Logger
 }
 
@@ -74,8 +83,10 @@ func (o *Options) EnsureDefaults() {
 	if o.CacheSize == 0 {
 		o.CacheSize = 64 << 20
 	}
-	if o.MemTableSize == 0 {
+	if o.MemTableSize == 0 && o.WritePath == WriteBatch {
 		o.MemTableSize = 64 << 20
+	} else if o.MemTableSize == 0 {
+		o.MemTableSize = 4 << 20
 	}
 	if o.BlockSize == 0 {
 		o.BlockSize = 256 << 10
@@ -113,43 +124,66 @@ func (o *Options) String() string {
 		o.WritePath, o.CacheSize, o.MemTableSize, o.BlockSize, o.SmallStreamBytes, o.BatchBytes)
 }
 
-func (o *Options) pebbleOptions() *pebble.Options {
+// pebbleOptions configures Pebble so that nothing on disk reaches its
+// Logger.Fatalf (which must not return, so ends the process) or a panic:
+// corruption goes to listener (see damage.listener), and the checks that
+// would call Fatalf on what they read stay off (see the comments).
+func (o *Options) pebbleOptions(listener *pebble.EventListener) *pebble.Options {
 	po := &pebble.Options{
 		FS:                 o.FS,
 		CacheSize:          o.CacheSize,
 		MemTableSize:       o.MemTableSize,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             o.Logger,
-		EventListener:      corruptionListener(o.Logger),
+		EventListener:      listener,
 		ErrorIfNotExists:   o.MustExist,
 	}
 	// Values are already compressed (Arrow IPC + zstd/lz4): compressing
 	// blocks again costs CPU and saves nothing.
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	// Validating ingested sstables in the background calls Fatalf on a
+	// corrupt one; the store built them a moment before, and db.Ingest
+	// reads what it needs with checksums.
+	po.Experimental.ValidateOnIngest = false
+	// DebugCheck calls Fatalf when a check of the LSM fails.
+	po.DebugCheck = nil
+	// At Open, compare each sstable's size with the MANIFEST's: a missing
+	// or truncated table makes the store unusable (an error of Open)
+	// rather than an error of whatever read meets it later.
+	po.DisableConsistencyCheck = false
+	po.Cleaner = noRecycleCleaner{Cleaner: pebble.DeleteCleaner{}}
 	po.EnsureDefaults()
 	return po
 }
 
-// corruptionListener makes a corruption Pebble detects in a read an error
-// of that read (Pebble's default DataCorruption handler calls
-// Logger.Fatalf, killing the process). The read then fails with an error
-// for which IsCorrupt holds, and recovery regenerates the partition.
-// Background errors (a compaction that read a corrupt block) are logged:
-// the data stays readable or its readers fail the same way.
-func corruptionListener(logger pebble.Logger) *pebble.EventListener {
-	return &pebble.EventListener{
-		DataCorruption:  func(info pebble.DataCorruptionInfo) { logger.Errorf("storage: %s", info) },
-		BackgroundError: func(err error) { logger.Errorf("storage: background error: %s", err) },
-	}
+// noRecycleCleaner deletes obsolete files, as Pebble's default cleaner
+// does, and also stops Pebble from keeping obsolete WAL files to reuse:
+// each keeps its preallocated space (110% of the memtable), up to
+// MemTableStopWritesThreshold+1 of them, which is most of a small store's
+// footprint and all that a killed run leaves beyond its data. (Reuse
+// saves a little fsync latency on busy stores; ours write little to the
+// WAL.) Pebble recycles nothing when its Cleaner implements the unexported
+// base.NeedsFileContents, as pebble.ArchiveCleaner does: the embedded
+// archiver lends that method only (Clean, one level up, comes from
+// Cleaner); TestNoWALRecycling checks that it still works.
+type noRecycleCleaner struct {
+	pebble.Cleaner
+	archiverMethods
 }
 
+type archiverMethods struct{ pebble.ArchiveCleaner }
+
+func (noRecycleCleaner) String() string { return "delete" }
+
 // quietLogger drops Pebble's informational and error messages. Pebble
-// calls Fatalf only where it cannot go on (an invariant broken, a MANIFEST
-// it cannot write, as on a full disk) and expects it not to return, from
-// goroutines no caller can recover; it ends the process with one line and
-// exit status 1, as a kill would: the run's record stays resumable and its
-// locks go with the process. (Corruption in what Pebble reads does not
-// come here: see corruptionListener.)
+// calls Fatalf only where it cannot go on, expecting it not to return,
+// from goroutines no caller can recover: a write to the WAL or the
+// MANIFEST that failed (a full or failing disk), a WAL it cannot create
+// (the directory removed under the open store), or a broken invariant of
+// its own. Damage to what is on disk does not lead there (corruption is
+// an error: see pebbleOptions and damage.listener). Fatalf ends the
+// process with one line and exit status 1, as a kill would: the run's
+// record stays resumable and its locks go with the process.
 type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)  {}

@@ -36,12 +36,12 @@ func (s *Store) OpenSubpartition(ref PartitionRef, consumer int) (*SubpartitionR
 	// from the same point-in-time view.
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: ck, UpperBound: prefixEnd(ck)})
 	if err != nil {
-		return nil, partErr("open", ref, consumer, -1, err)
+		return nil, readErr("open", ref, consumer, -1, err)
 	}
 	rec, err := readRecord(it)
 	if err != nil {
 		it.Close()
-		return nil, partErr("open", ref, consumer, -1, err)
+		return nil, readErr("open", ref, consumer, -1, err)
 	}
 	sp := subpartitionSpan(ref, rec.Attempt, uint32(consumer))
 	it.SetBounds(sp.Start, sp.End)
@@ -59,7 +59,7 @@ func readRecord(it *pebble.Iterator) (CommitRecord, error) {
 	if err != nil {
 		return CommitRecord{}, err
 	}
-	return decodeCommitRecord(v)
+	return decodeCommitRecord(it.Key(), v)
 }
 
 // Commit returns the commit record the reader follows.
@@ -78,7 +78,7 @@ func (r *SubpartitionReader) Next() ([]byte, error) {
 	v, err := r.next()
 	if err != nil {
 		if err != io.EOF {
-			err = partErr("read", r.ref, r.consumer, int64(r.rec.Attempt), err)
+			err = readErr("read", r.ref, r.consumer, int64(r.rec.Attempt), err)
 		}
 		r.err = err
 	}
@@ -136,7 +136,7 @@ func (r *SubpartitionReader) Close() error {
 	if r.err == nil {
 		r.err = errors.New("storage: reader closed")
 	}
-	return partErr("close", r.ref, r.consumer, int64(r.rec.Attempt), err)
+	return readErr("close", r.ref, r.consumer, int64(r.rec.Attempt), err)
 }
 
 func isEOF(err error) bool { return err == io.EOF }

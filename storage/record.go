@@ -40,7 +40,10 @@ func (c CommitRecord) String() string {
 }
 
 const (
-	recordVersion = 1
+	// recordVersion 2 checksums the record's key with it (version 1, still
+	// read, did not): a record that a damaged key moved to another
+	// subpartition's key is then corrupt rather than that subpartition's.
+	recordVersion = 2
 	recordLen     = 1 + 4 + 4 + 8 + 8 + 8 + 4 + 4 // ..., checksum, record crc
 	// trailerLen is what follows each stored value: its row count (8) and
 	// the running checksum up to and including it (4).
@@ -49,7 +52,8 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func (c CommitRecord) encode() []byte {
+// encode returns the record stored under key.
+func (c CommitRecord) encode(key []byte) []byte {
 	b := make([]byte, recordLen)
 	b[0] = recordVersion
 	binary.LittleEndian.PutUint32(b[1:], c.Attempt)
@@ -58,15 +62,26 @@ func (c CommitRecord) encode() []byte {
 	binary.LittleEndian.PutUint64(b[17:], uint64(c.Bytes))
 	binary.LittleEndian.PutUint64(b[25:], uint64(c.Batches))
 	binary.LittleEndian.PutUint32(b[33:], c.Checksum)
-	binary.LittleEndian.PutUint32(b[37:], crc32.Checksum(b[:37], castagnoli))
+	binary.LittleEndian.PutUint32(b[37:], recordCRC(b[0], key, b[:37]))
 	return b
 }
 
-func decodeCommitRecord(b []byte) (CommitRecord, error) {
-	if len(b) != recordLen || b[0] != recordVersion {
+// recordCRC is the checksum of a record's fields, and of its key from
+// version 2 on.
+func recordCRC(version byte, key, fields []byte) uint32 {
+	crc := uint32(0)
+	if version >= 2 {
+		crc = crc32.Update(crc, castagnoli, key)
+	}
+	return crc32.Update(crc, castagnoli, fields)
+}
+
+// decodeCommitRecord decodes the record b stored under key.
+func decodeCommitRecord(key, b []byte) (CommitRecord, error) {
+	if len(b) != recordLen || b[0] < 1 || b[0] > recordVersion {
 		return CommitRecord{}, CorruptErrorf("commit record: %d bytes, version %d", len(b), firstByte(b))
 	}
-	if got, want := crc32.Checksum(b[:37], castagnoli), binary.LittleEndian.Uint32(b[37:]); got != want {
+	if got, want := recordCRC(b[0], key, b[:37]), binary.LittleEndian.Uint32(b[37:]); got != want {
 		return CommitRecord{}, CorruptErrorf("commit record checksum %08x, want %08x", got, want)
 	}
 	return CommitRecord{

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -12,19 +13,21 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// Store is the Pebble store of one state directory. It is safe for
-// concurrent use; each PartitionWriter and SubpartitionReader is used by one
-// goroutine at a time.
+// Store is the Pebble store of one run's directory. It is safe for
+// concurrent use; each PartitionWriter and SubpartitionReader is used by
+// one goroutine at a time.
 type Store struct {
 	db     *pebble.DB
 	dir    string
 	opts   Options
 	popts  *pebble.Options
+	lock   *pebble.Lock
 	tmpDir string
+	damage damage
 	// fileSeq numbers temporary sstables.
 	fileSeq atomic.Uint64
-	// commitMu serializes commits, so that checking the committed attempt
-	// and replacing it is atomic.
+	// commitMu serializes commits, deletions and heal, so that checking the
+	// committed attempt and replacing it is atomic.
 	commitMu sync.Mutex
 }
 
@@ -32,40 +35,122 @@ type Store struct {
 // before ingestion. Anything left there is removed by Open.
 const tmpDirName = "ingest-tmp"
 
-// Open opens (or creates) the store in dir.
+// Open opens (or creates) the store in dir. A directory that cannot be
+// used as a store (see ErrUnusable) gives an *UnusableError; Open never
+// creates a store over the remains of one, nor, with MustExist, creates
+// one at all.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts, popts: opts.pebbleOptions()}
-	s.tmpDir = opts.FS.PathJoin(dir, tmpDirName)
-	if err := opts.FS.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
-	}
-	if err := opts.FS.RemoveAll(s.tmpDir); err != nil {
-		return nil, fmt.Errorf("storage: open %s: clear %s: %w", dir, tmpDirName, err)
-	}
-	if err := opts.FS.MkdirAll(s.tmpDir, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
-	}
-	db, err := pebble.Open(dir, s.popts)
-	if err != nil {
+	s := &Store{dir: dir, opts: opts, tmpDir: opts.FS.PathJoin(dir, tmpDirName)}
+	s.popts = opts.pebbleOptions(s.damage.listener(opts.Logger))
+	if err := checkDir(opts.FS, dir, opts.MustExist); err != nil {
 		return nil, &UnusableError{Dir: dir, Err: err}
 	}
-	s.db, s.dir = db, dir
+	if err := opts.FS.MkdirAll(dir, 0o755); err != nil {
+		return nil, &UnusableError{Dir: dir, Err: err}
+	}
+	// Locking first tells a store in use (not damage: no reason to move it
+	// aside) from one Pebble cannot open.
+	lock, err := pebble.LockDirectory(dir, opts.FS)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: lock (is another process using the store?): %w", dir, err)
+	}
+	if err := s.openLocked(lock); err != nil {
+		lock.Close()
+		return nil, &UnusableError{Dir: dir, Err: err}
+	}
 	return s, nil
+}
+
+// openLocked opens Pebble in the locked directory.
+func (s *Store) openLocked(lock *pebble.Lock) error {
+	fs := s.opts.FS
+	if err := fs.RemoveAll(s.tmpDir); err != nil {
+		return fmt.Errorf("clear %s: %w", tmpDirName, err)
+	}
+	if err := fs.MkdirAll(s.tmpDir, 0o755); err != nil {
+		return err
+	}
+	s.popts.Lock = lock
+	db, err := pebble.Open(s.dir, s.popts)
+	if err != nil {
+		return err
+	}
+	s.db, s.lock = db, lock
+	return nil
+}
+
+// checkDir refuses what Pebble would open as a new, empty store over
+// something else: a file, a store whose MANIFEST marker is lost (Pebble
+// looks no further than the marker), and with mustExist anything but a
+// store.
+func checkDir(fs vfs.FS, dir string, mustExist bool) error {
+	fi, err := fs.Stat(dir)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist) && mustExist:
+		return errors.New("no store there: the directory does not exist")
+	case errors.Is(err, iofs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return errors.New("not a directory")
+	}
+	names, err := fs.List(dir)
+	if err != nil {
+		return err
+	}
+	var marker, remains bool
+	for _, name := range names {
+		marker = marker || strings.HasPrefix(name, "marker.manifest.") || name == "CURRENT"
+		remains = remains || isStoreFile(name)
+	}
+	switch {
+	case marker:
+		return nil
+	case remains:
+		return errors.New("its MANIFEST marker (CURRENT) is missing")
+	case mustExist:
+		return errors.New("no store there: no MANIFEST marker (CURRENT)")
+	}
+	return nil
+}
+
+// isStoreFile reports whether name is one of the files Pebble keeps for a
+// store's data: sstables, blob files, WALs, MANIFESTs, OPTIONS.
+func isStoreFile(name string) bool {
+	for _, suffix := range []string{".sst", ".blob", ".log"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, "MANIFEST-") || strings.HasPrefix(name, "OPTIONS-")
 }
 
 // Close closes the store. Writers and readers must be closed first. It
 // then gives back the disk space Pebble preallocated for its WAL (110% of
-// the memtable size, 70 MB by default) beyond what the WAL holds, so that
-// a failed run waiting to be resumed occupies what it stored.
+// the memtable size) beyond what the WAL holds, so that a failed run
+// waiting to be resumed occupies what it stored. A corruption met by a
+// background compaction is reported here (IsCorrupt), after the store is
+// closed.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("storage: close: %w", err)
+	err := s.db.Close()
+	if err == nil {
+		err = s.trimWALs()
 	}
-	return s.trimWALs()
+	if lerr := s.lock.Close(); err == nil && lerr != nil {
+		err = fmt.Errorf("unlock: %w", lerr)
+	}
+	if err == nil {
+		err = s.damage.backgroundErr()
+	}
+	if err != nil {
+		return fmt.Errorf("storage: close %s: %w", s.dir, err)
+	}
+	return nil
 }
 
 // trimWALs truncates each WAL file of the closed store to its own size:
@@ -73,7 +158,7 @@ func (s *Store) Close() error {
 func (s *Store) trimWALs() error {
 	names, err := s.opts.FS.List(s.dir)
 	if err != nil {
-		return fmt.Errorf("storage: close: %w", err)
+		return err
 	}
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".log") {
@@ -82,10 +167,10 @@ func (s *Store) trimWALs() error {
 		path := s.opts.FS.PathJoin(s.dir, name)
 		fi, err := s.opts.FS.Stat(path)
 		if err != nil {
-			return fmt.Errorf("storage: close: %w", err)
+			return err
 		}
 		if err := truncate(s.opts.FS, path, fi.Size()); err != nil {
-			return fmt.Errorf("storage: close: trim %s: %w", name, err)
+			return fmt.Errorf("trim %s: %w", name, err)
 		}
 	}
 	return nil
@@ -101,6 +186,43 @@ func truncate(fs vfs.FS, path string, size int64) error {
 	return os.Truncate(path, size)
 }
 
+// DiskUsage returns what the store directory occupies on disk, itself
+// and the files under it: their allocated blocks, as du counts them (so
+// space preallocated past a file's end counts), or their sizes where the
+// file system does not say (in memory, or off Unix).
+func (s *Store) DiskUsage() (int64, error) {
+	n, err := diskUsage(s.opts.FS, s.dir)
+	if err != nil {
+		return n, fmt.Errorf("storage: disk usage of %s: %w", s.dir, err)
+	}
+	return n, nil
+}
+
+func diskUsage(fs vfs.FS, path string) (int64, error) {
+	fi, err := fs.Stat(path)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return 0, nil // deleted meanwhile (an obsolete file)
+	} else if err != nil {
+		return 0, err
+	}
+	n := allocatedBytes(fi)
+	if !fi.IsDir() {
+		return n, nil
+	}
+	names, err := fs.List(path)
+	if err != nil {
+		return n, err
+	}
+	for _, name := range names {
+		sub, err := diskUsage(fs, fs.PathJoin(path, name))
+		n += sub
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // Options returns the store's options, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
 
@@ -109,21 +231,22 @@ func (s *Store) Options() Options { return s.opts }
 // wrapping ErrNotFound.
 func (s *Store) Commit(ref PartitionRef, consumer int) (CommitRecord, error) {
 	rec, err := s.commitRecord(ref, consumer)
-	return rec, partErr("read commit", ref, consumer, -1, err)
+	return rec, readErr("read commit", ref, consumer, -1, err)
 }
 
 func (s *Store) commitRecord(ref PartitionRef, consumer int) (CommitRecord, error) {
 	if consumer < 0 {
 		return CommitRecord{}, fmt.Errorf("storage: consumer %d < 0", consumer)
 	}
-	v, closer, err := s.db.Get(makeCommitKey(ref, uint32(consumer)))
+	k := makeCommitKey(ref, uint32(consumer))
+	v, closer, err := s.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return CommitRecord{}, ErrNotFound
 	} else if err != nil {
 		return CommitRecord{}, err
 	}
 	defer closer.Close()
-	return decodeCommitRecord(v)
+	return decodeCommitRecord(k, v)
 }
 
 // Verify reads every subpartition of ref in full and checks it against its
@@ -151,48 +274,79 @@ func (s *Store) Verify(ref PartitionRef) error {
 }
 
 // DeletePartition deletes every commit record and every attempt's data of
-// ref (fault injection: a lost partition; or garbage collection).
+// ref (fault injection: a lost partition; or garbage collection), and
+// gives the data's disk space back (see reclaim).
 func (s *Store) DeletePartition(ref PartitionRef) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	for _, sp := range []span{partitionCommitSpan(ref), partitionDataSpan(ref)} {
-		if err := b.DeleteRange(sp.Start, sp.End, nil); err != nil {
-			return partErr("delete", ref, -1, -1, err)
-		}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if err := s.deleteRanges(partitionCommitSpan(ref)); err != nil {
+		return partErr("delete", ref, -1, -1, err)
 	}
-	return partErr("delete", ref, -1, -1, b.Commit(pebble.Sync))
+	return partErr("delete", ref, -1, -1, s.reclaim(partitionDataSpan(ref)))
 }
 
 // DeleteRun deletes everything stored for run: partitions, commit records,
-// event log and metadata. Space is reclaimed by later compactions.
+// event log and metadata, and gives the data's disk space back.
 func (s *Store) DeleteRun(run uint64) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	for k := kindData; k < numKinds; k++ {
-		sp := runSpan(k, run)
-		if err := b.DeleteRange(sp.Start, sp.End, nil); err != nil {
-			return fmt.Errorf("storage: delete run %d: %w", run, err)
-		}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	var spans []span
+	for k := kindData + 1; k < numKinds; k++ {
+		spans = append(spans, runSpan(k, run))
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.deleteRanges(spans...); err != nil {
+		return fmt.Errorf("storage: delete run %d: %w", run, err)
+	}
+	if err := s.reclaim(runSpan(kindData, run)); err != nil {
 		return fmt.Errorf("storage: delete run %d: %w", run, err)
 	}
 	return nil
 }
 
 // DeleteRunData deletes run's partitions and commit records but keeps its
-// run record and event log, the history `batchrun runs` shows.
+// run record and event log, the history `batchrun runs` shows, and gives
+// the data's disk space back.
 func (s *Store) DeleteRunData(run uint64) error {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if err := s.deleteRanges(runSpan(kindCommit, run)); err != nil {
+		return fmt.Errorf("storage: delete data of run %016x: %w", run, err)
+	}
+	if err := s.reclaim(runSpan(kindData, run)); err != nil {
+		return fmt.Errorf("storage: delete data of run %016x: %w", run, err)
+	}
+	return nil
+}
+
+// deleteRanges deletes spans in one synced batch.
+func (s *Store) deleteRanges(spans ...span) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	for _, k := range []keyKind{kindData, kindCommit} {
-		sp := runSpan(k, run)
+	for _, sp := range spans {
 		if err := b.DeleteRange(sp.Start, sp.End, nil); err != nil {
-			return fmt.Errorf("storage: delete data of run %s: %w", fmt.Sprintf("%016x", run), err)
+			return err
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("storage: delete data of run %s: %w", fmt.Sprintf("%016x", run), err)
+	return b.Commit(pebble.Sync)
+}
+
+// reclaim deletes the data in sp and gives its disk space back at once.
+// A range deletion alone would leave the space taken until a compaction
+// met it, which may never come in a failed run's store waiting for its
+// resume: so the span is excised instead (a manifest edit that drops the
+// ingested sstables inside it, whose files Pebble then deletes). The
+// caller deletes the commit records first, so that the data is invisible
+// from then on: a crash before the excision leaves invisible garbage,
+// deleted with the next attempt of the partition or the run's store.
+// Should the excision fail (it may open a table it cuts, and find it
+// corrupt), a range deletion still deletes the data.
+func (s *Store) reclaim(sp span) error {
+	err := s.excise([]span{sp})
+	if err == nil {
+		return nil
+	}
+	if derr := s.deleteRanges(sp); derr != nil {
+		return fmt.Errorf("excise: %w; delete range: %w", err, derr)
 	}
 	return nil
 }
@@ -205,7 +359,8 @@ func (s *Store) CorruptPartition(ref PartitionRef, consumer int) error {
 	if err != nil {
 		return partErr("corrupt", ref, consumer, -1, err)
 	}
-	k, v := makeCommitKey(ref, uint32(consumer)), rec.encode()
+	k := makeCommitKey(ref, uint32(consumer))
+	v := rec.encode(k)
 	if rec.Batches > 0 {
 		k = makeDataKey(ref, rec.Attempt, uint32(consumer), 0)
 		stored, closer, err := s.db.Get(k)

@@ -224,7 +224,7 @@ func TestChecksumMismatch(t *testing.T) {
 			if !errors.As(err, &pe) || pe.Ref != ref || pe.Consumer != c {
 				t.Errorf("sub %d: error %v does not name the subpartition", c, err)
 			}
-			if !strings.HasPrefix(err.Error(), fmt.Sprintf("storage: ")) || !strings.Contains(err.Error(), fmt.Sprintf("e4.1 sub %d", c)) {
+			if !strings.HasPrefix(err.Error(), "storage: ") || !strings.Contains(err.Error(), fmt.Sprintf("e4.1 sub %d", c)) {
 				t.Errorf("sub %d: error text %q", c, err)
 			}
 		}

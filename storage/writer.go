@@ -219,6 +219,9 @@ func (w *PartitionWriter) commit() error {
 	}
 	w.s.commitMu.Lock()
 	defer w.s.commitMu.Unlock()
+	if err := w.s.heal(); err != nil {
+		return err
+	}
 	prev, err := w.s.commitRecord(w.ref, 0)
 	// A corrupt previous record is what a failover regenerates: the old
 	// attempt is unusable, so every old commit record goes.
@@ -234,7 +237,7 @@ func (w *PartitionWriter) commit() error {
 	clearCommits = clearCommits || prev.NumConsumers > w.numConsumers
 	if len(paths) > 0 {
 		w.inDB = true
-		if err := w.s.db.Ingest(context.Background(), paths); err != nil {
+		if err := w.s.ingest(paths); err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
@@ -247,6 +250,21 @@ func (w *PartitionWriter) commit() error {
 		return err
 	}
 	return b.Commit(pebble.Sync)
+}
+
+// ingest ingests the sstables at paths. To choose their level, Pebble
+// reads the tables they overlap: one it finds corrupt is excised (heal)
+// and the ingestion tried again, so that a damaged table near a lost
+// partition does not stop its regeneration. The caller holds commitMu.
+func (s *Store) ingest(paths []string) error {
+	err := s.db.Ingest(context.Background(), paths)
+	if err == nil || !IsCorrupt(err) || !s.damage.pending() {
+		return err
+	}
+	if herr := s.heal(); herr != nil {
+		return fmt.Errorf("%w (then: %w)", err, herr)
+	}
+	return s.db.Ingest(context.Background(), paths)
 }
 
 // finishSSTs closes every stream's sstable and returns their paths.
@@ -280,9 +298,14 @@ func (w *PartitionWriter) fillCommitBatch(b *pebble.Batch, clearCommits bool) er
 			}
 		}
 	}
-	old := olderAttemptsSpan(w.ref, w.attempt)
-	if err := b.DeleteRange(old.Start, old.End, nil); err != nil {
-		return err
+	// Attempt 0 has no older attempts, and a range deletion over nothing
+	// would still make a later excision of the partition (DeletePartition)
+	// overlap the memtable, and wait for its flush.
+	if w.attempt > 0 {
+		old := olderAttemptsSpan(w.ref, w.attempt)
+		if err := b.DeleteRange(old.Start, old.End, nil); err != nil {
+			return err
+		}
 	}
 	if clearCommits {
 		cs := partitionCommitSpan(w.ref)
@@ -294,7 +317,8 @@ func (w *PartitionWriter) fillCommitBatch(b *pebble.Batch, clearCommits bool) er
 		s := w.streams[c].sum
 		rec := CommitRecord{Attempt: w.attempt, NumConsumers: w.numConsumers,
 			Rows: s.rows, Bytes: s.bytes, Batches: s.batches, Checksum: s.crc}
-		if err := b.Set(makeCommitKey(w.ref, uint32(c)), rec.encode(), nil); err != nil {
+		k := makeCommitKey(w.ref, uint32(c))
+		if err := b.Set(k, rec.encode(k), nil); err != nil {
 			return err
 		}
 	}
