@@ -330,6 +330,13 @@ func (inv *invocation) openStore() error {
 		return fmt.Errorf("jobs: open store: %w", err)
 	}
 	inv.store = store
+	if sopts.MustExist {
+		// What a killed invocation's operators spilled is garbage: its
+		// readers are gone.
+		if err := store.DeleteSpills(inv.run.Rec.ID); err != nil {
+			inv.logger.Warn("drop the spill runs of an earlier invocation", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -15,18 +15,17 @@ import (
 	"github.com/batchrun/batchrun/storage"
 )
 
-// Operators spill to the run's store. A spill run is a storage partition
-// with one subpartition under the run's id, on a reserved edge id:
-// spillEdgeBase | n, with n counted per program (so no two runs of one
-// invocation share a ref, whatever the subtask or attempt) and Producer the
-// subtask's global index (for legibility). Real edges are plan.EdgeIDs,
-// far below spillEdgeBase, and resume's committedPartitions looks at the
-// graph's edges only. A run's store attempt is the subtask attempt plus
-// the invocation's AttemptBase, so a resumed invocation commits over
-// whatever a killed one left. Runs are committed at Finish, read with
-// OpenSubpartition and deleted at Discard; what a crash leaves goes with
-// the run's data (DeleteRunData).
-const spillEdgeBase = 0x8000_0000
+// Operators spill to the run's store, in its spill key space
+// (storage.SpaceSpill): a spill run is a partition there with one
+// subpartition, numbered n per program (so no two runs of one invocation
+// share a ref, whatever the subtask or attempt), Producer the subtask's
+// global index (for legibility). Spill runs never pass for shuffle
+// partitions (resume's committedPartitions looks at the graph's edges,
+// in the shuffle space). A run's store attempt is the subtask attempt plus
+// the invocation's AttemptBase. Runs are committed at Finish, read with
+// OpenSubpartition and deleted at Discard; what a killed invocation left
+// is deleted when the next one opens the store (DeleteSpills), and
+// everything goes with the run's store.
 
 // storeSpiller is the operators.Spiller of one subtask attempt.
 type storeSpiller struct {
@@ -44,10 +43,10 @@ type storeSpiller struct {
 // NewRun implements operators.Spiller.
 func (s *storeSpiller) NewRun(schema *arrow.Schema) (operators.SpillRun, error) {
 	n := s.seq.Add(1)
-	if n >= spillEdgeBase {
-		return nil, fmt.Errorf("jobs: spill: more than %d spill runs in one invocation", spillEdgeBase-1)
+	if n == 0 {
+		return nil, fmt.Errorf("jobs: spill: more than %d spill runs in one invocation", uint32(1<<32-1))
 	}
-	ref := storage.PartitionRef{Run: s.run, Edge: spillEdgeBase | n, Producer: s.producer}
+	ref := storage.PartitionRef{Run: s.run, Edge: n, Producer: s.producer, Space: storage.SpaceSpill}
 	enc, err := s.encoder(schema)
 	if err != nil {
 		return nil, err

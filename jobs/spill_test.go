@@ -61,7 +61,7 @@ func TestStoreSpiller(t *testing.T) {
 			}
 		}
 	}
-	ref0 := storage.PartitionRef{Run: 7, Edge: spillEdgeBase | 1, Producer: 3}
+	ref0 := storage.PartitionRef{Run: 7, Edge: 1, Producer: 3, Space: storage.SpaceSpill}
 	if _, err := store.Commit(ref0, 0); err != nil {
 		t.Fatalf("run 0 is not stored as %s: %v", ref0, err)
 	}
@@ -73,7 +73,7 @@ func TestStoreSpiller(t *testing.T) {
 	if err := store.DeleteRunData(7); err != nil {
 		t.Fatal(err)
 	}
-	ref1 := storage.PartitionRef{Run: 7, Edge: spillEdgeBase | 2, Producer: 3}
+	ref1 := storage.PartitionRef{Run: 7, Edge: 2, Producer: 3, Space: storage.SpaceSpill}
 	if _, err := store.Commit(ref1, 0); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("after DeleteRunData: commit record of %s: %v, want ErrNotFound", ref1, err)
 	}

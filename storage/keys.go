@@ -16,6 +16,11 @@ import (
 //	event    kind(1) run(8) seq(8)                                             17 bytes
 //	run      kind(1) run(8)                                                     9 bytes
 //
+// Operator spill runs (PartitionRef.Space SpaceSpill) have data and commit
+// keys of the same layout under kinds of their own (spilldata,
+// spillcommit): they never pass for shuffle partitions, and are removed
+// apart from them (DeleteSpills).
+//
 // Head and tail are markers that bracket an ingested subpartition stream:
 // they sort before and after every seq of the stream, and keep its first
 // and last sstable blocks tiny (db.Ingest reads both to find the bounds).
@@ -39,10 +44,35 @@ const (
 	kindEvent
 	// kindRun is a run's metadata (reserved).
 	kindRun
+	// kindSpillData and kindSpillCommit are kindData and kindCommit of
+	// operator spill runs.
+	kindSpillData
+	kindSpillCommit
 	numKinds
 )
 
-var kindNames = [...]string{"invalid", "data", "commit", "event", "run"}
+var kindNames = [...]string{"invalid", "data", "commit", "event", "run", "spilldata", "spillcommit"}
+
+// isData reports whether k has the data key layout (and markers).
+func (k keyKind) isData() bool { return k == kindData || k == kindSpillData }
+
+// isCommit reports whether k has the commit key layout.
+func (k keyKind) isCommit() bool { return k == kindCommit || k == kindSpillCommit }
+
+// dataKind and commitKind are the kinds of ref's keys, by its space.
+func (r PartitionRef) dataKind() keyKind {
+	if r.Space == SpaceSpill {
+		return kindSpillData
+	}
+	return kindData
+}
+
+func (r PartitionRef) commitKind() keyKind {
+	if r.Space == SpaceSpill {
+		return kindSpillCommit
+	}
+	return kindCommit
+}
 
 func (k keyKind) String() string {
 	if int(k) < len(kindNames) {
@@ -63,7 +93,8 @@ const (
 	partPrefixLen = 1 + 8 + 4 + 4
 )
 
-var keyLens = [numKinds]int{kindData: dataKeyLen, kindCommit: commitKeyLen, kindEvent: eventKeyLen, kindRun: runKeyLen}
+var keyLens = [numKinds]int{kindData: dataKeyLen, kindCommit: commitKeyLen, kindEvent: eventKeyLen, kindRun: runKeyLen,
+	kindSpillData: dataKeyLen, kindSpillCommit: commitKeyLen}
 
 // marker tells a stream's head and tail markers from its data keys.
 type marker uint8
@@ -87,18 +118,18 @@ type key struct {
 }
 
 func (k key) String() string {
-	switch k.Kind {
-	case kindData:
+	switch {
+	case k.Kind.isData():
 		seq := fmt.Sprint(k.Seq)
 		if k.Marker != notMarker {
 			seq = [...]string{headMarker: "head", tailMarker: "tail"}[k.Marker]
 		}
-		return fmt.Sprintf("data/%d/e%d.%d#%d/sub%d/%s", k.Run, k.Edge, k.Producer, k.Attempt, k.Consumer, seq)
-	case kindCommit:
-		return fmt.Sprintf("commit/%d/e%d.%d/sub%d", k.Run, k.Edge, k.Producer, k.Consumer)
-	case kindEvent:
+		return fmt.Sprintf("%s/%d/e%d.%d#%d/sub%d/%s", k.Kind, k.Run, k.Edge, k.Producer, k.Attempt, k.Consumer, seq)
+	case k.Kind.isCommit():
+		return fmt.Sprintf("%s/%d/e%d.%d/sub%d", k.Kind, k.Run, k.Edge, k.Producer, k.Consumer)
+	case k.Kind == kindEvent:
 		return fmt.Sprintf("event/%d/%d", k.Run, k.Seq)
-	case kindRun:
+	case k.Kind == kindRun:
 		return fmt.Sprintf("run/%d", k.Run)
 	}
 	return k.Kind.String()
@@ -121,7 +152,7 @@ func appendDataKey(dst []byte, ref PartitionRef, attempt, consumer uint32, seq u
 	n := len(dst)
 	dst = append(dst, make([]byte, dataKeyLen)...)
 	b := dst[n:]
-	putPartPrefix(b, kindData, ref)
+	putPartPrefix(b, ref.dataKind(), ref)
 	binary.BigEndian.PutUint32(b[17:], attempt)
 	binary.BigEndian.PutUint32(b[21:], consumer)
 	binary.BigEndian.PutUint64(b[25:], seq)
@@ -140,7 +171,7 @@ func makeMarkerKey(ref PartitionRef, attempt, consumer uint32, m marker) []byte 
 // makeCommitKey is the key of the commit record of (ref, consumer).
 func makeCommitKey(ref PartitionRef, consumer uint32) []byte {
 	b := make([]byte, commitKeyLen)
-	putPartPrefix(b, kindCommit, ref)
+	putPartPrefix(b, ref.commitKind(), ref)
 	binary.BigEndian.PutUint32(b[17:], consumer)
 	return b
 }
@@ -168,25 +199,25 @@ func parseKey(b []byte) (key, error) {
 		return key{}, CorruptErrorf("empty key")
 	}
 	k := key{Kind: keyKind(b[0])}
-	if k.Kind == kindData && (len(b) == headKeyLen || len(b) == tailKeyLen) {
+	if k.Kind.isData() && (len(b) == headKeyLen || len(b) == tailKeyLen) {
 		return parseMarker(b)
 	}
 	if k.Kind >= numKinds || keyLens[k.Kind] == 0 || len(b) != keyLens[k.Kind] {
 		return key{}, CorruptErrorf("bad key %x: kind %s, %d bytes", b, k.Kind, len(b))
 	}
 	k.Run = binary.BigEndian.Uint64(b[1:])
-	switch k.Kind {
-	case kindData:
+	switch {
+	case k.Kind.isData():
 		k.Edge = binary.BigEndian.Uint32(b[9:])
 		k.Producer = binary.BigEndian.Uint32(b[13:])
 		k.Attempt = binary.BigEndian.Uint32(b[17:])
 		k.Consumer = binary.BigEndian.Uint32(b[21:])
 		k.Seq = binary.BigEndian.Uint64(b[25:])
-	case kindCommit:
+	case k.Kind.isCommit():
 		k.Edge = binary.BigEndian.Uint32(b[9:])
 		k.Producer = binary.BigEndian.Uint32(b[13:])
 		k.Consumer = binary.BigEndian.Uint32(b[17:])
-	case kindEvent:
+	case k.Kind == kindEvent:
 		k.Seq = binary.BigEndian.Uint64(b[9:])
 	}
 	return k, nil
@@ -224,14 +255,14 @@ func prefixEnd(p []byte) []byte {
 // partitionDataSpan covers every attempt's data of ref.
 func partitionDataSpan(ref PartitionRef) span {
 	p := make([]byte, partPrefixLen)
-	putPartPrefix(p, kindData, ref)
+	putPartPrefix(p, ref.dataKind(), ref)
 	return span{p, prefixEnd(p)}
 }
 
 // partitionCommitSpan covers every commit record of ref.
 func partitionCommitSpan(ref PartitionRef) span {
 	p := make([]byte, partPrefixLen)
-	putPartPrefix(p, kindCommit, ref)
+	putPartPrefix(p, ref.commitKind(), ref)
 	return span{p, prefixEnd(p)}
 }
 

@@ -8,6 +8,7 @@ import (
 
 func TestKeyRoundTrip(t *testing.T) {
 	ref := PartitionRef{Run: 7, Edge: 2, Producer: 3}
+	spill := PartitionRef{Run: 7, Edge: 2, Producer: 3, Space: SpaceSpill}
 	big := PartitionRef{Run: 1<<64 - 1, Edge: 1<<32 - 1, Producer: 1<<32 - 1}
 	cases := []struct {
 		b    []byte
@@ -20,6 +21,9 @@ func TestKeyRoundTrip(t *testing.T) {
 		{makeCommitKey(ref, 5), key{Kind: kindCommit, Run: 7, Edge: 2, Producer: 3, Consumer: 5}},
 		{makeEventKey(7, 11), key{Kind: kindEvent, Run: 7, Seq: 11}},
 		{makeRunKey(7), key{Kind: kindRun, Run: 7}},
+		{makeDataKey(spill, 1, 0, 9), key{Kind: kindSpillData, Run: 7, Edge: 2, Producer: 3, Attempt: 1, Seq: 9}},
+		{makeMarkerKey(spill, 1, 0, tailMarker), key{Kind: kindSpillData, Marker: tailMarker, Run: 7, Edge: 2, Producer: 3, Attempt: 1}},
+		{makeCommitKey(spill, 0), key{Kind: kindSpillCommit, Run: 7, Edge: 2, Producer: 3}},
 	}
 	for _, c := range cases {
 		got, err := parseKey(c.b)

@@ -9,13 +9,31 @@ import (
 
 // PartitionRef names a result partition: the output of producer subtask
 // Producer on edge Edge, in run Run. Its String is the canonical "e2.3".
+// In SpaceSpill it names an operator's spill run instead, Edge being the
+// run's number ("spill7.3").
 type PartitionRef struct {
 	Run      uint64
 	Edge     uint32
 	Producer uint32
+	Space    Space
 }
 
-func (r PartitionRef) String() string { return fmt.Sprintf("e%d.%d", r.Edge, r.Producer) }
+// Space is the key space of a partition: shuffle partitions, or operator
+// spill runs, which are written and read the same way but never pass for
+// partitions and are deleted apart from them (DeleteSpills).
+type Space uint8
+
+const (
+	SpaceShuffle Space = iota
+	SpaceSpill
+)
+
+func (r PartitionRef) String() string {
+	if r.Space == SpaceSpill {
+		return fmt.Sprintf("spill%d.%d", r.Edge, r.Producer)
+	}
+	return fmt.Sprintf("e%d.%d", r.Edge, r.Producer)
+}
 
 // LogValue implements slog.LogValuer.
 func (r PartitionRef) LogValue() slog.Value { return slog.StringValue(r.String()) }

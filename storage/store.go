@@ -285,35 +285,46 @@ func (s *Store) DeletePartition(ref PartitionRef) error {
 	return partErr("delete", ref, -1, -1, s.reclaim(partitionDataSpan(ref)))
 }
 
-// DeleteRun deletes everything stored for run: partitions, commit records,
-// event log and metadata, and gives the data's disk space back.
+// DeleteRun deletes everything stored for run: partitions, spill runs,
+// commit records, event log and metadata, and gives the data's disk space
+// back.
 func (s *Store) DeleteRun(run uint64) error {
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	var spans []span
-	for k := kindData + 1; k < numKinds; k++ {
-		spans = append(spans, runSpan(k, run))
+	var others []span
+	for k := kindData; k < numKinds; k++ {
+		if !k.isData() {
+			others = append(others, runSpan(k, run))
+		}
 	}
-	if err := s.deleteRanges(spans...); err != nil {
-		return fmt.Errorf("storage: delete run %d: %w", run, err)
-	}
-	if err := s.reclaim(runSpan(kindData, run)); err != nil {
-		return fmt.Errorf("storage: delete run %d: %w", run, err)
-	}
-	return nil
+	return s.deleteKinds(run, "run", others, kindData, kindSpillData)
 }
 
-// DeleteRunData deletes run's partitions and commit records but keeps its
-// run record and event log, the history `batchrun runs` shows, and gives
-// the data's disk space back.
+// DeleteRunData deletes run's partitions, spill runs and commit records
+// but keeps its run record and event log, and gives the data's disk space
+// back.
 func (s *Store) DeleteRunData(run uint64) error {
+	commits := []span{runSpan(kindCommit, run), runSpan(kindSpillCommit, run)}
+	return s.deleteKinds(run, "data of run", commits, kindData, kindSpillData)
+}
+
+// DeleteSpills deletes run's operator spill runs, whatever attempt wrote
+// them (a resumed run drops what a killed invocation spilled), and gives
+// their disk space back; partitions stay.
+func (s *Store) DeleteSpills(run uint64) error {
+	return s.deleteKinds(run, "spill runs of run", []span{runSpan(kindSpillCommit, run)}, kindSpillData)
+}
+
+// deleteKinds deletes the spans first (commit records: what makes data
+// visible), in one synced batch, then reclaims each data kind's span.
+func (s *Store) deleteKinds(run uint64, what string, first []span, data ...keyKind) error {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	if err := s.deleteRanges(runSpan(kindCommit, run)); err != nil {
-		return fmt.Errorf("storage: delete data of run %016x: %w", run, err)
+	if err := s.deleteRanges(first...); err != nil {
+		return fmt.Errorf("storage: delete %s %016x: %w", what, run, err)
 	}
-	if err := s.reclaim(runSpan(kindData, run)); err != nil {
-		return fmt.Errorf("storage: delete data of run %016x: %w", run, err)
+	for _, k := range data {
+		if err := s.reclaim(runSpan(k, run)); err != nil {
+			return fmt.Errorf("storage: delete %s %016x: %w", what, run, err)
+		}
 	}
 	return nil
 }

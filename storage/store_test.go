@@ -371,3 +371,28 @@ func TestNewAttemptOverCorruptCommit(t *testing.T) {
 		checkEqual(t, s, ref, testValues("new"))
 	})
 }
+
+// TestSpillSpace: a spill run and a shuffle partition with the same
+// numbers are apart; DeleteSpills removes spill runs only, of every
+// attempt.
+func TestSpillSpace(t *testing.T) {
+	forEachPath(t, func(t *testing.T, s *Store) {
+		part := PartitionRef{Run: 1, Edge: 4, Producer: 0}
+		spill := PartitionRef{Run: 1, Edge: 4, Producer: 0, Space: SpaceSpill}
+		writeAttempt(t, s, part, 0, testValues("part"))
+		writeAttempt(t, s, spill, 0, [][][]byte{{value("spill", 100)}})
+		writeAttempt(t, s, spill, 1, [][][]byte{{value("spill1", 100)}})
+		checkEqual(t, s, part, testValues("part"))
+		checkEqual(t, s, spill, [][][]byte{{value("spill1", 100)}})
+		if err := s.DeleteSpills(1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(spill, 0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("spill run after DeleteSpills: %v, want ErrNotFound", err)
+		}
+		checkEqual(t, s, part, testValues("part"))
+		if got := fmt.Sprint(spill); got != "spill4.0" {
+			t.Errorf("spill ref prints %q", got)
+		}
+	})
+}
