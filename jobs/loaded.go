@@ -79,12 +79,20 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 	return l, nil
 }
 
-// digest identifies a run's work: the spec text, its parameters, the
-// compiled parallelism and mode, and each input file's size and
-// modification time. A killed run is resumed only by an invocation with
-// the same digest.
+// engineVersion names what a resumed run relies on being the same as when
+// its partitions were written: how rows are hashed to consumers, how
+// batches are encoded and stored. Bump it when any of that changes, so
+// that a newer batchrun starts a new run instead of mixing its partitions
+// with an older one's.
+const engineVersion = 1
+
+// digest identifies a run's work: the engine, the spec text, its
+// parameters, the compiled parallelism and mode, and each input file's
+// size and modification time. A killed run is resumed only by an
+// invocation with the same digest.
 func digest(l *Loaded, specText []byte) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "engine %d\x00", engineVersion)
 	h.Write(specText)
 	keys := make([]string, 0, len(l.Params))
 	for k := range l.Params {
