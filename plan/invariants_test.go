@@ -211,23 +211,38 @@ func checkOps(g *StageGraph) error {
 	return nil
 }
 
-// checkOneJoin checks what the executor can run: at most one join per
-// stage, and a side input (a chained broadcast join's build side) only
-// into that join's op.
+// checkOneJoin checks that a stage holds only what a subtask can run
+// (jobs/task.go): a chain has one join slot, so at most one join. A join
+// heading the stage reads its build side on port 1 of its own two inputs
+// and leaves no side input; a join further down the chain reads it from
+// exactly one side input, a broadcast edge whose Op is that join. No
+// other op has a side input.
 func checkOneJoin(g *StageGraph, s *Stage) error {
-	joins := 0
+	join := -1
 	for i, op := range s.Ops {
-		if g.Job.Step(op.Step).Kind == spec.KindJoin {
-			joins++
-			if joins > 1 {
-				return fmt.Errorf("stage %s holds %d joins: %v", s.Name, joins, s.Ops)
-			}
-			for _, eid := range s.Inputs {
-				if e := g.Edges[eid]; e.Op > 0 && e.Op != i {
-					return fmt.Errorf("stage %s: side input %s feeds op %d, the join is op %d", s.Name, e.ID, e.Op, i)
-				}
-			}
+		if g.Job.Step(op.Step).Kind != spec.KindJoin {
+			continue
 		}
+		if join >= 0 {
+			return fmt.Errorf("stage %s holds two joins (ops %d and %d): %v", s.Name, join, i, s.Ops)
+		}
+		join = i
+	}
+	var side []*Edge
+	for _, eid := range s.Inputs {
+		if e := g.Edges[eid]; e.Op != 0 {
+			side = append(side, e)
+		}
+	}
+	switch {
+	case join <= 0 && len(side) > 0:
+		return fmt.Errorf("stage %s: side input %s feeds op %d, no join is chained there", s.Name, side[0].ID, side[0].Op)
+	case join == 0 && len(s.Inputs) != 2:
+		return fmt.Errorf("stage %s: the join at its head has %d inputs, want 2", s.Name, len(s.Inputs))
+	case join > 0 && len(side) != 1:
+		return fmt.Errorf("stage %s: chained join (op %d) has %d side inputs, want 1", s.Name, join, len(side))
+	case join > 0 && (side[0].Op != join || side[0].Partitioner != Broadcast):
+		return fmt.Errorf("stage %s: side input %s (%v) feeds op %d, the join is op %d", s.Name, side[0].ID, side[0].Partitioner, side[0].Op, join)
 	}
 	return nil
 }

@@ -50,8 +50,8 @@ func TestQuickRegions(t *testing.T) {
 }
 
 // randomJob builds a DAG of 1 to 10 steps: reads first, each later step
-// reading earlier non-write steps, with random kinds, parallelism, modes
-// and exchange overrides.
+// reading earlier non-write steps (a join's probe side often the newest),
+// with random kinds, parallelism, modes and exchange overrides.
 func randomJob(rng *rand.Rand) *spec.Job {
 	job := &spec.Job{Name: "quick", Parallelism: 1 + rng.Intn(4), Mode: spec.GlobalMode(rng.Intn(2))}
 	n := 1 + rng.Intn(10)
@@ -67,6 +67,15 @@ func randomJob(rng *rand.Rand) *spec.Job {
 		case spec.KindRead:
 		case spec.KindJoin:
 			s.Inputs = []string{pick(), pick()}
+			if rng.Intn(2) == 0 {
+				// Probe the newest step at its parallelism, as a chain of
+				// joins does (a star schema): where a join may chain onto
+				// another.
+				newest := job.Steps[len(job.Steps)-1]
+				if newest.Kind != spec.KindWrite {
+					s.Inputs[0], s.Parallelism = newest.ID, newest.Parallelism
+				}
+			}
 		case spec.KindUnion:
 			for range 1 + rng.Intn(3) {
 				s.Inputs = append(s.Inputs, pick())
