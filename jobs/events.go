@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -61,30 +60,4 @@ func (e *eventLog) SubtaskFinished(stage, index int, rowsOut int64, err error) {
 	if e.next != nil {
 		e.next.SubtaskFinished(stage, index, rowsOut, err)
 	}
-}
-
-// Events reads the event log of run id (as `batchrun runs` prints it) in
-// stateDir.
-func Events(stateDir, id string) ([]Event, error) {
-	sd, ok := statedir.Peek(stateDir)
-	if !ok {
-		return nil, fmt.Errorf("jobs: no runs in %s", stateDir)
-	}
-	n, err := parseRunID(id)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := sd.Events(n)
-	if err != nil {
-		return nil, err
-	}
-	evs := make([]Event, 0, len(raw))
-	for _, r := range raw {
-		var ev Event
-		if err := json.Unmarshal(r, &ev); err != nil {
-			return nil, fmt.Errorf("jobs: event of run %s: %w", id, err)
-		}
-		evs = append(evs, ev)
-	}
-	return evs, nil
 }

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/batchrun/batchrun/jobs/statedir"
@@ -197,13 +196,4 @@ func gcVictims(ents []statedir.Entry, opts GCOptions) []statedir.Entry {
 		}
 	}
 	return victims
-}
-
-// parseRunID parses a run id as `batchrun runs` prints it.
-func parseRunID(id string) (uint64, error) {
-	n, err := strconv.ParseUint(id, 16, 64)
-	if err != nil || len(id) != 16 {
-		return 0, &OptionError{Err: fmt.Errorf("jobs: %q is not a run id (16 hex digits, see batchrun runs)", id)}
-	}
-	return n, nil
 }

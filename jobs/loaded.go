@@ -195,9 +195,6 @@ func parseGlobalMode(s string) (spec.GlobalMode, error) {
 // another process (a *lockfile.LockedError).
 func IsLocked(err error) bool { return lockfile.IsLocked(err) }
 
-// LockedError is the error of a job or output in use by another process.
-type LockedError = lockfile.LockedError
-
 // compileExprs compiles every expression of the job once, as its subtasks
 // will, so that what the evaluator rejects (a CAST of a literal that does
 // not convert) is a spec error naming the step before anything runs, not

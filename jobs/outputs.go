@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
@@ -128,7 +129,7 @@ func (l *Loaded) CheckTargets() error {
 	for i, t := range l.targets {
 		outs[i] = commit.Output{Name: t.name, Target: t.real, Kind: t.kind, Mode: t.mode}
 	}
-	return l.conflictError(commit.Check(commit.DefaultFS, outs))
+	return l.conflictError(commit.Check(osfs.Default, outs))
 }
 
 // conflictError turns the commit package's conflicts into spec errors

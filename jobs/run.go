@@ -194,7 +194,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer run.Close()
-	inv := &invocation{l: l, opts: &opts, sd: sd, run: run, start: time.Now(), faults: faults}
+	inv := &invocation{l: l, opts: &opts, run: run, start: time.Now(), faults: faults}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
 	inv.events = newEventLog(run, l.Graph, inv.logger)
 	kind := "started"
@@ -236,7 +236,6 @@ func (l *Loaded) lock(ctx context.Context, sd *statedir.Dir, opts *RunOptions) (
 type invocation struct {
 	l      *Loaded
 	opts   *RunOptions
-	sd     *statedir.Dir
 	run    *statedir.Run
 	store  *storage.Store
 	start  time.Time

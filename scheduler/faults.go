@@ -140,15 +140,6 @@ func (f FaultSpec) Resolve(g *plan.StageGraph) (Fault, error) {
 	return partitionFault(g, out, f)
 }
 
-// ParseFault parses a fault spec and resolves it against g.
-func ParseFault(g *plan.StageGraph, s string) (Fault, error) {
-	spec, err := ParseFaultSpec(s)
-	if err != nil {
-		return Fault{}, err
-	}
-	return spec.Resolve(g)
-}
-
 var consumerSyntax = regexp.MustCompile(`^(.+)\[(\d+)\]$`)
 
 func partitionFault(g *plan.StageGraph, f Fault, spec FaultSpec) (Fault, error) {

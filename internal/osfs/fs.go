@@ -45,7 +45,6 @@ type FS interface {
 	// renameat2 RENAME_EXCHANGE). It returns ErrUnsupported where that is
 	// not available.
 	Exchange(a, b string) error
-	Remove(path string) error
 	RemoveAll(path string) error
 }
 
@@ -62,19 +61,19 @@ func (osFS) Readlink(p string) (string, error)         { return os.Readlink(p) }
 func (osFS) MkdirAll(p string, m iofs.FileMode) error  { return os.MkdirAll(p, m) }
 func (osFS) Rename(o, n string) error                  { return os.Rename(o, n) }
 func (osFS) Exchange(a, b string) error                { return exchange(a, b) }
-func (osFS) Remove(p string) error                     { return os.Remove(p) }
 func (osFS) RemoveAll(p string) error                  { return os.RemoveAll(p) }
 
 func (osFS) WriteFile(p string, data []byte, m iofs.FileMode) error {
 	return os.WriteFile(p, data, m)
 }
 
-func (osFS) SyncFile(p string) error { return syncPath(p, os.O_RDONLY) }
+func (osFS) SyncFile(p string) error { return syncPath(p) }
 
-func (osFS) SyncDir(dir string) error { return syncPath(dir, os.O_RDONLY) }
+func (osFS) SyncDir(dir string) error { return syncPath(dir) }
 
-func syncPath(p string, flag int) error {
-	f, err := os.OpenFile(p, flag, 0)
+// syncPath fsyncs the file or directory at p.
+func syncPath(p string) error {
+	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}

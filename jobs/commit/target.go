@@ -271,7 +271,3 @@ func within(path, base string) bool {
 	}
 	return strings.HasPrefix(path, base)
 }
-
-// DefaultFS is the operating system's filesystem, for callers that do not
-// inject one.
-var DefaultFS = osfs.Default

@@ -51,10 +51,6 @@ func (d *Dir) locksDir() string { return filepath.Join(d.Path, "locks") }
 // RunDir is where run id keeps its record, events, store and staging.
 func (d *Dir) RunDir(id uint64) string { return filepath.Join(d.runsDir(), IDString(id)) }
 
-// LegacyStore is the store of a state directory written by a batchrun
-// older than per-run stores; nothing reads it any more.
-func (d *Dir) LegacyStore() string { return filepath.Join(d.Path, "store") }
-
 // LockJob takes the lock of job, held by the one run of it in progress,
 // waiting up to wait; a *lockfile.LockedError names the holder.
 func (d *Dir) LockJob(ctx context.Context, job string, wait time.Duration) (unlock func() error, err error) {

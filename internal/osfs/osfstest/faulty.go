@@ -58,13 +58,6 @@ func (f *Faulty) Steps() []string {
 	return append([]string(nil), f.log...)
 }
 
-// Crashed reports whether the injected crash happened.
-func (f *Faulty) Crashed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.crashed
-}
-
 // step counts one mutating step and returns the error to inject, if any.
 func (f *Faulty) step(op string, paths ...string) error {
 	f.mu.Lock()
@@ -168,13 +161,6 @@ func (f *Faulty) Exchange(a, b string) error {
 		return err
 	}
 	return f.FS.Exchange(a, b)
-}
-
-func (f *Faulty) Remove(p string) error {
-	if err := f.step("remove", p); err != nil {
-		return err
-	}
-	return f.FS.Remove(p)
 }
 
 func (f *Faulty) RemoveAll(p string) error {
