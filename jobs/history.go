@@ -50,17 +50,17 @@ func ListRuns(stateDir string) ([]RunInfo, error) {
 	}
 	runs := make([]RunInfo, len(ents))
 	for i, e := range ents {
-		runs[i] = runInfo(e)
+		runs[i] = runInfo(sd, e)
 	}
 	return runs, nil
 }
 
-func runInfo(e statedir.Entry) RunInfo {
+func runInfo(sd *statedir.Dir, e statedir.Entry) RunInfo {
 	r := e.Rec
 	info := RunInfo{
 		ID: statedir.IDString(e.ID), Job: r.Job, Spec: r.Spec, Params: r.Params,
 		State: r.State.String(), Resumable: r.State.Resumable(), Start: r.Start, End: r.End,
-		Invocations: r.Invocations, Failovers: r.Failovers, StoredBytes: e.DiskBytes, Error: r.Error,
+		Invocations: r.Invocations, Failovers: r.Failovers, StoredBytes: sd.DiskBytes(e.ID), Error: r.Error,
 	}
 	switch {
 	case e.Damaged != "":
@@ -149,7 +149,7 @@ func gcJob(sd *statedir.Dir, job string, victims []statedir.Entry, dryRun bool) 
 	}
 	defer unlock()
 	for _, e := range victims {
-		info := runInfo(e)
+		info := runInfo(sd, e)
 		if !dryRun {
 			// The run's old outputs, if its cleanup was cut short, live in
 			// hidden folders next to its targets: they go with the run.

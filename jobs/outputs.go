@@ -213,6 +213,20 @@ func cleanupStaging(outs []*output) {
 	}
 }
 
+// removePlanStaging removes the staging directories of a rolled-back
+// commit plan: a directory output is staged as <root>/<name>, any other as
+// <root>/<name>/part-00000 (partPath), root being what stagingRoot is for
+// the output.
+func removePlanStaging(p *commit.Plan) {
+	for _, e := range p.Entries {
+		root := filepath.Dir(e.Staged)
+		if e.Kind != commit.Dir {
+			root = filepath.Dir(root)
+		}
+		_ = os.RemoveAll(root)
+	}
+}
+
 // quarantineFile is one subtask's part of a read's quarantine output: the
 // malformed rows it dropped, buffered, synced at finish.
 type quarantineFile struct {

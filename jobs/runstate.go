@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/batchrun/batchrun/jobs/commit"
@@ -169,16 +168,4 @@ func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
 		}
 	}
 	return ok, nil
-}
-
-// removePlanStaging removes the staging directories of a rolled-back
-// commit plan (outputs' layout: outputs.go).
-func removePlanStaging(p *commit.Plan) {
-	for _, e := range p.Entries {
-		root := filepath.Dir(e.Staged) // a directory output's staging root
-		if e.Kind != commit.Dir {
-			root = filepath.Dir(root) // a file's: <root>/<name>/part-00000
-		}
-		_ = os.RemoveAll(root)
-	}
 }

@@ -27,8 +27,6 @@ type Entry struct {
 	// holds the run's LOCK: its owner died. The next run of the job
 	// resumes it.
 	Abandoned bool
-	// DiskBytes is what the run's directory occupies (its store mostly).
-	DiskBytes int64
 	// Modified is when the run directory last changed.
 	Modified time.Time
 }
@@ -66,7 +64,6 @@ func (d *Dir) entry(id uint64) Entry {
 	if fi, err := os.Stat(dir); err == nil {
 		e.Modified = fi.ModTime()
 	}
-	e.DiskBytes, _ = DiskUsage(dir)
 	rec, err := d.Read(id)
 	if err != nil {
 		e.Damaged = err.Error()
@@ -79,6 +76,14 @@ func (d *Dir) entry(id uint64) Entry {
 		e.Abandoned = err == nil && !held
 	}
 	return e
+}
+
+// DiskBytes is what run id's directory occupies (its store mostly). List
+// leaves it out: a run starting lists the runs of its state directory and
+// needs their records, not a walk of every store.
+func (d *Dir) DiskBytes(id uint64) int64 {
+	n, _ := DiskUsage(d.RunDir(id))
+	return n
 }
 
 // Read reads run id's record.
