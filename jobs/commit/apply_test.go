@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/batchrun/batchrun/internal/osfs"
@@ -106,6 +107,9 @@ func (s *scene) snapshot(p string) string {
 func (s *scene) state() map[string]string {
 	got := map[string]string{}
 	for _, o := range s.outs {
+		if o.Kind == Stream {
+			continue // written through, checked by its reader
+		}
 		switch now := s.snapshot(o.Target); now {
 		case s.old[o.Name]:
 			got[o.Name] = "old"
@@ -285,5 +289,40 @@ func TestRollbackIsReentrant(t *testing.T) {
 				t.Fatalf("noexchange=%v: rollback crashed at step %d, then rolled back: %v", noExchange, k, st)
 			}
 		}
+	}
+}
+
+// TestStreamFailsFirst: a stream that cannot be written fails the commit
+// before any output is swapped, and its record says it was not written;
+// once it can be written, the next commit writes it and swaps the rest.
+func TestStreamFailsFirst(t *testing.T) {
+	s := newScene(t)
+	staged := filepath.Join(s.dir, "stream-staged.csv")
+	s.file("stream-staged.csv", "streamed\n")
+	sink := filepath.Join(s.dir, "sink", "out") // its folder is missing: open fails
+	s.outs = append([]Output{{Name: "stream", Target: sink, Kind: Stream, Staged: staged}}, s.outs...)
+	err := s.commit(osfs.Default)
+	if err == nil || !strings.Contains(err.Error(), "output stream") {
+		t.Fatalf("commit with an unwritable stream: %v", err)
+	}
+	if st := s.state(); !all(st, "old") {
+		t.Fatalf("outputs after the stream failed: %v, want all old", st)
+	}
+	if p := s.logged(); p == nil || p.Committed || p.Entries[0].Done {
+		t.Fatalf("log after the stream failed: %+v", p)
+	}
+	must(t, os.MkdirAll(filepath.Dir(sink), 0o755))
+	must(t, syscall.Mkfifo(sink, 0o644))
+	got := make(chan string)
+	go func() {
+		data, _ := os.ReadFile(sink) // the reader at the FIFO's other end
+		got <- string(data)
+	}()
+	s.recover()
+	if st := s.state(); !all(st, "new") {
+		t.Fatalf("after the rerun: %v", st)
+	}
+	if g := <-got; g != "streamed\n" {
+		t.Fatalf("stream got %q", g)
 	}
 }

@@ -141,3 +141,34 @@ func TestLockJobNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveLeftovers: a removal cut short after its rename leaves a
+// .removing- folder that List never shows as a run and RemoveLeftovers
+// deletes; nothing else in runs/ is touched.
+func TestRemoveLeftovers(t *testing.T) {
+	d, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := d.NewRun(newRec(9, "j", Succeeded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = run.Close()
+	left := filepath.Join(d.runsDir(), ".removing-"+IDString(5))
+	if err := os.MkdirAll(filepath.Join(left, "store"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := d.List(); len(ents) != 1 || ents[0].ID != 9 {
+		t.Fatalf("List with a leftover: %+v", ents)
+	}
+	if err := d.RemoveLeftovers(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Fatalf("leftover still there: %v", err)
+	}
+	if _, err := d.Read(9); err != nil {
+		t.Fatalf("the run beside the leftover: %v", err)
+	}
+}
