@@ -8,10 +8,10 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/batchrun/batchrun/faults"
 	"github.com/batchrun/batchrun/jobs"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
-	"github.com/batchrun/batchrun/scheduler"
 )
 
 // noDelay restarts at once and tolerates every failure the tests inject.
@@ -28,9 +28,9 @@ func restartOf(t testing.TB, s string) *recovery.RestartConfig {
 }
 
 // faultsOf parses faults for RunOptions.Faults.
-func faultsOf(t testing.TB, specs ...string) []scheduler.FaultSpec {
+func faultsOf(t testing.TB, specs ...string) []faults.Spec {
 	t.Helper()
-	var out []scheduler.FaultSpec
+	var out []faults.Spec
 	for _, s := range specs {
 		f, err := jobs.ParseFault(s)
 		if err != nil {

@@ -1,8 +1,8 @@
 package jobs
 
 import (
+	"github.com/batchrun/batchrun/faults"
 	"github.com/batchrun/batchrun/recovery"
-	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 )
 
@@ -26,5 +26,5 @@ func ParseRestart(s string) (*recovery.RestartConfig, error) {
 }
 
 // ParseFault parses a fault such as "error:agg[2]#0@3" or
-// "lose:events[0]->agg" (scheduler.ParseFaultSpec).
-func ParseFault(s string) (scheduler.FaultSpec, error) { return scheduler.ParseFaultSpec(s) }
+// "lose:events[0]->agg" (faults.Parse).
+func ParseFault(s string) (faults.Spec, error) { return faults.Parse(s) }

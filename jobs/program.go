@@ -8,10 +8,10 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
 )
@@ -40,7 +40,7 @@ type program struct {
 	arrowEdges  []*arrow.Schema
 }
 
-var _ scheduler.Program = (*program)(nil)
+var _ executor.Program = (*program)(nil)
 
 func newProgram(l *Loaded, outs []*output) (*program, error) {
 	p := &program{l: l, outputs: make(map[string]*output, len(outs)), mem: memory.NewGoAllocator(),
@@ -78,11 +78,11 @@ func newProgram(l *Loaded, outs []*output) (*program, error) {
 	return p, nil
 }
 
-// EdgeSchema implements scheduler.Program.
+// EdgeSchema implements executor.Program.
 func (p *program) EdgeSchema(e plan.EdgeID) *arrow.Schema { return p.arrowEdges[e] }
 
-// NewTask implements scheduler.Program.
-func (p *program) NewTask(st plan.SubtaskID, attempt int) (scheduler.Task, error) {
+// NewTask implements executor.Program.
+func (p *program) NewTask(st plan.SubtaskID, attempt int) (executor.Computation, error) {
 	return p.newSpillTask(p.l.Graph.Stage(st.Stage), int(st.Index), attempt), nil
 }
 

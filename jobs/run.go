@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/faults"
 	"github.com/batchrun/batchrun/internal/lockfile"
 	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
@@ -44,9 +46,9 @@ type RunOptions struct {
 	// Restart says whether and when to restart (default
 	// recovery.DefaultRestartConfig()).
 	Restart *recovery.RestartConfig
-	// Faults are injected faults (scheduler.ParseFaultSpec); Run resolves
+	// Faults are injected faults (faults.Parse); Run resolves
 	// them against the job's stages before anything runs.
-	Faults []scheduler.FaultSpec
+	Faults []faults.Spec
 	// Chaos, when set, draws random faults from its seed.
 	Chaos *Chaos
 	// Fresh starts a new run even when an unfinished run of the same work
@@ -170,7 +172,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	faults, err := l.resolveFaults(opts.Faults, opts.Chaos)
+	injected, err := l.resolveFaults(opts.Faults, opts.Chaos)
 	if err != nil {
 		return nil, &OptionError{Err: err}
 	}
@@ -194,7 +196,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer run.Close()
-	inv := &invocation{l: l, opts: &opts, run: run, start: time.Now(), faults: faults}
+	inv := &invocation{l: l, opts: &opts, run: run, start: time.Now(), faults: injected}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
 	inv.events = newEventLog(run, l.Graph, inv.logger)
 	kind := "started"
@@ -241,7 +243,7 @@ type invocation struct {
 	start  time.Time
 	logger *slog.Logger
 	events *eventLog
-	faults []scheduler.Fault
+	faults []faults.Fault
 }
 
 func (inv *invocation) execute(ctx context.Context) (*Report, error) {
@@ -469,19 +471,16 @@ func (inv *invocation) finish(state statedir.State, err error) error {
 }
 
 func (inv *invocation) schedule(ctx context.Context, outs []*output, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
-	sopts := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger, inv.faults)
+	sopts := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger)
 	sopts.Committed = committed
 	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
 	inv.events.next = sopts.Observer
 	sopts.Observer = inv.events
-	prog, err := newProgram(inv.l, outs)
+	exec, err := inv.executor(outs, sopts.AttemptBase)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog.logger = inv.logger
-	prog.store, prog.run, prog.attemptBase = inv.store, inv.run.Rec.ID, sopts.AttemptBase
-	prog.codec, prog.memory, prog.slots = sopts.Codec, inv.opts.Memory, inv.opts.Slots
-	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, prog, inv.store, sopts)
+	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, exec, sopts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -495,16 +494,39 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	return res, reused, err
 }
 
-func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger, faults []scheduler.Fault) scheduler.Options {
+// executor is where this invocation's subtasks run: goroutines of this
+// process over the run's store, with the run's faults (if any) injected
+// around the program and the partitions.
+func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, error) {
+	prog, err := newProgram(inv.l, outs)
+	if err != nil {
+		return nil, err
+	}
+	run := inv.run.Rec.ID
+	prog.logger = inv.logger
+	prog.store, prog.run, prog.attemptBase = inv.store, run, attemptBase
+	prog.codec, prog.memory, prog.slots = inv.opts.Codec, inv.opts.Memory, inv.opts.Slots
+	shuffleOpts := shuffle.Options{Codec: inv.opts.Codec}
+	local := &executor.Local{Graph: inv.l.Graph, Program: prog, Logger: inv.logger, Shuffle: shuffleOpts,
+		Partitions: &executor.StorePartitions{Store: inv.store, Run: run, Opts: shuffleOpts}}
+	if len(inv.faults) > 0 {
+		set := faults.NewSet(inv.l.Graph, inv.faults, inv.logger)
+		local.Program = set.Program(local.Program)
+		local.Partitions = set.Partitions(local.Partitions, inv.store, run)
+	}
+	return local, nil
+}
+
+func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) scheduler.Options {
 	return scheduler.Options{
-		Slots: opts.Slots, Run: run, Seed: opts.Seed, Codec: opts.Codec,
-		Failover: opts.Failover, Restart: *opts.Restart, Faults: faults,
+		Slots: opts.Slots, Seed: opts.Seed,
+		Failover: opts.Failover, Restart: *opts.Restart,
 		Rand:   rand.New(rand.NewPCG(opts.Seed, run)),
 		Logger: logger, Observer: opts.Observer,
 	}
 }
 
-// Chaos is a seed and a rate of random faults (scheduler.Chaos).
+// Chaos is a seed and a rate of random faults (faults.Chaos).
 type Chaos struct {
 	Seed uint64
 	Rate float64
@@ -536,17 +558,17 @@ func ParseChaos(s string) (*Chaos, error) {
 
 // resolveFaults resolves fault specs against the compiled job and adds
 // chaos's faults.
-func (l *Loaded) resolveFaults(specs []scheduler.FaultSpec, chaos *Chaos) ([]scheduler.Fault, error) {
-	var faults []scheduler.Fault
+func (l *Loaded) resolveFaults(specs []faults.Spec, chaos *Chaos) ([]faults.Fault, error) {
+	var fs []faults.Fault
 	for _, s := range specs {
 		f, err := s.Resolve(l.Graph)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
-		faults = append(faults, f)
+		fs = append(fs, f)
 	}
 	if chaos != nil {
-		faults = append(faults, scheduler.Chaos(l.Graph, chaos.Seed, chaos.Rate)...)
+		fs = append(fs, faults.Chaos(l.Graph, chaos.Seed, chaos.Rate)...)
 	}
-	return faults, nil
+	return fs, nil
 }

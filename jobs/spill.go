@@ -8,9 +8,9 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
 )
@@ -226,8 +226,8 @@ type spillTask struct {
 	sp    *storeSpiller
 }
 
-// Run implements scheduler.Task.
-func (t *spillTask) Run(ctx context.Context, inputs []shuffle.Reader, out operators.Operator) (scheduler.TaskStats, error) {
+// Run implements executor.Computation.
+func (t *spillTask) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Sink) (executor.Stats, error) {
 	st, err := t.task.Run(ctx, inputs, out)
 	if t.sp != nil {
 		t.sp.close()

@@ -8,10 +8,10 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 )
 
@@ -36,9 +36,9 @@ func (c *counter) Push(ctx context.Context, rec arrow.Record) error {
 
 func (c *counter) Finish(ctx context.Context) error { return c.out.Finish(ctx) }
 
-// Run implements scheduler.Task.
-func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out operators.Operator) (scheduler.TaskStats, error) {
-	var stats scheduler.TaskStats
+// Run implements executor.Computation.
+func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Sink) (executor.Stats, error) {
+	var stats executor.Stats
 	sink := &counter{out: out}
 	chain, err := t.buildChain(sink)
 	if err != nil {

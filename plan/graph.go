@@ -126,6 +126,36 @@ func (g *StageGraph) SubtaskName(s SubtaskID) string {
 	return g.Stages[s.Stage].Name + "[" + itoa(int(s.Index)) + "]"
 }
 
+// PartitionName renders a blocking partition the way users see it: its
+// producer and the consuming stage, "events[0]->agg", with the input port
+// when the consumer has several ("events[0]->j/1").
+func (g *StageGraph) PartitionName(p PartitionID) string {
+	e := g.Edges[p.Edge]
+	name := g.SubtaskName(SubtaskID{Stage: e.From, Index: p.Producer}) + "->" + g.Stages[e.To].Name
+	if len(g.Stages[e.To].Inputs) > 1 {
+		name += "/" + itoa(e.Port)
+	}
+	return name
+}
+
+// Subpartitions is the number of parts of each of e's blocking partitions:
+// one for a forward edge (producer i's, read by consumer i), else one per
+// consumer.
+func (g *StageGraph) Subpartitions(e *Edge) int {
+	if e.Partitioner == Forward {
+		return 1
+	}
+	return g.Stages[e.To].Parallelism
+}
+
+// Subpartition is the part of e's partitions that consumer c reads.
+func (e *Edge) Subpartition(c int) int {
+	if e.Partitioner == Forward {
+		return 0
+	}
+	return c
+}
+
 // Producers returns the producer subtask indexes that consumer subtask c of
 // edge e reads from, in the fixed order consumers read them.
 func (g *StageGraph) Producers(e *Edge, c int) []int32 {

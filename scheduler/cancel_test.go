@@ -6,27 +6,28 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/apache/arrow/go/v17/arrow"
-
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/spec"
-	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
-	"github.com/batchrun/batchrun/shuffle"
 )
 
-// failingProgram's tasks all fail.
-type failingProgram struct{}
-
-func (failingProgram) NewTask(plan.SubtaskID, int) (Task, error) { return failingTask{}, nil }
-func (failingProgram) EdgeSchema(plan.EdgeID) *arrow.Schema      { return nil }
-
-type failingTask struct{}
+// failingExec fails every task.
+type failingExec struct{}
 
 var errTaskFailed = errors.New("task failed")
 
-func (failingTask) Run(context.Context, []shuffle.Reader, operators.Operator) (TaskStats, error) {
-	return TaskStats{}, errTaskFailed
+func (failingExec) Run(_ context.Context, g *executor.Group, done func(*executor.Task, executor.Result, error)) error {
+	var first error
+	for i := range g.Tasks {
+		t := &g.Tasks[i]
+		err := &executor.SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: errTaskFailed}
+		done(t, executor.Result{}, err)
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // cancelOnFailover is a log handler that cancels the run once the
@@ -64,7 +65,7 @@ func TestInterruptDuringRestartDelay(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, err := New(g, plan.ComputeRegions(g), failingProgram{}, nil,
+	s, err := New(g, plan.ComputeRegions(g), failingExec{},
 		Options{Slots: 1, Restart: restart, Logger: slog.New(cancelOnFailover{slog.DiscardHandler, cancel})})
 	if err != nil {
 		t.Fatal(err)

@@ -6,37 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
-	"github.com/batchrun/batchrun/storage"
 )
-
-// SubtaskError is a subtask attempt's failure.
-type SubtaskError struct {
-	Subtask plan.SubtaskID
-	Name    string // "agg[2]"
-	Attempt int
-	Err     error
-}
-
-func (e *SubtaskError) Error() string { return fmt.Sprintf("%s#%d: %v", e.Name, e.Attempt, e.Err) }
-
-func (e *SubtaskError) Unwrap() error { return e.Err }
-
-// LostPartitionError says a subtask could not read a blocking input: its
-// commit record or a batch is missing, or a checksum does not match.
-// Recovery regenerates the partition instead of just retrying the reader.
-type LostPartitionError struct {
-	Partition plan.PartitionID
-	Name      string // "events[0]->agg": producer and consumer stage
-	Err       error
-}
-
-func (e *LostPartitionError) Error() string {
-	return fmt.Sprintf("lost partition %s (%s): %v", e.Name, e.Partition, e.Err)
-}
-
-func (e *LostPartitionError) Unwrap() error { return e.Err }
 
 // Failover records one failure and what recovery restarted for it.
 type Failover struct {
@@ -64,37 +37,20 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p) && p.Permanent()
 }
 
-// lostInput turns a read error of subtask st into a LostPartitionError
-// when it names one of st's blocking inputs that is missing or corrupt.
-func (s *Scheduler) lostInput(st plan.SubtaskID, err error) error {
-	var pe *storage.PartitionError
-	if !errors.As(err, &pe) || pe.Ref.Run != s.opts.Run {
-		return err
-	}
-	if !errors.Is(err, storage.ErrNotFound) && !storage.IsCorrupt(err) {
-		return err
-	}
-	p := plan.PartitionID{Edge: plan.EdgeID(pe.Ref.Edge), Producer: int32(pe.Ref.Producer)}
-	if int(p.Edge) >= len(s.g.Edges) || s.g.Edge(p.Edge).To != st.Stage {
-		return err
-	}
-	return &LostPartitionError{Partition: p, Name: partitionName(s.g, p), Err: err}
-}
-
 // failover handles region's failure: it asks the restart strategy whether
 // to go on and the failover strategy what to restart, then marks that
 // restart set pending (cancelling what of it still runs). It returns the
 // delay before restarting, or the error to fail the job with.
 func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, error) {
-	var se *SubtaskError
+	var se *executor.SubtaskError
 	if !errors.As(err, &se) || IsPermanent(err) {
 		return 0, err // not recoverable by running again
 	}
 	failure := recovery.Failure{Subtask: s.view.subtask(se.Subtask)}
-	var le *LostPartitionError
+	var le *executor.LostPartitionError
 	aftermath := false
 	if errors.As(err, &le) {
-		if s.isCommitted(le.Partition) {
+		if s.committed[le.Partition] {
 			failure.Lost = []recovery.PartitionID{s.view.partition(le.Partition)}
 		} else {
 			// An earlier failover already regenerates it: this consumer read
@@ -105,7 +61,7 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	}
 	decision := recovery.Decision{Restart: true}
 	if !aftermath {
-		decision = s.restart.OnFailure(time.Now())
+		decision = s.restart.OnFailure(s.clock.Now())
 	}
 	if !decision.Restart {
 		return 0, decision.Err(err)
@@ -123,15 +79,11 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 		}
 	}
 	s.opts.Logger.Warn("failover", "failed", f.Failed, "cause", f.Cause, "restart", f.Subtasks, "delay", f.Delay)
-	s.mu.Lock()
 	s.result.Failovers = append(s.result.Failovers, f)
-	s.mu.Unlock()
 	return decision.Delay, nil
 }
 
 func (s *Scheduler) recoveryState() *recovery.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := recovery.NewState(s.view.topo)
 	copy(st.Progress, s.progress)
 	for p := range s.committed {
@@ -159,9 +111,8 @@ func (s *Scheduler) applyRestart(failed plan.RegionID, rs *recovery.RestartSet) 
 		switch {
 		case r == failed:
 			s.setRegion(r, regionPending)
-		case s.state[r] == regionRunning && !s.isDoomed(r):
-			s.markDoomed(r)
-			s.cancels[r](errRestarted)
+		case s.state[r] == regionRunning && !s.doomed[r]:
+			s.cancelRegion(r)
 		case s.state[r] == regionFinished:
 			s.setRegion(r, regionPending)
 		default:
@@ -173,17 +124,9 @@ func (s *Scheduler) applyRestart(failed plan.RegionID, rs *recovery.RestartSet) 
 	return restarted
 }
 
-func (s *Scheduler) isCommitted(p plan.PartitionID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.committed[p]
-}
-
-var errRestarted = errors.New("scheduler: cancelled by a failover that restarts this region")
-
 func (s *Scheduler) describeFailover(err error, fail recovery.Failure, rs *recovery.RestartSet, delay time.Duration) Failover {
 	t := s.view.topo
-	f := Failover{Time: time.Now(), Cause: err.Error(), Failed: t.Subtask(fail.Subtask).Name,
+	f := Failover{Time: s.clock.Now(), Cause: err.Error(), Failed: t.Subtask(fail.Subtask).Name,
 		Strategy: s.opts.Failover.String(), Delay: delay}
 	for _, p := range fail.Lost {
 		f.Lost = append(f.Lost, t.Partition(p).Name)

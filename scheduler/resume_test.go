@@ -48,7 +48,7 @@ func TestResumeReuse(t *testing.T) {
 				committed = append(committed, plan.PartitionID{Edge: e.ID, Producer: int32(p)})
 			}
 		}
-		s, err := New(g, regions, nil, nil, Options{Slots: 4, Committed: committed})
+		s, err := New(g, regions, nil, Options{Slots: 4, Committed: committed})
 		if err != nil {
 			t.Fatal(err)
 		}

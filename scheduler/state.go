@@ -3,6 +3,7 @@ package scheduler
 import (
 	"time"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/plan"
 )
 
@@ -29,9 +30,15 @@ type Attempt struct {
 	State   State
 	Start   time.Time
 	End     time.Time
-	Stats   TaskStats
+	Stats   executor.Stats
 	// Spilled are the uncompressed Arrow bytes the attempt wrote to
 	// blocking partitions; Stored the bytes after compression.
 	Spilled, Stored int64
 	Err             error
+}
+
+// Observer hears about subtask attempts as they end. Calls come from the
+// scheduler's loop; implementations must be quick.
+type Observer interface {
+	SubtaskFinished(stage, index int, rowsOut int64, err error)
 }

@@ -42,7 +42,7 @@ func newRecoveryView(g *plan.StageGraph, regions *plan.Regions) (*recoveryView, 
 			id := plan.PartitionID{Edge: e.ID, Producer: int32(p)}
 			v.partitions = append(v.partitions, id)
 			part := recovery.Partition{
-				Name:          partitionName(g, id),
+				Name:          g.PartitionName(id),
 				Producer:      v.subtask(plan.SubtaskID{Stage: e.From, Index: int32(p)}),
 				Mode:          recovery.Blocking,
 				Deterministic: e.Deterministic(),
@@ -66,14 +66,6 @@ func newRecoveryView(g *plan.StageGraph, regions *plan.Regions) (*recoveryView, 
 
 // partitionName is how users see a result partition: "agg[0]->sort", with
 // the consumer port when the consumer has several inputs: "a[0]->join/1".
-func partitionName(g *plan.StageGraph, p plan.PartitionID) string {
-	e := g.Edge(p.Edge)
-	name := g.SubtaskName(plan.SubtaskID{Stage: e.From, Index: p.Producer}) + "->" + g.Stage(e.To).Name
-	if len(g.Stage(e.To).Inputs) > 1 {
-		name += fmt.Sprintf("/%d", e.Port)
-	}
-	return name
-}
 
 func (v *recoveryView) subtask(st plan.SubtaskID) recovery.SubtaskID {
 	return recovery.SubtaskID(v.stageOffset[st.Stage] + st.Index)

@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/batchrun/batchrun/plan"
@@ -49,12 +48,10 @@ func whatIfFailure(g *plan.StageGraph, regions *plan.Regions, v *recoveryView, f
 	if name == "" {
 		name = lose
 	}
-	m := consumerSyntax.FindStringSubmatch(name)
-	if m == nil || (fail == "") == (lose == "") {
+	if (fail == "") == (lose == "") {
 		return recovery.Failure{}, "", fmt.Errorf("scheduler: want one subtask to fail or lose, as STAGE[i], got %q", name)
 	}
-	i, _ := strconv.Atoi(m[2]) // consumerSyntax admits digits only
-	st, err := lookupSubtask(g, m[1], i)
+	st, err := g.ParseSubtask(name)
 	if err != nil {
 		return recovery.Failure{}, "", fmt.Errorf("scheduler: %w", err)
 	}
