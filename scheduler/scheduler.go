@@ -144,6 +144,9 @@ func (s *Scheduler) Run(ctx context.Context) (*Result, error) {
 	holding, running := false, 0
 	var fatal error
 	for {
+		if fatal == nil && ctx.Err() != nil {
+			fatal = context.Cause(ctx) // interrupted: start nothing more
+		}
 		if fatal == nil && !holding {
 			for _, g := range s.startReady() {
 				running++
