@@ -101,6 +101,3 @@ func inferRead(r *spec.ReadStep, infer SchemaInferrer) (spec.Schema, error) {
 	}
 	return infer(first, delim)
 }
-
-// quarantineOutput is the output name of a read's quarantine file(s).
-func quarantineOutput(step string) string { return step + ".quarantine" }

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -10,13 +9,15 @@ import (
 	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/physical"
 )
 
 // target is one output of a job as loading finds it: a write step's path,
 // or a read's quarantine path, resolved.
 type target struct {
 	step   *spec.Step // the write (or the quarantining read), for errors
-	name   string     // the output's name: the write's id, or quarantineOutput
+	name   string     // the output's name: the write's id, or physical.QuarantineOutput
 	path   string     // as the spec names it (absolute), or "-"
 	real   string     // path with symlinks resolved
 	kind   commit.Kind
@@ -37,7 +38,7 @@ func (l *Loaded) findTargets() ([]target, error) {
 				t = target{step: step, name: step.ID, path: step.Write.Path, mode: commitMode(step.Write.Mode),
 					ext: spec.FormatOf(step.Write.Path, step.Write.Format).Ext()}
 			case step.Kind == spec.KindRead && step.Read.Quarantine != "":
-				t = target{step: step, name: quarantineOutput(step.ID), path: step.Read.Quarantine, ext: ".txt"}
+				t = target{step: step, name: physical.QuarantineOutput(step.ID), path: step.Read.Quarantine, ext: ".txt"}
 			default:
 				continue
 			}
@@ -227,32 +228,25 @@ func removePlanStaging(p *commit.Plan) {
 	}
 }
 
-// quarantineFile is one subtask's part of a read's quarantine output: the
-// malformed rows it dropped, buffered, synced at finish.
-type quarantineFile struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-func openQuarantine(path string) (*quarantineFile, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: quarantine: %w", err)
+// physical builds the run's physical job: cfg, with the job, its read
+// steps' files and its outputs' part files filled in.
+func (l *Loaded) physical(outs []*output, cfg physical.Config) (*physical.Job, error) {
+	cfg.Job, cfg.Resolved, cfg.Graph = l.Job, l.Resolved, l.Graph
+	cfg.Inputs = map[string]operators.ScanInput{}
+	for _, s := range l.Job.Steps {
+		if s.Read == nil {
+			continue
+		}
+		in, err := expandInput(s.Read)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: step %q: %w", s.ID, err)
+		}
+		cfg.Inputs[s.ID] = in
 	}
-	return &quarantineFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
-}
-
-func (q *quarantineFile) Write(p []byte) (int, error) { return q.w.Write(p) }
-
-// finish flushes and syncs the file; close still runs after it.
-func (q *quarantineFile) finish() error {
-	if err := q.w.Flush(); err != nil {
-		return fmt.Errorf("jobs: quarantine: %w", err)
+	byName := make(map[string]*output, len(outs))
+	for _, o := range outs {
+		byName[o.name] = o
 	}
-	if err := q.f.Sync(); err != nil {
-		return fmt.Errorf("jobs: quarantine: %w", err)
-	}
-	return nil
+	cfg.PartPath = func(name string, index int) string { return byName[name].partPath(index) }
+	return physical.New(cfg)
 }
-
-func (q *quarantineFile) close() { _ = q.f.Close() }

@@ -19,6 +19,7 @@ import (
 	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/statedir"
+	"github.com/batchrun/batchrun/physical"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/scheduler"
@@ -498,14 +499,12 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 // process over the run's store, with the run's faults (if any) injected
 // around the program and the partitions.
 func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, error) {
-	prog, err := newProgram(inv.l, outs)
+	run := inv.run.Rec.ID
+	prog, err := inv.l.physical(outs, physical.Config{Store: inv.store, Run: run, AttemptBase: attemptBase,
+		Codec: inv.opts.Codec, Memory: inv.opts.Memory, Slots: inv.opts.Slots, Logger: inv.logger})
 	if err != nil {
 		return nil, err
 	}
-	run := inv.run.Rec.ID
-	prog.logger = inv.logger
-	prog.store, prog.run, prog.attemptBase = inv.store, run, attemptBase
-	prog.codec, prog.memory, prog.slots = inv.opts.Codec, inv.opts.Memory, inv.opts.Slots
 	shuffleOpts := shuffle.Options{Codec: inv.opts.Codec}
 	local := &executor.Local{Graph: inv.l.Graph, Program: prog, Logger: inv.logger, Shuffle: shuffleOpts,
 		Partitions: &executor.StorePartitions{Store: inv.store, Run: run, Opts: shuffleOpts}}

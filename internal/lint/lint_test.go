@@ -52,6 +52,8 @@ var importRules = []importRule{
 		why: "scheduler imports only plan, recovery, executor and the standard library: it decides, it runs nothing itself"},
 	{pkg: "executor", allow: []string{"plan", "shuffle", "storage"}, third: anyThirdParty,
 		why: "executor imports only plan, shuffle and storage among batchrun packages: what a stage computes is the Program's"},
+	{pkg: "physical", allow: []string{"jobs/spec", "plan", "operators", "shuffle", "storage", "executor"}, third: anyThirdParty,
+		why: "physical imports only jobs/spec, plan, operators, shuffle, storage and executor among batchrun packages"},
 	{pkg: "faults", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "faults imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "internal/osfs", third: anyThirdParty,

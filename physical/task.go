@@ -1,4 +1,4 @@
-package jobs
+package physical
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // task is one subtask attempt: its stage's op chain over its inputs.
 type task struct {
-	p      *program
+	p      *Job
 	stage  *plan.Stage
 	index  int
 	budget operators.Budget // what its operators may hold (spill.go)
@@ -48,7 +48,7 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 	if stats.RowsIn, err = t.build(ctx, chain, side); err != nil {
 		return stats, err
 	}
-	head := t.p.l.Job.Step(t.stage.Ops[0].Step)
+	head := t.p.cfg.Job.Step(t.stage.Ops[0].Step)
 	var rows int64
 	switch {
 	case head.Kind == spec.KindRead:
@@ -70,14 +70,14 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 }
 
 func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (rows, skipped int64, err error) {
-	o := operators.ScanOptions{Read: step.Read, Input: t.p.inputs[step.ID],
+	o := operators.ScanOptions{Read: step.Read, Input: t.p.cfg.Inputs[step.ID],
 		Split: t.index, NumSplits: t.stage.Parallelism, Mem: t.p.mem}
 	o.Skipped = func(file string, n int64) {
-		t.p.logger.Warn("skipped malformed rows", "step", step.ID, "subtask", t.index, "file", file, "rows", n)
+		t.p.cfg.Logger.Warn("skipped malformed rows", "step", step.ID, "subtask", t.index, "file", file, "rows", n)
 	}
 	var q *quarantineFile
 	if step.Read.OnError == spec.OnErrorQuarantine {
-		if q, err = openQuarantine(t.p.outputs[quarantineOutput(step.ID)].partPath(t.index)); err != nil {
+		if q, err = openQuarantine(t.p.cfg.PartPath(QuarantineOutput(step.ID), t.index)); err != nil {
 			return 0, 0, err
 		}
 		defer q.close()
@@ -100,7 +100,7 @@ func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator
 // other than the head) and the main inputs, both in port order.
 func (t *task) sideInputs(inputs []shuffle.Reader) (side, main []shuffle.Reader) {
 	for p, eid := range t.stage.Inputs {
-		if t.p.l.Graph.Edge(eid).Op > 0 {
+		if t.p.cfg.Graph.Edge(eid).Op > 0 {
 			side = append(side, inputs[p])
 		} else {
 			main = append(main, inputs[p])

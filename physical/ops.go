@@ -1,4 +1,4 @@
-package jobs
+package physical
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // buildOp builds one op of a chain, pushing into next. A read op is the
 // chain's source: it returns next, and task.scan feeds it.
 func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators.Operator, error) {
-	step := t.p.l.Job.Step(op.Step)
+	step := t.p.cfg.Job.Step(op.Step)
 	in, err := t.opInputSchema(op)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 	case spec.KindAggregate:
 		// Every mode takes the step's input schema; a final one derives the
 		// partial schema of the batches it is fed.
-		raw := t.p.l.Resolved.Schemas[step.Inputs[0]]
+		raw := t.p.cfg.Resolved.Schemas[step.Inputs[0]]
 		return operators.NewHashAggregate(aggMode(op.Role), raw, step.Aggregate, next, mem)
 	case spec.KindJoin:
 		return t.buildJoin(step, next, c)
@@ -43,7 +43,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		return operators.NewSort(mode, in, step.Sort.Keys, next, mem)
 	case spec.KindLimit:
 		if op.TopN { // fused with the sort it reads
-			sort := t.p.l.Job.Step(step.Inputs[0])
+			sort := t.p.cfg.Job.Step(step.Inputs[0])
 			return operators.NewTopN(in, sort.Sort.Keys, step.Limit.N, next, mem)
 		}
 		return operators.NewLimit(step.Limit.N, next), nil
@@ -51,7 +51,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		return operators.NewHashDistinct(in, step.Distinct.Keys, next, mem)
 	case spec.KindExplode:
 		e := step.Explode
-		return operators.NewExplode(in, e.Column, e.Split, t.p.l.Resolved.Schemas[step.ID], next, mem)
+		return operators.NewExplode(in, e.Column, e.Split, t.p.cfg.Resolved.Schemas[step.ID], next, mem)
 	case spec.KindUnion:
 		if step.Union.Distinct != nil {
 			// Every port is hashed on the keys; one Finish after all ports.
@@ -62,7 +62,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		// One Finish after every port is drained (task.Run reads ports in order).
 		return operators.NewPassthrough(1, next), nil
 	case spec.KindWrite:
-		w, err := operators.NewFileWrite(t.p.outputs[step.ID].partPath(t.index), in, step.Write, mem)
+		w, err := operators.NewFileWrite(t.p.cfg.PartPath(step.ID, t.index), in, step.Write, mem)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 }
 
 func (t *task) opInputSchema(op plan.Op) (spec.Schema, error) {
-	step := t.p.l.Job.Step(op.Step)
+	step := t.p.cfg.Job.Step(op.Step)
 	if step.Kind == spec.KindRead {
 		return step.Read.Schema, nil
 	}
@@ -89,13 +89,13 @@ func (t *task) buildSelect(step *spec.Step, in spec.Schema, next operators.Opera
 		}
 		exprs[i] = e
 	}
-	return operators.NewProject(exprs, t.p.l.Resolved.Schemas[step.ID].Names(), next, t.p.mem)
+	return operators.NewProject(exprs, t.p.cfg.Resolved.Schemas[step.ID].Names(), next, t.p.mem)
 }
 
 func (t *task) buildJoin(step *spec.Step, next operators.Operator, c *chain) (operators.Operator, error) {
-	left := t.p.l.Resolved.Schemas[step.Inputs[0]]
-	right := t.p.l.Resolved.Schemas[step.Inputs[1]]
-	out := t.p.l.Resolved.Schemas[step.ID]
+	left := t.p.cfg.Resolved.Schemas[step.Inputs[0]]
+	right := t.p.cfg.Resolved.Schemas[step.Inputs[1]]
+	out := t.p.cfg.Resolved.Schemas[step.ID]
 	j, err := operators.NewHashJoin(step.Join, left, right, out, next, t.p.mem)
 	if err != nil {
 		return nil, err

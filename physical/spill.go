@@ -1,4 +1,4 @@
-package jobs
+package physical
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // Operators spill to the run's store, in its spill key space
 // (storage.SpaceSpill): a spill run is a partition there with one
-// subpartition, numbered n per program (so no two runs of one invocation
+// subpartition, numbered n per physical job (so no two runs of one invocation
 // share a ref, whatever the subtask or attempt), Producer the subtask's
 // global index (for legibility). Spill runs never pass for shuffle
 // partitions (resume's committedPartitions looks at the graph's edges,
@@ -33,7 +33,7 @@ type storeSpiller struct {
 	run      uint64
 	producer uint32
 	attempt  uint32
-	seq      *atomic.Uint32 // the program's spill run counter
+	seq      *atomic.Uint32 // the job's spill run counter
 	opts     shuffle.Options
 	// encs holds one encoder per schema (schemas[i]), reused across runs.
 	encs    []*shuffle.Encoder
@@ -44,7 +44,7 @@ type storeSpiller struct {
 func (s *storeSpiller) NewRun(schema *arrow.Schema) (operators.SpillRun, error) {
 	n := s.seq.Add(1)
 	if n == 0 {
-		return nil, fmt.Errorf("jobs: spill: more than %d spill runs in one invocation", uint32(1<<32-1))
+		return nil, fmt.Errorf("spill: more than %d spill runs in one invocation", uint32(1<<32-1))
 	}
 	ref := storage.PartitionRef{Run: s.run, Edge: n, Producer: s.producer, Space: storage.SpaceSpill}
 	enc, err := s.encoder(schema)
@@ -63,7 +63,7 @@ func (s *storeSpiller) encoder(schema *arrow.Schema) (*shuffle.Encoder, error) {
 	}
 	enc, err := shuffle.NewEncoder(schema, s.opts)
 	if err != nil {
-		return nil, fmt.Errorf("jobs: spill: %w", err)
+		return nil, fmt.Errorf("spill: %w", err)
 	}
 	s.encs, s.schemas = append(s.encs, enc), append(s.schemas, schema)
 	return enc, nil
@@ -176,15 +176,15 @@ func (r *storeSpillReader) Close() {
 
 // budgetFor returns the memory budget of one subtask attempt and the
 // spiller behind it (nil when memory is unbounded).
-func (p *program) budgetFor(global int, attempt int, stats *operators.SpillStats) (operators.Budget, *storeSpiller) {
-	if p.memory <= 0 || p.store == nil {
+func (p *Job) budgetFor(global int, attempt int, stats *operators.SpillStats) (operators.Budget, *storeSpiller) {
+	if p.cfg.Memory <= 0 || p.cfg.Store == nil {
 		return operators.Budget{Stats: stats}, nil
 	}
-	opts := shuffle.Options{Codec: p.codec, Allocator: p.mem}
+	opts := shuffle.Options{Codec: p.cfg.Codec, Allocator: p.mem}
 	opts.EnsureDefaults()
-	sp := &storeSpiller{store: p.store, run: p.run, producer: uint32(global),
-		attempt: p.attemptBase + uint32(attempt), seq: &p.spillSeq, opts: opts}
-	return operators.Budget{Bytes: max(p.memory/int64(p.slots), 1), Spill: sp, Stats: stats}, sp
+	sp := &storeSpiller{store: p.cfg.Store, run: p.cfg.Run, producer: uint32(global),
+		attempt: p.cfg.AttemptBase + uint32(attempt), seq: &p.spillSeq, opts: opts}
+	return operators.Budget{Bytes: max(p.cfg.Memory/int64(p.cfg.Slots), 1), Spill: sp, Stats: stats}, sp
 }
 
 // memoryHolder is an operator that holds memory under a budget (Sort,
@@ -237,9 +237,9 @@ func (t *spillTask) Run(ctx context.Context, inputs []shuffle.Reader, out execut
 }
 
 // newSpillTask builds attempt of subtask index of stage with its budget.
-func (p *program) newSpillTask(stage *plan.Stage, index, attempt int) *spillTask {
+func (p *Job) newSpillTask(stage *plan.Stage, index, attempt int) *spillTask {
 	global := index
-	for _, s := range p.l.Graph.Stages[:stage.ID] {
+	for _, s := range p.cfg.Graph.Stages[:stage.ID] {
 		global += s.Parallelism
 	}
 	t := &task{p: p, stage: stage, index: index}

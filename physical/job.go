@@ -1,0 +1,111 @@
+package physical
+
+import (
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/shuffle"
+	"github.com/batchrun/batchrun/storage"
+)
+
+// Config is what a physical job is built from: the loaded job, where its
+// inputs and outputs are, and the memory its operators may hold.
+type Config struct {
+	Job      *spec.Job
+	Resolved *spec.Resolved
+	Graph    *plan.StageGraph
+	// Inputs are the files of each read step, by step id.
+	Inputs map[string]operators.ScanInput
+	// PartPath is the file subtask index of an output writes: a write
+	// step's id, or QuarantineOutput of a read's.
+	PartPath func(output string, index int) string
+	// Operator memory (spill.go): the store spill runs go to, the run and
+	// attempt base they belong to, their codec, and the run's memory bound
+	// (0: unbounded) shared by Slots subtasks.
+	Store       *storage.Store
+	Run         uint64
+	AttemptBase uint32
+	Codec       shuffle.Codec
+	Memory      int64
+	Slots       int
+	// Logger hears about skipped rows; nil discards.
+	Logger *slog.Logger
+}
+
+// Job is what each stage of a compiled job computes: it builds each
+// subtask attempt's operator chain from the stage's ops and knows the
+// schema of every edge. It is the executor.Program of a run.
+type Job struct {
+	cfg      Config
+	mem      memory.Allocator
+	spillSeq atomic.Uint32 // spill runs numbered per job (spill.go)
+
+	edgeSchemas []spec.Schema
+	arrowEdges  []*arrow.Schema
+}
+
+var _ executor.Program = (*Job)(nil)
+
+// New builds the physical job of cfg, checking that every edge's schema
+// holds its key columns.
+func New(cfg Config) (*Job, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Job{cfg: cfg, mem: memory.NewGoAllocator()}
+	g := cfg.Graph
+	n := len(g.Edges)
+	p.edgeSchemas = make([]spec.Schema, n)
+	p.arrowEdges = make([]*arrow.Schema, n)
+	for _, e := range g.Edges {
+		stage := g.Stage(e.From)
+		schema, err := p.opOutput(stage.Ops[len(stage.Ops)-1])
+		if err != nil {
+			return nil, err
+		}
+		p.edgeSchemas[e.ID] = schema
+		p.arrowEdges[e.ID] = operators.ArrowSchema(schema)
+		for _, k := range e.Keys {
+			if schema.Index(k) < 0 {
+				return nil, fmt.Errorf("physical: edge %s: key column %q not in %s", e.ID, k, schema)
+			}
+		}
+	}
+	return p, nil
+}
+
+// EdgeSchema implements executor.Program.
+func (p *Job) EdgeSchema(e plan.EdgeID) *arrow.Schema { return p.arrowEdges[e] }
+
+// NewTask implements executor.Program.
+func (p *Job) NewTask(st plan.SubtaskID, attempt int) (executor.Computation, error) {
+	return p.newSpillTask(p.cfg.Graph.Stage(st.Stage), int(st.Index), attempt), nil
+}
+
+// opInput is the schema an op consumes on port: the input step's output,
+// or for a final op the output of its partial half.
+func (p *Job) opInput(op plan.Op, port int) (spec.Schema, error) {
+	step := p.cfg.Job.Step(op.Step)
+	in := p.cfg.Resolved.Schemas[step.Inputs[port]]
+	if op.Role == plan.Final && step.Kind == spec.KindAggregate {
+		return operators.PartialAggSchema(in, step.Aggregate)
+	}
+	return in, nil
+}
+
+// opOutput is the schema an op produces.
+func (p *Job) opOutput(op plan.Op) (spec.Schema, error) {
+	step := p.cfg.Job.Step(op.Step)
+	if op.Role == plan.Partial && step.Kind == spec.KindAggregate {
+		return operators.PartialAggSchema(p.cfg.Resolved.Schemas[step.Inputs[0]], step.Aggregate)
+	}
+	return p.cfg.Resolved.Schemas[step.ID], nil
+}
