@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -88,14 +87,6 @@ func (env *ddEnv) build(t *testing.T, d *datadriven.TestData) string {
 		d.Fatalf(t, "%v", err)
 	}
 	return out
-}
-
-func atoiOrFatal(t *testing.T, d *datadriven.TestData, s string) int {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		d.Fatalf(t, "%v", err)
-	}
-	return n
 }
 
 // describeRegionsDetail prints each region with the partitions it reads
