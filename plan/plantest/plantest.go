@@ -3,6 +3,7 @@
 package plantest
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -157,7 +158,10 @@ func parseKindFields(s *spec.Step, kv map[string]string) error {
 			s.Sort.Keys = append(s.Sort.Keys, spec.SortKey{Column: k})
 		}
 	case spec.KindLimit:
-		n, _ := strconv.ParseInt(take("n"), 10, 64)
+		n, err := strconv.ParseInt(cmp.Or(take("n"), "10"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("limit %q: n: %w", s.ID, err)
+		}
 		s.Limit = &spec.LimitStep{N: n}
 	case spec.KindUnion:
 		s.Union = &spec.UnionStep{}
