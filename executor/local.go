@@ -150,7 +150,7 @@ func (l *Local) openInputs(ctx context.Context, t *Task, w *wiring) ([]shuffle.R
 				return nil, err
 			}
 		}
-		r, err := l.Partitions.Reader(t.Subtask, in.Partitions, in.Subpartition, l.Program.EdgeSchema(in.Edge))
+		r, err := l.Partitions.Reader(t.Subtask, in, l.Program.EdgeSchema(in.Edge))
 		if err != nil {
 			closeReaders(readers)
 			return nil, err

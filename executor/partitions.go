@@ -17,9 +17,9 @@ type Partitions interface {
 	// Writer writes producer partition p, numbered attempt in the store,
 	// split into subpartitions parts by part.
 	Writer(p plan.PartitionID, attempt uint32, subpartitions int, part shuffle.Partitioner) shuffle.Writer
-	// Reader reads part sub of each partition of ps, in order, for
-	// consumer subtask c.
-	Reader(c plan.SubtaskID, ps []plan.PartitionID, sub int, schema *arrow.Schema) (shuffle.Reader, error)
+	// Reader reads part in.Subpartition of each partition of
+	// in.Partitions, in order, for consumer subtask c.
+	Reader(c plan.SubtaskID, in Input, schema *arrow.Schema) (shuffle.Reader, error)
 	// Lost reports which partition err says is missing or corrupt, if
 	// err is such a read error of this run.
 	Lost(err error) (plan.PartitionID, bool)
@@ -44,12 +44,12 @@ func (s *StorePartitions) Writer(p plan.PartitionID, attempt uint32, subpartitio
 }
 
 // Reader implements Partitions.
-func (s *StorePartitions) Reader(_ plan.SubtaskID, ps []plan.PartitionID, sub int, schema *arrow.Schema) (shuffle.Reader, error) {
-	refs := make([]storage.PartitionRef, len(ps))
-	for i, p := range ps {
+func (s *StorePartitions) Reader(_ plan.SubtaskID, in Input, schema *arrow.Schema) (shuffle.Reader, error) {
+	refs := make([]storage.PartitionRef, len(in.Partitions))
+	for i, p := range in.Partitions {
 		refs[i] = s.ref(p)
 	}
-	return shuffle.NewBlockingReader(s.Store, refs, sub, schema, s.Opts), nil
+	return shuffle.NewBlockingReader(s.Store, refs, in.Subpartition, schema, s.Opts), nil
 }
 
 // Lost implements Partitions: a missing commit record or batch, or a

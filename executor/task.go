@@ -49,6 +49,11 @@ type Input struct {
 	// Subpartition the part of each that belongs to this consumer.
 	Partitions   []plan.PartitionID
 	Subpartition int
+	// Locations say where each partition is (Locations[i] is the address
+	// of the process holding Partitions[i]); nil when all are in this
+	// process's store. The scheduler leaves them nil: an executor that
+	// runs tasks across processes fills them in.
+	Locations []string
 }
 
 // Output is one exchange a task writes.

@@ -183,16 +183,16 @@ func TestPartitionFaultFiresOnce(t *testing.T) {
 			t.Errorf("%s: committed=%v (%v), want %v", when, got, err, want)
 		}
 	}
-	if _, err := ps.Reader(plan.SubtaskID{Stage: b1.Stage, Index: 0}, []plan.PartitionID{p}, 0, nil); err != nil {
+	if _, err := ps.Reader(plan.SubtaskID{Stage: b1.Stage, Index: 0}, executor.Input{Partitions: []plan.PartitionID{p}, Subpartition: 0}, nil); err != nil {
 		t.Fatal(err)
 	}
 	check("opened by b[0], not the fault's consumer", true)
-	if _, err := ps.Reader(b1, []plan.PartitionID{p}, 1, nil); err != nil {
+	if _, err := ps.Reader(b1, executor.Input{Partitions: []plan.PartitionID{p}, Subpartition: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	check("opened by b[1]", false)
 	commit()
-	if _, err := ps.Reader(b1, []plan.PartitionID{p}, 1, nil); err != nil {
+	if _, err := ps.Reader(b1, executor.Input{Partitions: []plan.PartitionID{p}, Subpartition: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	check("regenerated and opened again", true)

@@ -95,13 +95,13 @@ type partitions struct {
 	run   uint64
 }
 
-func (p *partitions) Reader(c plan.SubtaskID, ps []plan.PartitionID, sub int, schema *arrow.Schema) (shuffle.Reader, error) {
-	for _, pid := range ps {
-		if err := p.inject(pid, c.Index, sub); err != nil {
+func (p *partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.Schema) (shuffle.Reader, error) {
+	for _, pid := range in.Partitions {
+		if err := p.inject(pid, c.Index, in.Subpartition); err != nil {
 			return nil, err
 		}
 	}
-	return p.Partitions.Reader(c, ps, sub, schema)
+	return p.Partitions.Reader(c, in, schema)
 }
 
 func (p *partitions) inject(pid plan.PartitionID, consumer int32, sub int) error {

@@ -54,6 +54,8 @@ var importRules = []importRule{
 		why: "executor imports only plan, shuffle and storage among batchrun packages: what a stage computes is the Program's"},
 	{pkg: "physical", allow: []string{"jobs/spec", "plan", "operators", "shuffle", "storage", "executor"}, third: anyThirdParty,
 		why: "physical imports only jobs/spec, plan, operators, shuffle, storage and executor among batchrun packages"},
+	{pkg: "remote", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
+		why: "remote imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "faults", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "faults imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "internal/osfs", third: anyThirdParty,

@@ -1,0 +1,241 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/flight"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/shuffle"
+)
+
+// Partitions reads a task's blocking inputs wherever they are: those
+// located at Self (or with no location) from Local, the others from the
+// process at their location. It writes to Local: a process writes only
+// its own store.
+type Partitions struct {
+	Local executor.Partitions
+	// Self is this process's address as locations name it.
+	Self string
+	Run  uint64
+	// Dial opens a client to addr; nil dials plain gRPC (no TLS).
+	Dial func(addr string) (flight.Client, error)
+
+	mu      sync.Mutex
+	clients map[string]flight.Client
+}
+
+var _ executor.Partitions = (*Partitions)(nil)
+
+// Writer implements executor.Partitions.
+func (p *Partitions) Writer(id plan.PartitionID, attempt uint32, subpartitions int, part shuffle.Partitioner) shuffle.Writer {
+	return p.Local.Writer(id, attempt, subpartitions, part)
+}
+
+// Reader implements executor.Partitions: it reads the partitions in order,
+// each from where it is, one stream open at a time.
+func (p *Partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.Schema) (shuffle.Reader, error) {
+	parts := make([]func() (shuffle.Reader, error), len(in.Partitions))
+	for i, pid := range in.Partitions {
+		loc := ""
+		if i < len(in.Locations) {
+			loc = in.Locations[i]
+		}
+		if loc == "" || loc == p.Self {
+			one := executor.Input{Edge: in.Edge, Mode: in.Mode, Partitions: []plan.PartitionID{pid}, Subpartition: in.Subpartition}
+			parts[i] = func() (shuffle.Reader, error) { return p.Local.Reader(c, one, schema) }
+			continue
+		}
+		parts[i] = func() (shuffle.Reader, error) {
+			return &flightReader{p: p, addr: loc, part: pid, schema: schema,
+				ticket: Ticket{Run: p.Run, Edge: uint32(pid.Edge), Producer: uint32(pid.Producer), Sub: in.Subpartition,
+					Schema: flight.SerializeSchema(schema, memory.DefaultAllocator)}}, nil
+		}
+	}
+	return &chain{parts: parts}, nil
+}
+
+// Lost implements executor.Partitions: a remote partition is lost when its
+// holder says it does not have it (or its bytes are damaged), or cannot be
+// reached; a local one as Local says.
+func (p *Partitions) Lost(err error) (plan.PartitionID, bool) {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		switch status.Code(fe.Err) {
+		case codes.NotFound, codes.DataLoss, codes.Unavailable:
+			return fe.Partition, true
+		}
+		return plan.PartitionID{}, false
+	}
+	return p.Local.Lost(err)
+}
+
+// Close closes the pooled clients.
+func (p *Partitions) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, c := range p.clients {
+		errs = append(errs, c.Close())
+	}
+	p.clients = nil
+	return errors.Join(errs...)
+}
+
+func (p *Partitions) client(addr string) (flight.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[addr]; ok {
+		return c, nil
+	}
+	dial := p.Dial
+	if dial == nil {
+		dial = func(addr string) (flight.Client, error) {
+			return flight.NewClientWithMiddleware(addr, nil, nil,
+				grpc.WithTransportCredentials(insecure.NewCredentials()),
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+		}
+	}
+	c, err := dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.clients == nil {
+		p.clients = make(map[string]flight.Client)
+	}
+	p.clients[addr] = c
+	return c, nil
+}
+
+// FetchError is a failed read of a partition another process holds.
+type FetchError struct {
+	Partition plan.PartitionID
+	Addr      string
+	Err       error // a gRPC status error
+}
+
+func (e *FetchError) Error() string {
+	return fmt.Sprintf("remote: fetch %s from %s: %v", e.Partition, e.Addr, e.Err)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// chain reads its parts in order, opening each when the one before ends.
+type chain struct {
+	parts []func() (shuffle.Reader, error)
+	cur   shuffle.Reader
+}
+
+func (c *chain) Next(ctx context.Context) (arrow.Record, error) {
+	for {
+		if c.cur == nil {
+			if len(c.parts) == 0 {
+				return nil, io.EOF
+			}
+			r, err := c.parts[0]()
+			if err != nil {
+				return nil, err
+			}
+			c.cur, c.parts = r, c.parts[1:]
+		}
+		rec, err := c.cur.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			c.cur.Close()
+			c.cur = nil
+			continue
+		}
+		return rec, err
+	}
+}
+
+func (c *chain) Close() {
+	if c.cur != nil {
+		c.cur.Close()
+		c.cur = nil
+	}
+	c.parts = nil
+}
+
+// flightReader streams one remote subpartition, opened at the first Next.
+type flightReader struct {
+	p      *Partitions
+	addr   string
+	part   plan.PartitionID
+	schema *arrow.Schema
+	ticket Ticket
+
+	cancel context.CancelFunc
+	rd     *flight.Reader
+}
+
+func (r *flightReader) fail(err error) error {
+	return &FetchError{Partition: r.part, Addr: r.addr, Err: err}
+}
+
+func (r *flightReader) open(ctx context.Context) error {
+	c, err := r.p.client(r.addr)
+	if err != nil {
+		return r.fail(status.Error(codes.Unavailable, err.Error()))
+	}
+	data, err := json.Marshal(r.ticket)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	stream, err := c.DoGet(sctx, &flight.Ticket{Ticket: data})
+	if err != nil {
+		cancel()
+		return r.fail(err)
+	}
+	rd, err := flight.NewRecordReader(stream)
+	if err != nil {
+		cancel()
+		return r.fail(err)
+	}
+	if !rd.Schema().Equal(r.schema) {
+		rd.Release()
+		cancel()
+		return fmt.Errorf("remote: %s from %s: schema %s, want %s", r.part, r.addr, rd.Schema(), r.schema)
+	}
+	r.cancel, r.rd = cancel, rd
+	return nil
+}
+
+func (r *flightReader) Next(ctx context.Context) (arrow.Record, error) {
+	if r.rd == nil {
+		if err := r.open(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if r.rd.Next() {
+		rec := r.rd.Record()
+		rec.Retain() // the caller owns it; the reader releases its own at the next call
+		return rec, nil
+	}
+	if err := r.rd.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, r.fail(err)
+	}
+	return nil, io.EOF
+}
+
+func (r *flightReader) Close() {
+	if r.rd != nil {
+		r.rd.Release()
+		r.rd = nil
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
