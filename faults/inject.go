@@ -93,9 +93,17 @@ type partitions struct {
 	set   *Set
 	store *storage.Store
 	run   uint64
+
+	// mu makes a fault and the reads after it ordered: a reader that opens
+	// while the first one damages the partition waits until it is done, so
+	// that no consumer reads the partition after its first reader found it
+	// gone.
+	mu sync.Mutex
 }
 
 func (p *partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.Schema) (shuffle.Reader, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, pid := range in.Partitions {
 		if err := p.inject(pid, c.Index, in.Subpartition); err != nil {
 			return nil, err

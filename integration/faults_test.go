@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/batchrun/batchrun/faults"
@@ -209,4 +211,59 @@ func TestLostPartitionCountsOnce(t *testing.T) {
 	if len(r.Failovers) == 0 {
 		t.Fatalf("losing users[1] caused no failover")
 	}
+}
+
+// TestLoseMatchesExplain: losing a subtask's blocking output costs one
+// failover, and it restarts exactly the subtasks `explain --lose` names,
+// though the consumers of the partition run concurrently (slots for all):
+// the first to find it gone fails, and the others, running, restart in the
+// same failover instead of each failing on its own.
+func TestLoseMatchesExplain(t *testing.T) {
+	for _, ex := range examples {
+		cfg := runConfig{"all-blocking", 4}
+		l := loadExample(t, ex, cfg)
+		for _, st := range l.Graph.Stages {
+			blocking := 0
+			for _, eid := range st.Outputs {
+				if l.Graph.Edge(eid).Mode == plan.Blocking {
+					blocking++
+				}
+			}
+			if blocking != 1 {
+				continue // each lost edge is a failure of its own
+			}
+			name := st.Name + "[0]"
+			t.Run(ex.name+"/"+name, func(t *testing.T) {
+				text, err := l.ExplainFailure(recovery.FailoverRegion, "", name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := explainedSubtasks(t, text)
+				r, _ := runExample(t, ex, cfg, jobs.RunOptions{Faults: faultsOf(t, "lose:"+name), Restart: restartOf(t, noDelay)})
+				if len(r.Failovers) != 1 {
+					t.Fatalf("%d failovers, want 1: %+v", len(r.Failovers), r.Failovers)
+				}
+				got := slices.Clone(r.Failovers[0].Subtasks)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("run restarted %v, explain --lose %s said %v\n%s", got, name, want, text)
+				}
+			})
+		}
+	}
+}
+
+// explainedSubtasks reads the subtasks of explain's "restart r0 r2: a[0] b[1]" line.
+func explainedSubtasks(t *testing.T, text string) []string {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, "restart "); ok {
+			_, subtasks, _ := strings.Cut(rest, ": ")
+			out := strings.Fields(subtasks)
+			slices.Sort(out)
+			return out
+		}
+	}
+	t.Fatalf("no restart line in %q", text)
+	return nil
 }

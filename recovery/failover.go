@@ -115,9 +115,12 @@ const (
 	// ReasonConsumedChanged: a started subtask of the region reads a changed
 	// partition of another region.
 	ReasonConsumedChanged
+	// ReasonReadsLost: a running subtask of the region reads a lost
+	// partition of another region: it would fail on it anyway.
+	ReasonReadsLost
 )
 
-var reasonNames = [...]string{"failed", "produces lost", "consumed changed"}
+var reasonNames = [...]string{"failed", "produces lost", "consumed changed", "reads lost"}
 
 func (k ReasonKind) String() string {
 	if int(k) < len(reasonNames) {
@@ -126,8 +129,8 @@ func (k ReasonKind) String() string {
 	return fmt.Sprintf("reason(%d)", uint8(k))
 }
 
-// Reason is one reason a region restarts. Partition is set for
-// ReasonProducesLost and ReasonConsumedChanged.
+// Reason is one reason a region restarts. Partition is set for every kind
+// but ReasonFailed.
 type Reason struct {
 	Region    RegionID
 	Kind      ReasonKind

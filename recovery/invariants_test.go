@@ -71,6 +71,9 @@ func bruteForceRegion(topo *Topology, s *State, fail Failure) (regions []RegionI
 				if in[cr] && lost[i] && cr != pr {
 					add(pr)
 				}
+				if slices.Contains(fail.Lost, PartitionID(i)) && cr != pr && s.Progress[c] == Running {
+					add(cr) // rule 3: a running reader of a lost partition
+				}
 				if ch[i] && s.Progress[c].Started() {
 					add(cr)
 				}
@@ -218,6 +221,16 @@ func reasonHolds(topo *Topology, s *State, fail Failure, in, changed, lost []boo
 		}
 		for _, c := range p.Consumers {
 			if topo.RegionOf(c) == r.Region && s.Progress[c].Started() {
+				return true
+			}
+		}
+	case ReasonReadsLost:
+		p := topo.Partition(r.Partition)
+		if !slices.Contains(fail.Lost, r.Partition) || topo.RegionOf(p.Producer) == r.Region {
+			return false
+		}
+		for _, c := range p.Consumers {
+			if topo.RegionOf(c) == r.Region && s.Progress[c] == Running {
 				return true
 			}
 		}

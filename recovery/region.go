@@ -16,6 +16,15 @@ import "slices"
 //     or finished) that reads a changed partition may have consumed data
 //     the re-run will not reproduce, so its region restarts, finished or
 //     not. A pending subtask simply reads the new data.
+//  3. running reader of a lost partition: a region with a running subtask
+//     that reads a partition the failure lost (Failure.Lost: a consumer
+//     could not read it, or its holder is gone) from another region has
+//     read, or will
+//     read, data that is gone: it would fail on it too. It restarts in
+//     the same failover, so that one loss costs one failover, not one per
+//     consumer (Flink's FLINK-13055; Spark still pays one per FetchFailed,
+//     SPARK-19753). Finished readers keep their results (they read the
+//     partition before it was lost); pending ones read the regenerated one.
 //
 // A restarted region whose inputs are unchanged and whose outputs are
 // deterministic reproduces its outputs exactly, so the finished consumers
@@ -37,6 +46,7 @@ func regionRestart(t *Topology, s *State, fail Failure) *RestartSet {
 		changed:   make([]bool, t.NumPartitions()),
 	}
 	sv.add(t.regionOf[fail.Subtask])
+	sv.addRunningReaders(fail)
 	for len(sv.queue) > 0 {
 		r := sv.queue[0]
 		sv.queue = sv.queue[1:]
@@ -58,6 +68,18 @@ type regionSolver struct {
 	restarted []bool // by subtask: its region is in the set and was processed
 	inChanged []bool // by subtask: reads a changed partition
 	changed   []bool // by partition
+}
+
+// addRunningReaders applies rule 3.
+func (sv *regionSolver) addRunningReaders(fail Failure) {
+	t := sv.t
+	for _, p := range fail.Lost {
+		for _, c := range t.partitions[p].Consumers {
+			if sv.s.Progress[c] == Running && t.external(p, c) {
+				sv.add(t.regionOf[c])
+			}
+		}
+	}
 }
 
 func (sv *regionSolver) add(r RegionID) {
@@ -134,6 +156,9 @@ func (sv *regionSolver) result(fail Failure) *RestartSet {
 			}
 			if sv.changed[p] && sv.s.Progress[st].Started() {
 				rs.Reasons = append(rs.Reasons, Reason{Region: t.regionOf[st], Kind: ReasonConsumedChanged, Partition: p})
+			}
+			if slices.Contains(fail.Lost, p) && sv.s.Progress[st] == Running && t.regionOf[st] != t.regionOf[fail.Subtask] {
+				rs.Reasons = append(rs.Reasons, Reason{Region: t.regionOf[st], Kind: ReasonReadsLost, Partition: p})
 			}
 		}
 	}

@@ -29,7 +29,9 @@ import (
 //	the regions, and those a resume reuses
 //
 //	start                         the regions startReady starts, with their tasks
-//	finish T...                   tasks T end well, committing their blocking outputs
+//	finish T... [hold]            tasks T end well, committing their blocking outputs;
+//	                              hold: the region's own end is not reported yet
+//	release R                     report held region R's end
 //	fail T [lost=P] [permanent] [msg=M]
 //	                              task T fails (reading lost partition P); the
 //	                              rest of its region is cancelled at once
@@ -55,6 +57,8 @@ type harness struct {
 	s       *Scheduler
 	clock   *manualClock
 	running map[plan.RegionID][]*executor.Task // tasks that have not ended
+	hold    bool                               // the current command holds region ends
+	held    map[plan.RegionID]bool             // ended regions whose end is not reported
 	out     *strings.Builder
 }
 
@@ -81,10 +85,24 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) (string, error) {
 	case "start":
 		h.start()
 	case "finish":
+		h.hold = d.HasArg("hold")
 		for _, arg := range d.CmdArgs {
+			if arg.Key == "hold" {
+				continue
+			}
 			if err = h.end(arg.Key, nil); err != nil {
 				break
 			}
+		}
+		h.hold = false
+	case "release":
+		var r plan.RegionID
+		if _, err = fmt.Sscanf(d.CmdArgs[0].Key, "r%d", &r); err == nil {
+			if !h.held[r] {
+				return "", fmt.Errorf("%s is not held", r)
+			}
+			delete(h.held, r)
+			h.regionEnded(r, groupCause(h.s.groupErrs[r]))
 		}
 	case "fail":
 		err = h.fail(t, d)
@@ -143,6 +161,7 @@ func (h *harness) build(t *testing.T, d *datadriven.TestData) error {
 		return err
 	}
 	h.running = map[plan.RegionID][]*executor.Task{}
+	h.held = map[plan.RegionID]bool{}
 	for _, r := range h.s.regions.List {
 		fmt.Fprintln(h.out, g.DescribeRegion(r))
 	}
@@ -232,6 +251,11 @@ func (h *harness) end(name string, err error) error {
 	r := h.s.regions.Of[t.Subtask]
 	h.running[r] = slices.DeleteFunc(h.running[r], func(x *executor.Task) bool { return x == t })
 	if len(h.running[r]) == 0 {
+		if h.hold {
+			h.held[r] = true
+			fmt.Fprintf(h.out, "%s ended (held)\n", r)
+			return nil
+		}
 		h.regionEnded(r, groupCause(h.s.groupErrs[r]))
 	}
 	return nil
@@ -268,7 +292,7 @@ func (h *harness) regionEnded(r plan.RegionID, cause error) {
 	switch {
 	case err != nil:
 		fmt.Fprintf(h.out, "%s failed the job: %v\n", r, err)
-	case cause == nil:
+	case cause == nil && h.s.state[r] == regionFinished:
 		fmt.Fprintf(h.out, "%s finished\n", r)
 	case len(h.s.result.Failovers) > nfail:
 		f := h.s.result.Failovers[nfail]

@@ -118,9 +118,14 @@ func (s *Scheduler) setRegion(r plan.RegionID, st regionState) {
 }
 
 // cancelRegion stops running region r, which a failover restarts: it
-// commits nothing more and becomes pending when it stops.
+// commits nothing more and becomes pending when it stops. What it already
+// committed is void at once: its tasks may have ended before the group
+// did, and no consumer may start on outputs that are being regenerated.
 func (s *Scheduler) cancelRegion(r plan.RegionID) {
 	s.doomed[r] = true
+	for _, p := range s.regions.Outputs(s.g, r) {
+		delete(s.committed, p)
+	}
 	if s.cancels[r] != nil {
 		s.cancels[r](errRestarted)
 	}

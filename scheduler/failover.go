@@ -3,6 +3,7 @@ package scheduler
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -107,7 +108,7 @@ func (s *Scheduler) applyRestart(failed plan.RegionID, rs *recovery.RestartSet) 
 	}
 	regions[failed] = true
 	var restarted []plan.RegionID
-	for r := range regions {
+	for _, r := range slices.Sorted(maps.Keys(regions)) {
 		switch {
 		case r == failed:
 			s.setRegion(r, regionPending)
@@ -120,7 +121,6 @@ func (s *Scheduler) applyRestart(failed plan.RegionID, rs *recovery.RestartSet) 
 		}
 		restarted = append(restarted, r)
 	}
-	slices.Sort(restarted)
 	return restarted
 }
 

@@ -14,9 +14,14 @@ import (
 // fail and lose is set. It runs nothing.
 //
 // The assumed state is a schedule that ran regions in order (region ids
-// are topological): regions before the failing subtask's are finished with
-// their outputs committed, the failing one runs, later ones wait. That is
-// when a failure costs the most under the changed-partition rule.
+// are topological) with slots enough to start every ready region: regions
+// before the failing subtask's are finished with their outputs committed,
+// the failing one runs, and so does every later region whose inputs are
+// then all committed (it started with the failing one); the rest wait.
+// That is when a failure costs the most under the changed-partition rule,
+// and for a lost partition it is exactly what a run restarts: no consumer
+// has read the partition when its first reader finds it gone, so every
+// other one is running or waiting.
 func WhatIf(g *plan.StageGraph, regions *plan.Regions, failover recovery.Failover, fail, lose string) (string, error) {
 	v, err := newRecoveryView(g, regions)
 	if err != nil {
@@ -96,7 +101,8 @@ func loseFailure(g *plan.StageGraph, regions *plan.Regions, v *recoveryView, st 
 }
 
 // whatIfState: regions before failed finished (outputs committed, except
-// lost), failed running, the rest pending.
+// lost), failed running, and running too the later regions whose inputs
+// the finished ones committed; the rest pending.
 func whatIfState(v *recoveryView, regions *plan.Regions, failed plan.RegionID, lost []recovery.PartitionID) *recovery.State {
 	s := recovery.NewState(v.topo)
 	for i, st := range v.subtasks {
@@ -110,6 +116,17 @@ func whatIfState(v *recoveryView, regions *plan.Regions, failed plan.RegionID, l
 	for i := range s.Available {
 		p := v.topo.Partition(recovery.PartitionID(i))
 		s.Available[i] = p.Mode == recovery.Blocking && s.Progress[p.Producer] == recovery.Finished
+	}
+	for _, r := range regions.List[failed+1:] {
+		ready := true
+		for _, p := range r.Inputs {
+			ready = ready && s.Available[v.partition(p)]
+		}
+		for _, st := range r.Subtasks {
+			if ready {
+				s.Progress[v.subtask(st)] = recovery.Running
+			}
+		}
 	}
 	for _, p := range lost {
 		s.Available[p] = false
