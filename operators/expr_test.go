@@ -478,7 +478,7 @@ func BenchmarkEvalFilter(b *testing.B) {
 }
 
 func benchmarkEval(b *testing.B, src string, mem memory.Allocator) {
-	rec := exprEventsRecord(b, mem, BatchRows, 0)
+	rec := exprEventsRecord(b, mem, opBatchRows, 0)
 	defer rec.Release()
 	e, err := spec.ParseExpr(src)
 	if err != nil {

@@ -17,7 +17,7 @@ func benchFormats(b *testing.B) map[spec.Format]string {
 	path, _, recs := benchEvents(b)
 	out := map[spec.Format]string{spec.FormatCSV: path}
 	for _, f := range []spec.Format{spec.FormatJSONL, spec.FormatParquet} {
-		p := filepath.Join(benchData.dir, "events"+f.Ext())
+		p := filepath.Join(filepath.Dir(path), "events"+f.Ext())
 		out[f] = p
 		if _, err := os.Stat(p); err == nil {
 			continue
@@ -91,4 +91,51 @@ func BenchmarkFormatWrite(b *testing.B) {
 			reportRows(b, benchRows, start)
 		})
 	}
+}
+
+func BenchmarkCSVScan(b *testing.B) {
+	path, size, _ := benchEvents(b)
+	for _, splits := range []int{1, 4} {
+		b.Run(fmt.Sprintf("splits=%d", splits), func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			start := startClock()
+			for i := 0; i < b.N; i++ {
+				d := &discard{}
+				for k := 0; k < splits; k++ {
+					sc, _ := NewCSVScan(path, eventsSchema, ',', k, splits, memory.DefaultAllocator)
+					if err := sc.Run(context.Background(), d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if d.rows != benchRows {
+					b.Fatalf("read %d rows", d.rows)
+				}
+			}
+			reportRows(b, benchRows, start)
+		})
+	}
+}
+
+func BenchmarkCSVWrite(b *testing.B) {
+	_, size, recs := benchEvents(b)
+	path := filepath.Join(b.TempDir(), "out.csv")
+	b.SetBytes(size)
+	b.ReportAllocs()
+	start := startClock()
+	for i := 0; i < b.N; i++ {
+		w, err := NewCSVWrite(path, eventsSchema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, rec := range recs {
+			if err := w.Push(context.Background(), rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil { // no fsync: measure formatting
+			b.Fatal(err)
+		}
+	}
+	reportRows(b, benchRows, start)
 }

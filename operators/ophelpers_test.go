@@ -12,6 +12,10 @@ import (
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
+// opBatchRows is operators.BatchRows, for the tests of the packages that
+// operators imports.
+const opBatchRows = 64 * 1024
+
 // opSink is a test Operator that keeps (retains) every batch pushed in.
 type opSink struct {
 	recs     []arrow.Record
@@ -140,7 +144,10 @@ func opSchema(t testing.TB, text string) spec.Schema {
 }
 
 // opPush pushes every record into op, releases them, and finishes op.
-func opPush(t testing.TB, op Operator, recs ...arrow.Record) {
+func opPush(t testing.TB, op interface {
+	Push(ctx context.Context, rec arrow.Record) error
+	Finish(ctx context.Context) error
+}, recs ...arrow.Record) {
 	t.Helper()
 	ctx := context.Background()
 	for _, r := range recs {
@@ -177,4 +184,21 @@ func opChecked(t testing.TB) *memory.CheckedAllocator {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	t.Cleanup(func() { mem.AssertSize(t, 0) })
 	return mem
+}
+
+// opSlicedSchema and opSlicedRows are the input of the sliced-batch tests;
+// opSliced returns rows 1 to 6 of them as a slice of a record (non-zero
+// offsets, nulls and bools included).
+const opSlicedSchema = "i int64, f float64, b bool, s string"
+
+var opSlicedRows = [][]any{
+	{int64(5), 1.5, true, "e"}, {nil, 2.5, false, nil}, {int64(3), nil, nil, "c"},
+	{int64(1), 0.5, true, "a"}, {int64(4), 4.5, false, "d"}, {nil, nil, true, "x"},
+	{int64(2), 3.5, nil, "b"}, {int64(9), 9.5, true, "z"},
+}
+
+func opSliced(t testing.TB, mem memory.Allocator) arrow.Record {
+	rec := opRecord(t, mem, opSchema(t, opSlicedSchema), opSlicedRows)
+	defer rec.Release()
+	return rec.NewSlice(1, 7)
 }
