@@ -184,7 +184,7 @@ type HashAggregate struct {
 	spill    aggSpill
 
 	keys  batchKeys
-	views []colView
+	views []ColView
 	gids  []int32
 	stats Stats
 }
@@ -277,7 +277,7 @@ func (h *HashAggregate) Groups() int {
 func (h *HashAggregate) Push(ctx context.Context, rec arrow.Record) error {
 	n := int(rec.NumRows())
 	h.stats.RowsIn += int64(n)
-	if err := checkSchema("HashAggregate", rec, h.inSchema); err != nil {
+	if err := CheckSchema("HashAggregate", rec, h.inSchema); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -302,7 +302,7 @@ func (h *HashAggregate) groupRows(rec arrow.Record, n int) error {
 		clear(h.gids)
 		return nil
 	}
-	views, err := viewsOf(rec, h.inKeys, h.views)
+	views, err := ViewsOf(rec, h.inKeys, h.views)
 	if err != nil {
 		return err
 	}
@@ -316,17 +316,17 @@ func (h *HashAggregate) groupRows(rec arrow.Record, n int) error {
 
 func (h *HashAggregate) fold(acc accumulator, rec arrow.Record, cols []int, n int) error {
 	if h.mode == AggFinal {
-		views, err := viewsOf(rec, cols, h.views)
+		views, err := ViewsOf(rec, cols, h.views)
 		if err != nil {
 			return err
 		}
 		h.views = views
 		return acc.merge(h.gids, views)
 	}
-	v := colView{n: n}
+	v := ColView{N: n}
 	if cols[0] >= 0 {
 		var err error
-		if v, err = viewOf(rec.Column(cols[0])); err != nil {
+		if v, err = ViewOf(rec.Column(cols[0])); err != nil {
 			return err
 		}
 	}
@@ -382,5 +382,5 @@ func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) 
 			cols = append(cols, acc.final(from, to, h.mem))
 		}
 	}
-	return newRecord(schema, cols, to-from)
+	return NewRecord(schema, cols, to-from)
 }

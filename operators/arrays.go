@@ -10,63 +10,63 @@ import (
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// colView is a typed, read-only view of one array, so that kernels run typed
+// ColView is a typed, read-only view of one array, so that kernels run typed
 // loops over raw slices instead of calling methods per row. Row i of the
-// array is i64[i], f64[i], bit voff+i of bits, or data[offs[i]:offs[i+1]].
-type colView struct {
-	typ   spec.Type
-	n     int
-	nulls int
-	valid []byte // validity bitmap (bit voff+i); nil when there are no nulls
-	voff  int
-	i64   []int64
-	f64   []float64
-	bits  []byte  // bool values (bit voff+i)
-	offs  []int32 // string offsets, n+1 entries, absolute into data
-	data  []byte  // string bytes: the whole data buffer
+// array is I64[i], F64[i], bit Voff+i of Bits, or Data[Offs[i]:Offs[i+1]].
+type ColView struct {
+	Typ   spec.Type
+	N     int
+	Nulls int
+	valid []byte // validity bitmap (bit Voff+i); nil when there are no nulls
+	Voff  int
+	I64   []int64
+	F64   []float64
+	Bits  []byte  // bool values (bit Voff+i)
+	Offs  []int32 // string offsets, N+1 entries, absolute into Data
+	Data  []byte  // string bytes: the whole data buffer
 }
 
-// viewOf returns the typed view of a. It fails on an Arrow type that no spec
+// ViewOf returns the typed view of a. It fails on an Arrow type that no spec
 // type maps to.
-func viewOf(a arrow.Array) (colView, error) {
+func ViewOf(a arrow.Array) (ColView, error) {
 	d := a.Data()
-	v := colView{n: a.Len(), nulls: a.NullN(), voff: d.Offset()}
-	if v.nulls > 0 {
+	v := ColView{N: a.Len(), Nulls: a.NullN(), Voff: d.Offset()}
+	if v.Nulls > 0 {
 		v.valid = a.NullBitmapBytes()
 	}
-	if v.n == 0 { // buffers of an empty array may be absent
+	if v.N == 0 { // buffers of an empty array may be absent
 		t, err := SpecType(a.DataType())
-		v.typ, v.nulls, v.offs = t, 0, []int32{0}
+		v.Typ, v.Nulls, v.Offs = t, 0, []int32{0}
 		return v, err
 	}
 	switch a := a.(type) {
 	case *array.Int64:
-		v.typ, v.i64 = spec.Int64, a.Int64Values()
+		v.Typ, v.I64 = spec.Int64, a.Int64Values()
 	case *array.Float64:
-		v.typ, v.f64 = spec.Float64, a.Float64Values()
+		v.Typ, v.F64 = spec.Float64, a.Float64Values()
 	case *array.Boolean:
-		v.typ = spec.Bool
+		v.Typ = spec.Bool
 		if b := d.Buffers()[1]; b != nil {
-			v.bits = b.Bytes()
+			v.Bits = b.Bytes()
 		}
 	case *array.String:
-		v.typ, v.offs = spec.String, a.ValueOffsets()
+		v.Typ, v.Offs = spec.String, a.ValueOffsets()
 		if b := d.Buffers()[2]; b != nil {
-			v.data = b.Bytes()
+			v.Data = b.Bytes()
 		}
 	case *array.Null:
-		v.typ, v.nulls, v.valid = spec.Null, v.n, nil
+		v.Typ, v.Nulls, v.valid = spec.Null, v.N, nil
 	default:
 		return v, fmt.Errorf("operators: unsupported arrow type %s", a.DataType())
 	}
 	return v, nil
 }
 
-// viewsOf returns the views of the columns idx of rec.
-func viewsOf(rec arrow.Record, idx []int, views []colView) ([]colView, error) {
+// ViewsOf returns the views of the columns idx of rec.
+func ViewsOf(rec arrow.Record, idx []int, views []ColView) ([]ColView, error) {
 	views = views[:0]
 	for _, i := range idx {
-		v, err := viewOf(rec.Column(i))
+		v, err := ViewOf(rec.Column(i))
 		if err != nil {
 			return nil, err
 		}
@@ -75,31 +75,31 @@ func viewsOf(rec arrow.Record, idx []int, views []colView) ([]colView, error) {
 	return views, nil
 }
 
-// isNull reports whether row i is null.
-func (v *colView) isNull(i int) bool {
-	if v.typ == spec.Null {
+// IsNull reports whether row i is null.
+func (v *ColView) IsNull(i int) bool {
+	if v.Typ == spec.Null {
 		return true
 	}
-	return v.valid != nil && !bitutil.BitIsSet(v.valid, v.voff+i)
+	return v.valid != nil && !bitutil.BitIsSet(v.valid, v.Voff+i)
 }
 
-// boolAt returns the bool value of row i (false for a null row's slot).
-func (v *colView) boolAt(i int) bool { return bitutil.BitIsSet(v.bits, v.voff+i) }
+// BoolAt returns the bool value of row i (false for a null row's slot).
+func (v *ColView) BoolAt(i int) bool { return bitutil.BitIsSet(v.Bits, v.Voff+i) }
 
-// str returns the bytes of string row i.
-func (v *colView) str(i int) []byte { return v.data[v.offs[i]:v.offs[i+1]] }
+// Str returns the bytes of string row i.
+func (v *ColView) Str(i int) []byte { return v.Data[v.Offs[i]:v.Offs[i+1]] }
 
-// newBuffer allocates a buffer of n bytes from mem.
-func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
+// NewBuffer allocates a buffer of n bytes from mem.
+func NewBuffer(mem memory.Allocator, n int) *memory.Buffer {
 	b := memory.NewResizableBuffer(mem)
 	b.Resize(n)
 	return b
 }
 
-// newBitmap allocates a bitmap of n bits from mem, all set to set (the
+// NewBitmap allocates a bitmap of n bits from mem, all set to set (the
 // padding bits of the last byte are zero).
-func newBitmap(mem memory.Allocator, n int, set bool) *memory.Buffer {
-	b := newBuffer(mem, int(bitutil.BytesForBits(int64(n))))
+func NewBitmap(mem memory.Allocator, n int, set bool) *memory.Buffer {
+	b := NewBuffer(mem, int(bitutil.BytesForBits(int64(n))))
 	bs := b.Bytes()
 	clear(bs)
 	if set {
@@ -108,9 +108,9 @@ func newBitmap(mem memory.Allocator, n int, set bool) *memory.Buffer {
 	return b
 }
 
-// newArray wraps buffers (validity, values[, data]) into an array of type t
+// NewArray wraps buffers (validity, values[, data]) into an array of type t
 // and takes over the caller's references to them. valid may be nil.
-func newArray(t spec.Type, n, nulls int, bufs ...*memory.Buffer) arrow.Array {
+func NewArray(t spec.Type, n, nulls int, bufs ...*memory.Buffer) arrow.Array {
 	if t == spec.Null {
 		for _, b := range bufs {
 			if b != nil {
@@ -130,9 +130,9 @@ func newArray(t spec.Type, n, nulls int, bufs ...*memory.Buffer) arrow.Array {
 	return a
 }
 
-// newRecord builds a record over cols and releases the caller's references
+// NewRecord builds a record over cols and releases the caller's references
 // to cols.
-func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.Record {
+func NewRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.Record {
 	rec := array.NewRecord(schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
@@ -140,8 +140,8 @@ func newRecord(schema *arrow.Schema, cols []arrow.Array, n int) arrow.Record {
 	return rec
 }
 
-// releaseAll releases every non-nil array of as.
-func releaseAll(as []arrow.Array) {
+// ReleaseAll releases every non-nil array of as.
+func ReleaseAll(as []arrow.Array) {
 	for _, a := range as {
 		if a != nil {
 			a.Release()
@@ -149,135 +149,152 @@ func releaseAll(as []arrow.Array) {
 	}
 }
 
-// colBuilder appends values of one type straight into allocator buffers.
-// Its capacity in rows is fixed by reset; string bytes grow as needed. A
+// ColBuilder appends values of one type straight into allocator buffers.
+// Its capacity in rows is fixed by Reset; string bytes grow as needed. A
 // null's value slot is zero. The typed fields are written directly by hot
-// loops: i64[n] = v; n++.
-type colBuilder struct {
-	typ     spec.Type
+// loops: I64[N] = v; N++.
+type ColBuilder struct {
+	Typ     spec.Type
 	mem     memory.Allocator
-	n, cap  int
-	nullPos []int32 // rows that are null, turned into a bitmap by finish
+	N, cap  int
+	nullPos []int32 // rows that are null, turned into a bitmap by Finish
 
 	vals *memory.Buffer
-	i64  []int64
-	f64  []float64
+	I64  []int64
+	F64  []float64
 	bits []byte
 	offs []int32
 
 	data  *memory.Buffer
 	bytes []byte // data's whole capacity; dlen bytes used
-	dlen  int
+	Dlen  int
 }
 
-func newColBuilder(t spec.Type, mem memory.Allocator) *colBuilder {
-	return &colBuilder{typ: t, mem: mem}
+func NewColBuilder(t spec.Type, mem memory.Allocator) *ColBuilder {
+	return &ColBuilder{Typ: t, mem: mem}
 }
 
-// reset readies the builder for a new array of at most capRows rows.
-func (b *colBuilder) reset(capRows int) {
-	b.n, b.cap, b.nullPos, b.dlen = 0, capRows, b.nullPos[:0], 0
-	switch b.typ {
+// Reset readies the builder for a new array of at most capRows rows.
+func (b *ColBuilder) Reset(capRows int) {
+	b.N, b.cap, b.nullPos, b.Dlen = 0, capRows, b.nullPos[:0], 0
+	switch b.Typ {
 	case spec.Int64:
-		b.vals = newBuffer(b.mem, capRows*8)
-		b.i64 = arrow.Int64Traits.CastFromBytes(b.vals.Bytes())
+		b.vals = NewBuffer(b.mem, capRows*8)
+		b.I64 = arrow.Int64Traits.CastFromBytes(b.vals.Bytes())
 	case spec.Float64:
-		b.vals = newBuffer(b.mem, capRows*8)
-		b.f64 = arrow.Float64Traits.CastFromBytes(b.vals.Bytes())
+		b.vals = NewBuffer(b.mem, capRows*8)
+		b.F64 = arrow.Float64Traits.CastFromBytes(b.vals.Bytes())
 	case spec.Bool:
-		b.vals = newBitmap(b.mem, capRows, false)
+		b.vals = NewBitmap(b.mem, capRows, false)
 		b.bits = b.vals.Bytes()
 	case spec.String:
-		b.vals = newBuffer(b.mem, (capRows+1)*4)
+		b.vals = NewBuffer(b.mem, (capRows+1)*4)
 		b.offs = arrow.Int32Traits.CastFromBytes(b.vals.Bytes())
 		b.offs[0] = 0
-		b.data = newBuffer(b.mem, 0)
+		b.data = NewBuffer(b.mem, 0)
 		b.data.Reserve(capRows * 8)
 		b.bytes = b.data.Buf()
 	}
 }
 
-// appendNull appends a null.
-func (b *colBuilder) appendNull() {
-	b.nullPos = append(b.nullPos, int32(b.n))
-	switch b.typ {
+// AppendNull appends a null.
+func (b *ColBuilder) AppendNull() {
+	b.nullPos = append(b.nullPos, int32(b.N))
+	switch b.Typ {
 	case spec.Int64:
-		b.i64[b.n] = 0
+		b.I64[b.N] = 0
 	case spec.Float64:
-		b.f64[b.n] = 0
+		b.F64[b.N] = 0
 	case spec.String:
-		b.offs[b.n+1] = int32(b.dlen)
+		b.offs[b.N+1] = int32(b.Dlen)
 	}
-	b.n++
+	b.N++
 }
 
-// appendBytes appends a string value.
-func (b *colBuilder) appendBytes(p []byte) {
-	if b.dlen+len(p) > len(b.bytes) {
+// AppendBytes appends a string value.
+func (b *ColBuilder) AppendBytes(p []byte) {
+	if b.Dlen+len(p) > len(b.bytes) {
 		b.grow(len(p))
 	}
-	b.dlen += copy(b.bytes[b.dlen:], p)
-	b.n++
-	b.offs[b.n] = int32(b.dlen)
+	b.Dlen += copy(b.bytes[b.Dlen:], p)
+	b.N++
+	b.offs[b.N] = int32(b.Dlen)
 }
 
-// appendString appends a string value.
-func (b *colBuilder) appendString(p string) {
-	if b.dlen+len(p) > len(b.bytes) {
+// AppendString appends a string value.
+func (b *ColBuilder) AppendString(p string) {
+	if b.Dlen+len(p) > len(b.bytes) {
 		b.grow(len(p))
 	}
-	b.dlen += copy(b.bytes[b.dlen:], p)
-	b.n++
-	b.offs[b.n] = int32(b.dlen)
+	b.Dlen += copy(b.bytes[b.Dlen:], p)
+	b.N++
+	b.offs[b.N] = int32(b.Dlen)
 }
 
-func (b *colBuilder) grow(extra int) {
-	c := max(2*len(b.bytes), b.dlen+extra, 64)
+func (b *ColBuilder) grow(extra int) {
+	c := max(2*len(b.bytes), b.Dlen+extra, 64)
 	b.data.Reserve(c)
 	b.bytes = b.data.Buf()
 }
 
-// appendBool appends a bool value.
-func (b *colBuilder) appendBool(v bool) {
+// AppendBool appends a bool value.
+func (b *ColBuilder) AppendBool(v bool) {
 	if v {
-		bitutil.SetBit(b.bits, b.n)
+		bitutil.SetBit(b.bits, b.N)
 	}
-	b.n++
+	b.N++
 }
 
-// finish returns the array of the rows appended since reset; the builder
-// must be reset before it is used again.
-func (b *colBuilder) finish() arrow.Array {
+// Finish returns the array of the rows appended since reset; the builder
+// must be Reset before it is used again.
+func (b *ColBuilder) Finish() arrow.Array {
 	var valid *memory.Buffer
 	if len(b.nullPos) > 0 {
-		valid = newBitmap(b.mem, b.n, true)
+		valid = NewBitmap(b.mem, b.N, true)
 		vb := valid.Bytes()
 		for _, p := range b.nullPos {
 			bitutil.ClearBit(vb, int(p))
 		}
 	}
-	n, nulls := b.n, len(b.nullPos)
+	n, nulls := b.N, len(b.nullPos)
 	var a arrow.Array
-	switch b.typ {
+	switch b.Typ {
 	case spec.Int64, spec.Float64:
 		b.vals.Resize(n * 8)
-		a = newArray(b.typ, n, nulls, valid, b.vals)
+		a = NewArray(b.Typ, n, nulls, valid, b.vals)
 	case spec.Bool:
 		b.vals.Resize(int(bitutil.BytesForBits(int64(n))))
-		a = newArray(b.typ, n, nulls, valid, b.vals)
+		a = NewArray(b.Typ, n, nulls, valid, b.vals)
 	case spec.String:
 		b.vals.Resize((n + 1) * 4)
-		b.data.Resize(b.dlen)
-		a = newArray(b.typ, n, nulls, valid, b.vals, b.data)
+		b.data.Resize(b.Dlen)
+		a = NewArray(b.Typ, n, nulls, valid, b.vals, b.data)
 	default:
-		a = newArray(b.typ, n, nulls, valid)
+		a = NewArray(b.Typ, n, nulls, valid)
 	}
-	b.vals, b.data, b.i64, b.f64, b.bits, b.offs, b.bytes = nil, nil, nil, nil, nil, nil, nil
+	b.vals, b.data, b.I64, b.F64, b.bits, b.offs, b.bytes = nil, nil, nil, nil, nil, nil, nil
 	return a
 }
 
-// release frees the buffers of an unfinished builder.
-func (b *colBuilder) release() {
+// Truncate drops the values appended after row n (a row that failed half
+// way through).
+func (b *ColBuilder) Truncate(n int) {
+	for len(b.nullPos) > 0 && int(b.nullPos[len(b.nullPos)-1]) >= n {
+		b.nullPos = b.nullPos[:len(b.nullPos)-1]
+	}
+	switch b.Typ {
+	case spec.Bool:
+		for i := n; i < b.N; i++ {
+			bitutil.ClearBit(b.bits, i)
+		}
+	case spec.String:
+		b.Dlen = int(b.offs[n])
+	}
+	b.N = n
+}
+
+// Release frees the buffers of an unfinished builder.
+func (b *ColBuilder) Release() {
 	if b.vals != nil {
 		b.vals.Release()
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
@@ -52,21 +51,4 @@ func (b *badRows) endFile(file string) {
 		b.skipped(file, b.fileRows)
 	}
 	b.fileRows = 0
-}
-
-// truncate drops the values appended after row n (a row that failed half
-// way through).
-func (b *colBuilder) truncate(n int) {
-	for len(b.nullPos) > 0 && int(b.nullPos[len(b.nullPos)-1]) >= n {
-		b.nullPos = b.nullPos[:len(b.nullPos)-1]
-	}
-	switch b.typ {
-	case spec.Bool:
-		for i := n; i < b.n; i++ {
-			bitutil.ClearBit(b.bits, i)
-		}
-	case spec.String:
-		b.dlen = int(b.offs[n])
-	}
-	b.n = n
 }

@@ -22,7 +22,7 @@ type HashDistinct struct {
 	out    Operator
 	mem    memory.Allocator
 	bk     batchKeys
-	views  []colView
+	views  []ColView
 	gids   []int32
 	refs   []uint64
 	stats  Stats
@@ -57,7 +57,7 @@ func (d *HashDistinct) Stats() Stats { return d.stats }
 
 // Push emits the rows of rec whose key was not seen before.
 func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("HashDistinct", rec, d.in); err != nil {
+	if err := CheckSchema("HashDistinct", rec, d.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -65,7 +65,7 @@ func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	views, err := viewsOf(rec, d.keys, d.views)
+	views, err := ViewsOf(rec, d.keys, d.views)
 	if err != nil {
 		return err
 	}
@@ -96,14 +96,14 @@ func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 func (d *HashDistinct) emit(ctx context.Context, rec arrow.Record) error {
-	cols := make([][]colView, len(d.in))
+	cols := make([][]ColView, len(d.in))
 	types := make([]spec.Type, len(d.in))
 	for c := range d.in {
-		v, err := viewOf(rec.Column(c))
+		v, err := ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}
-		cols[c], types[c] = []colView{v}, d.in[c].Type
+		cols[c], types[c] = []ColView{v}, d.in[c].Type
 	}
 	out, err := gatherRecord(d.schema, types, cols, d.refs, d.mem)
 	if err != nil {

@@ -50,7 +50,7 @@ func (e *Explode) Stats() Stats { return e.stats }
 
 // Push explodes one batch.
 func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("Explode", rec, e.in); err != nil {
+	if err := CheckSchema("Explode", rec, e.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -58,15 +58,15 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	v, err := viewOf(rec.Column(e.col))
+	v, err := ViewOf(rec.Column(e.col))
 	if err != nil {
 		return err
 	}
 	e.counts = sizedSlice(e.counts, n)
 	for i := 0; i < n; i++ {
 		e.counts[i] = 0
-		if v.nulls == 0 || !v.isNull(i) {
-			e.counts[i] = bytes.Count(v.str(i), e.sep) + 1
+		if v.Nulls == 0 || !v.IsNull(i) {
+			e.counts[i] = bytes.Count(v.Str(i), e.sep) + 1
 		}
 	}
 	for from := 0; from < n; {
@@ -86,43 +86,43 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 // emit builds and pushes the output rows of input rows [from, to).
-func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *colView, from, to, rows int) error {
+func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *ColView, from, to, rows int) error {
 	e.refs = sizedSlice(e.refs, rows)[:0]
-	pieces := newColBuilder(spec.String, e.mem)
-	pieces.reset(rows)
+	pieces := NewColBuilder(spec.String, e.mem)
+	pieces.Reset(rows)
 	for i := from; i < to; i++ {
 		if e.counts[i] == 0 {
 			continue
 		}
-		s := v.str(i)
+		s := v.Str(i)
 		for k := 0; k < e.counts[i]; k++ {
 			e.refs = append(e.refs, uint64(i))
 			j := bytes.Index(s, e.sep)
 			if j < 0 {
-				pieces.appendBytes(s)
+				pieces.AppendBytes(s)
 				break
 			}
-			pieces.appendBytes(s[:j])
+			pieces.AppendBytes(s[:j])
 			s = s[j+len(e.sep):]
 		}
 	}
 	cols := make([]arrow.Array, len(e.in))
 	for c := range e.in {
 		if c == e.col {
-			cols[c] = pieces.finish()
+			cols[c] = pieces.Finish()
 			continue
 		}
-		cv, err := viewOf(rec.Column(c))
+		cv, err := ViewOf(rec.Column(c))
 		if err == nil {
-			cols[c], err = gather(e.in[c].Type, []colView{cv}, e.refs, e.mem)
+			cols[c], err = gather(e.in[c].Type, []ColView{cv}, e.refs, e.mem)
 		}
 		if err != nil {
-			pieces.release()
-			releaseAll(cols)
+			pieces.Release()
+			ReleaseAll(cols)
 			return err
 		}
 	}
-	out := newRecord(e.schema, cols, rows)
+	out := NewRecord(e.schema, cols, rows)
 	e.stats.RowsOut += int64(rows)
 	err := e.out.Push(ctx, out)
 	out.Release()

@@ -37,7 +37,7 @@ type joinSpill struct {
 	build  *spillParts // nil until the build side spills
 	probe  *spillParts
 	keys   batchKeys
-	views  []colView
+	views  []ColView
 	pbuf   []uint8
 }
 
@@ -106,7 +106,7 @@ func (j *HashJoin) spillProbe(ctx context.Context, rec arrow.Record) error {
 func (j *HashJoin) partitions(rec arrow.Record, keys []int, dropNull bool) ([]uint8, error) {
 	s := &j.spill
 	n := int(rec.NumRows())
-	views, err := viewsOf(rec, keys, s.views)
+	views, err := ViewsOf(rec, keys, s.views)
 	if err != nil {
 		return nil, err
 	}

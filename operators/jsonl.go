@@ -81,7 +81,7 @@ type jsonlReader struct {
 	s       *JSONLScan
 	ch      chunker
 	line    int64
-	cols    []*colBuilder
+	cols    []*ColBuilder
 	names   [][]byte
 	index   map[string]int
 	seen    []uint64 // the row stamp of the last value set per column
@@ -97,7 +97,7 @@ func newJSONLReader(s *JSONLScan, capRows int) *jsonlReader {
 	r := &jsonlReader{s: s, capRows: max(capRows, 1), index: make(map[string]int, len(schema)),
 		seen: make([]uint64, len(schema))}
 	for i, f := range schema {
-		r.cols = append(r.cols, newColBuilder(f.Type, s.o.Mem))
+		r.cols = append(r.cols, NewColBuilder(f.Type, s.o.Mem))
 		r.names = append(r.names, []byte(f.Name))
 		r.index[f.Name] = i
 	}
@@ -122,7 +122,7 @@ func (r *jsonlReader) lines(ctx context.Context, out Operator, data []byte, last
 		}
 		if err := r.row(data[p : p+i]); err != nil {
 			for _, b := range r.cols {
-				b.truncate(r.rows)
+				b.Truncate(r.rows)
 			}
 			if err := r.s.bad.handle(err, data[p:p+i]); err != nil {
 				return p, err
@@ -140,7 +140,7 @@ func (r *jsonlReader) lines(ctx context.Context, out Operator, data []byte, last
 
 func (r *jsonlReader) bigStrings() bool {
 	for _, b := range r.cols {
-		if b.dlen > maxBatchStrBytes {
+		if b.Dlen > maxBatchStrBytes {
 			return true
 		}
 	}
@@ -156,7 +156,7 @@ func (r *jsonlReader) row(line []byte) error {
 	}
 	if !r.open {
 		for _, b := range r.cols {
-			b.reset(r.capRows)
+			b.Reset(r.capRows)
 		}
 		r.open = true
 	}
@@ -174,7 +174,7 @@ func (r *jsonlReader) row(line []byte) error {
 	}
 	for c, b := range r.cols {
 		if r.seen[c] != r.stamp {
-			b.appendNull()
+			b.AppendNull()
 		}
 	}
 	r.rows++
@@ -238,18 +238,18 @@ func (r *jsonlReader) member(line []byte, p, key int, name []byte) (int, error) 
 }
 
 // value parses a value of the column's type at line[p].
-func (r *jsonlReader) value(b *colBuilder, line []byte, p, key int, name []byte) (int, error) {
+func (r *jsonlReader) value(b *ColBuilder, line []byte, p, key int, name []byte) (int, error) {
 	if p >= len(line) {
 		return 0, r.errorf(key, "key %q: missing value", name)
 	}
 	c := line[p]
 	switch {
 	case c == 'n' && jsonLiteral(line, p, "null"):
-		b.appendNull()
+		b.AppendNull()
 		return p + 4, nil
 	case c == '"':
-		if b.typ != spec.String {
-			return 0, r.errorf(key, "key %q: want %s, got string", name, b.typ)
+		if b.Typ != spec.String {
+			return 0, r.errorf(key, "key %q: want %s, got string", name, b.Typ)
 		}
 		s, end, msg := jsonString(line, p, &r.scratch)
 		if msg == "" && !utf8.Valid(s) {
@@ -258,58 +258,58 @@ func (r *jsonlReader) value(b *colBuilder, line []byte, p, key int, name []byte)
 		if msg != "" {
 			return 0, r.errorf(key, "key %q: %s", name, msg)
 		}
-		b.appendBytes(s)
+		b.AppendBytes(s)
 		return end, nil
 	case c == '-' || c >= '0' && c <= '9':
 		return r.number(b, line, p, key, name)
 	case c == 't' && jsonLiteral(line, p, "true"), c == 'f' && jsonLiteral(line, p, "false"):
 		return r.boolean(b, line, p, key, name)
 	case c == '{' || c == '[':
-		return 0, r.errorf(key, "key %q: want %s, got a nested object or array", name, b.typ)
+		return 0, r.errorf(key, "key %q: want %s, got a nested object or array", name, b.Typ)
 	}
 	return 0, r.errorf(key, "key %q: invalid value", name)
 }
 
-func (r *jsonlReader) number(b *colBuilder, line []byte, p, key int, name []byte) (int, error) {
+func (r *jsonlReader) number(b *ColBuilder, line []byte, p, key int, name []byte) (int, error) {
 	end := jsonNumberEnd(line, p)
 	tok := line[p:end]
-	switch b.typ {
+	switch b.Typ {
 	case spec.Int64:
 		if v, ok := parseInt64(tok); ok {
-			b.i64[b.n] = v
-			b.n++
+			b.I64[b.N] = v
+			b.N++
 			return end, nil
 		}
 		return 0, r.errorf(key, "key %q: %s", name, parseFailure(tok, "int64"))
 	case spec.Float64:
 		if v, ok := parseFloat64(tok); ok {
-			b.f64[b.n] = v
-			b.n++
+			b.F64[b.N] = v
+			b.N++
 			return end, nil
 		}
 		return 0, r.errorf(key, "key %q: %s", name, parseFailure(tok, "float64"))
 	case spec.String:
-		b.appendBytes(tok)
+		b.AppendBytes(tok)
 		return end, nil
 	}
-	return 0, r.errorf(key, "key %q: want %s, got number", name, b.typ)
+	return 0, r.errorf(key, "key %q: want %s, got number", name, b.Typ)
 }
 
-func (r *jsonlReader) boolean(b *colBuilder, line []byte, p, key int, name []byte) (int, error) {
+func (r *jsonlReader) boolean(b *ColBuilder, line []byte, p, key int, name []byte) (int, error) {
 	v := line[p] == 't'
 	end := p + 5
 	if v {
 		end = p + 4
 	}
-	switch b.typ {
+	switch b.Typ {
 	case spec.Bool:
-		b.appendBool(v)
+		b.AppendBool(v)
 		return end, nil
 	case spec.String:
-		b.appendBytes(line[p:end])
+		b.AppendBytes(line[p:end])
 		return end, nil
 	}
-	return 0, r.errorf(key, "key %q: want %s, got boolean", name, b.typ)
+	return 0, r.errorf(key, "key %q: want %s, got boolean", name, b.Typ)
 }
 
 func (r *jsonlReader) errorf(col int, format string, args ...any) error {
@@ -323,10 +323,10 @@ func (r *jsonlReader) emit(ctx context.Context, out Operator) error {
 	}
 	cols := make([]arrow.Array, len(r.cols))
 	for i, b := range r.cols {
-		cols[i] = b.finish()
+		cols[i] = b.Finish()
 	}
 	r.open = false
-	rec := newRecord(r.s.arrow, cols, r.rows)
+	rec := NewRecord(r.s.arrow, cols, r.rows)
 	r.s.stats.RowsIn += int64(r.rows)
 	r.s.stats.RowsOut += int64(r.rows)
 	r.rows = 0
@@ -338,7 +338,7 @@ func (r *jsonlReader) emit(ctx context.Context, out Operator) error {
 func (r *jsonlReader) release() {
 	if r.open {
 		for _, b := range r.cols {
-			b.release()
+			b.Release()
 		}
 		r.open = false
 	}

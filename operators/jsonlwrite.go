@@ -43,7 +43,7 @@ type JSONLWrite struct {
 	path  string
 	w     *CSVWrite // the file, buffer and counters; its CSV methods are unused
 	keys  [][]byte  // `{"name":` for column 0, `,"name":` after
-	views []colView
+	views []ColView
 }
 
 // NewJSONLWrite creates (or truncates) path.
@@ -75,11 +75,11 @@ func (w *JSONLWrite) Push(ctx context.Context, rec arrow.Record) error {
 	if w.w.f == nil {
 		return fmt.Errorf("operators: write %s: already closed", w.path)
 	}
-	if err := checkSchema("JSONLWrite", rec, w.w.schema); err != nil {
+	if err := CheckSchema("JSONLWrite", rec, w.w.schema); err != nil {
 		return err
 	}
 	var err error
-	if w.views, err = viewsOf(rec, seq(len(w.w.schema)), w.views); err != nil {
+	if w.views, err = ViewsOf(rec, seq(len(w.w.schema)), w.views); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -110,23 +110,23 @@ func (w *JSONLWrite) appendRow(b []byte, i int) []byte {
 	for c := range w.views {
 		b = append(b, w.keys[c]...)
 		v := &w.views[c]
-		if v.nulls > 0 && v.isNull(i) {
+		if v.Nulls > 0 && v.IsNull(i) {
 			b = append(b, "null"...)
 			continue
 		}
-		switch v.typ {
+		switch v.Typ {
 		case spec.Int64:
-			b = strconv.AppendInt(b, v.i64[i], 10)
+			b = strconv.AppendInt(b, v.I64[i], 10)
 		case spec.Float64:
-			if f := v.f64[i]; math.IsNaN(f) || math.IsInf(f, 0) {
+			if f := v.F64[i]; math.IsNaN(f) || math.IsInf(f, 0) {
 				b = append(b, "null"...)
 			} else {
 				b = appendFloat(b, f)
 			}
 		case spec.Bool:
-			b = strconv.AppendBool(b, v.boolAt(i))
+			b = strconv.AppendBool(b, v.BoolAt(i))
 		case spec.String:
-			b = appendJSONString(b, v.str(i))
+			b = appendJSONString(b, v.Str(i))
 		default:
 			b = append(b, "null"...)
 		}

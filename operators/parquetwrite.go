@@ -78,7 +78,7 @@ func (w *ParquetWrite) Push(ctx context.Context, rec arrow.Record) error {
 	if w.fw == nil {
 		return fmt.Errorf("operators: write %s: already closed", w.path)
 	}
-	if err := checkSchema("ParquetWrite", rec, w.schema); err != nil {
+	if err := CheckSchema("ParquetWrite", rec, w.schema); err != nil {
 		return err
 	}
 	// Same columns under the writer's schema (names and nullability).

@@ -53,17 +53,17 @@ func (p *Project) Push(ctx context.Context, rec arrow.Record) error {
 	for i, e := range p.exprs {
 		a, err := e(rec, p.mem)
 		if err != nil {
-			releaseAll(cols)
+			ReleaseAll(cols)
 			return err
 		}
 		cols[i] = a
 		if a.Len() != n || !arrow.TypeEqual(a.DataType(), p.schema.Field(i).Type) {
-			releaseAll(cols)
+			ReleaseAll(cols)
 			return fmt.Errorf("operators: project column %s: got %d values of %s, want %d of %s",
 				p.schema.Field(i).Name, a.Len(), a.DataType(), n, p.schema.Field(i).Type)
 		}
 	}
-	out := newRecord(p.schema, cols, n)
+	out := NewRecord(p.schema, cols, n)
 	p.stats.RowsOut += int64(n)
 	err := p.out.Push(ctx, out)
 	out.Release()

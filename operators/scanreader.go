@@ -19,8 +19,8 @@ type csvReader struct {
 	line    int64 // lines consumed in the current range, for errors
 	sp      splitter
 	fast    bool // unquoted fields may take the fused fast paths
-	cols    []*colBuilder
-	strCols []*colBuilder
+	cols    []*ColBuilder
+	strCols []*ColBuilder
 	rows    int // rows in the current batch
 	capRows int
 	open    bool // builders hold a batch in progress
@@ -30,7 +30,7 @@ func newCSVReader(s *CSVScan, capRows int) *csvReader {
 	r := &csvReader{s: s, capRows: max(capRows, 1), fast: s.null == nil}
 	r.sp = splitter{delim: s.delim, quote: s.quote, fields: make([][]byte, len(s.schema))}
 	for _, fld := range s.schema {
-		b := newColBuilder(fld.Type, s.o.Mem)
+		b := NewColBuilder(fld.Type, s.o.Mem)
 		r.cols = append(r.cols, b)
 		if fld.Type == spec.String {
 			r.strCols = append(r.strCols, b)
@@ -61,7 +61,7 @@ func (r *csvReader) lines(ctx context.Context, out Operator, data []byte, last b
 		}
 		if err := r.row(data[p : p+i]); err != nil {
 			for _, b := range r.cols {
-				b.truncate(r.rows)
+				b.Truncate(r.rows)
 			}
 			if err := r.s.bad.handle(err, data[p:p+i]); err != nil {
 				return p, err
@@ -79,7 +79,7 @@ func (r *csvReader) lines(ctx context.Context, out Operator, data []byte, last b
 
 func (r *csvReader) bigStrings() bool {
 	for _, b := range r.strCols {
-		if b.dlen > maxBatchStrBytes {
+		if b.Dlen > maxBatchStrBytes {
 			return true
 		}
 	}
@@ -99,7 +99,7 @@ func (r *csvReader) row(line []byte) error {
 	}
 	if !r.open {
 		for _, b := range r.cols {
-			b.reset(r.capRows)
+			b.Reset(r.capRows)
 		}
 		r.open = true
 	}
@@ -128,19 +128,19 @@ func (r *csvReader) row(line []byte) error {
 // the index of the delimiter after it (or len(line)). Unquoted int64,
 // float64 and string fields take a fused scan-and-parse path that touches
 // each byte once; every other field goes through splitter.next and field.
-func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, error) {
+func (r *csvReader) value(b *ColBuilder, c int, line []byte, pos int) (int, error) {
 	if r.fast && pos < len(line) && line[pos] != r.sp.quote {
-		switch b.typ {
+		switch b.Typ {
 		case spec.Int64:
 			if v, end, ok := scanInt64(line, pos, r.s.delim); ok {
-				b.i64[b.n] = v
-				b.n++
+				b.I64[b.N] = v
+				b.N++
 				return end, nil
 			}
 		case spec.Float64:
 			if v, end, ok := scanFloat64(line, pos, r.s.delim); ok {
-				b.f64[b.n] = v
-				b.n++
+				b.F64[b.N] = v
+				b.N++
 				return end, nil
 			}
 		case spec.String:
@@ -151,7 +151,7 @@ func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, erro
 			if !utf8.Valid(line[pos:end]) {
 				return 0, r.errorf(c+1, "invalid UTF-8 in string field")
 			}
-			b.appendBytes(line[pos:end])
+			b.AppendBytes(line[pos:end])
 			return end, nil
 		}
 	}
@@ -163,41 +163,41 @@ func (r *csvReader) value(b *colBuilder, c int, line []byte, pos int) (int, erro
 }
 
 // field appends one field to its column's builder.
-func (r *csvReader) field(b *colBuilder, c int, f []byte) error {
+func (r *csvReader) field(b *ColBuilder, c int, f []byte) error {
 	if r.s.null != nil && bytes.Equal(f, r.s.null) {
-		b.appendNull()
+		b.AppendNull()
 		return nil
 	}
-	switch b.typ {
+	switch b.Typ {
 	case spec.Int64:
 		if v, ok := parseInt64(f); ok {
-			b.i64[b.n] = v
-			b.n++
+			b.I64[b.N] = v
+			b.N++
 			return nil
 		}
 	case spec.Float64:
 		if v, ok := parseFloat64(f); ok {
-			b.f64[b.n] = v
-			b.n++
+			b.F64[b.N] = v
+			b.N++
 			return nil
 		}
 	case spec.Bool:
 		if v, ok := parseBool(f); ok {
-			b.appendBool(v)
+			b.AppendBool(v)
 			return nil
 		}
 	default:
 		if !utf8.Valid(f) {
 			return r.errorf(c+1, "invalid UTF-8 in string field")
 		}
-		b.appendBytes(f)
+		b.AppendBytes(f)
 		return nil
 	}
 	if len(f) == 0 {
-		b.appendNull()
+		b.AppendNull()
 		return nil
 	}
-	return r.errorf(c+1, "%s", parseFailure(f, b.typ.String()))
+	return r.errorf(c+1, "%s", parseFailure(f, b.Typ.String()))
 }
 
 // errorf returns a *DataError at column col of the current line. The
@@ -214,10 +214,10 @@ func (r *csvReader) emit(ctx context.Context, out Operator) error {
 	}
 	cols := make([]arrow.Array, len(r.cols))
 	for i, b := range r.cols {
-		cols[i] = b.finish()
+		cols[i] = b.Finish()
 	}
 	r.open = false
-	rec := newRecord(r.s.arrow, cols, r.rows)
+	rec := NewRecord(r.s.arrow, cols, r.rows)
 	r.s.stats.RowsIn += int64(r.rows)
 	r.s.stats.RowsOut += int64(r.rows)
 	r.rows = 0
@@ -230,7 +230,7 @@ func (r *csvReader) emit(ctx context.Context, out Operator) error {
 func (r *csvReader) release() {
 	if r.open {
 		for _, b := range r.cols {
-			b.release()
+			b.Release()
 		}
 		r.open = false
 	}

@@ -77,7 +77,7 @@ func (s *Sort) Stats() Stats { return s.stats }
 
 // Push buffers one batch (retaining it).
 func (s *Sort) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("Sort", rec, s.in); err != nil {
+	if err := CheckSchema("Sort", rec, s.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -189,13 +189,13 @@ func sortRows(keys []*keyData, n int) []uint32 {
 }
 
 // chunkViews returns, per column, its view in every batch.
-func (s *Sort) chunkViews() ([][]colView, []spec.Type, error) {
-	cols := make([][]colView, len(s.in))
+func (s *Sort) chunkViews() ([][]ColView, []spec.Type, error) {
+	cols := make([][]ColView, len(s.in))
 	types := make([]spec.Type, len(s.in))
 	for c := range s.in {
 		types[c] = s.in[c].Type
 		for _, rec := range s.batches {
-			v, err := viewOf(rec.Column(c))
+			v, err := ViewOf(rec.Column(c))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -221,7 +221,7 @@ func (s *Sort) locator() []uint64 {
 func (s *Sort) flatten(k sortKey) (*keyData, error) {
 	kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, s.rows)}
 	for _, rec := range s.batches {
-		v, err := viewOf(rec.Column(k.col))
+		v, err := ViewOf(rec.Column(k.col))
 		if err != nil {
 			return nil, err
 		}

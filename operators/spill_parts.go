@@ -47,7 +47,7 @@ type spillParts struct {
 	mem    memory.Allocator
 	runs   [spillFanout]SpillRun
 	refs   [spillFanout][]uint64
-	views  [][]colView
+	views  [][]ColView
 }
 
 func newSpillParts(b Budget, s spec.Schema, mem memory.Allocator) *spillParts {
@@ -55,7 +55,7 @@ func newSpillParts(b Budget, s spec.Schema, mem memory.Allocator) *spillParts {
 	for _, f := range s {
 		p.types = append(p.types, f.Type)
 	}
-	p.views = make([][]colView, len(s))
+	p.views = make([][]ColView, len(s))
 	return p
 }
 
@@ -71,7 +71,7 @@ func (p *spillParts) write(ctx context.Context, rec arrow.Record, parts []uint8)
 		}
 	}
 	for c := range p.views {
-		v, err := viewOf(rec.Column(c))
+		v, err := ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}

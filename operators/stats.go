@@ -17,10 +17,10 @@ type Stats struct {
 	RowsSkipped int64
 }
 
-// checkSchema fails unless rec has exactly the columns of want, by type.
+// CheckSchema fails unless rec has exactly the columns of want, by type.
 // Operators call it on every pushed batch (it is per batch, not per row), so
 // a wiring mistake is an error instead of a panic in a typed loop.
-func checkSchema(who string, rec arrow.Record, want spec.Schema) error {
+func CheckSchema(who string, rec arrow.Record, want spec.Schema) error {
 	if int(rec.NumCols()) != len(want) {
 		return fmt.Errorf("operators: %s: batch has %d columns, want %d %s", who, rec.NumCols(), len(want), want)
 	}

@@ -27,7 +27,7 @@ type CSVWrite struct {
 	schema spec.Schema
 	f      *os.File
 	buf    []byte
-	views  []colView
+	views  []ColView
 	rows   int64
 	bytes  int64
 	stats  Stats
@@ -65,12 +65,12 @@ func (w *CSVWrite) Push(ctx context.Context, rec arrow.Record) error {
 	if w.f == nil {
 		return fmt.Errorf("operators: write %s: already closed", w.path)
 	}
-	if err := checkSchema("CSVWrite", rec, w.schema); err != nil {
+	if err := CheckSchema("CSVWrite", rec, w.schema); err != nil {
 		return err
 	}
 	w.views = w.views[:0]
 	for c := range w.schema {
-		v, err := viewOf(rec.Column(c))
+		v, err := ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}
@@ -98,18 +98,18 @@ func (w *CSVWrite) appendRow(b []byte, i int) []byte {
 			b = append(b, ',')
 		}
 		v := &w.views[c]
-		if v.nulls > 0 && v.isNull(i) {
+		if v.Nulls > 0 && v.IsNull(i) {
 			continue
 		}
-		switch v.typ {
+		switch v.Typ {
 		case spec.Int64:
-			b = strconv.AppendInt(b, v.i64[i], 10)
+			b = strconv.AppendInt(b, v.I64[i], 10)
 		case spec.Float64:
-			b = appendFloat(b, v.f64[i])
+			b = appendFloat(b, v.F64[i])
 		case spec.Bool:
-			b = strconv.AppendBool(b, v.boolAt(i))
+			b = strconv.AppendBool(b, v.BoolAt(i))
 		case spec.String:
-			b = appendCSVString(b, v.str(i))
+			b = appendCSVString(b, v.Str(i))
 		}
 	}
 	return append(b, '\n')
