@@ -10,6 +10,8 @@ import (
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
@@ -20,8 +22,8 @@ import (
 // operator chain from the stage's ops and knows the schema of every edge.
 type program struct {
 	l       *Loaded
-	outputs map[string]*output             // write step id (or quarantineOutput) -> output
-	inputs  map[string]operators.ScanInput // read step id -> its files
+	outputs map[string]*output           // write step id (or quarantineOutput) -> output
+	inputs  map[string]formats.ScanInput // read step id -> its files
 	mem     memory.Allocator
 	logger  *slog.Logger
 
@@ -44,7 +46,7 @@ var _ scheduler.Program = (*program)(nil)
 
 func newProgram(l *Loaded, outs []*output) (*program, error) {
 	p := &program{l: l, outputs: make(map[string]*output, len(outs)), mem: memory.NewGoAllocator(),
-		inputs: map[string]operators.ScanInput{}, logger: slog.New(slog.DiscardHandler)}
+		inputs: map[string]formats.ScanInput{}, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range outs {
 		p.outputs[o.name] = o
 	}
@@ -68,7 +70,7 @@ func newProgram(l *Loaded, outs []*output) (*program, error) {
 			return nil, err
 		}
 		p.edgeSchemas[e.ID] = schema
-		p.arrowEdges[e.ID] = operators.ArrowSchema(schema)
+		p.arrowEdges[e.ID] = arrowx.ArrowSchema(schema)
 		for _, k := range e.Keys {
 			if schema.Index(k) < 0 {
 				return nil, fmt.Errorf("jobs: edge %s: key column %q not in %s", e.ID, k, schema)

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // accumulator is one aggregate's state over every group, in typed slices
@@ -16,9 +17,9 @@ type accumulator interface {
 	// resize makes room for groups [0, n); new groups start empty.
 	resize(n int)
 	// consume folds raw input values (the argument column) into the groups.
-	consume(gids []int32, v *ColView) error
+	consume(gids []int32, v *arrowx.ColView) error
 	// merge folds partial states (the columns of PartialAggSchema).
-	merge(gids []int32, st []ColView) error
+	merge(gids []int32, st []arrowx.ColView) error
 	// state returns the partial state columns of groups [from, to).
 	state(from, to int, mem memory.Allocator) []arrow.Array
 	// final returns the final values of groups [from, to).
@@ -77,10 +78,10 @@ func extendZero[T any](s []T, n int) []T {
 // fixedArray copies vals into a new array; has[i] false makes row i null
 // (has nil: no nulls).
 func fixedArray[T int64 | float64](typ spec.Type, vals []T, has []bool, mem memory.Allocator) arrow.Array {
-	buf := NewBuffer(mem, len(vals)*8)
+	buf := arrowx.NewBuffer(mem, len(vals)*8)
 	copy(arrow.GetData[T](buf.Bytes()), vals)
 	valid, nulls := validityOf(has, mem)
-	return NewArray(typ, len(vals), nulls, valid, buf)
+	return arrowx.NewArray(typ, len(vals), nulls, valid, buf)
 }
 
 // validityOf turns has into a bitmap, or nil when every entry is true.
@@ -94,7 +95,7 @@ func validityOf(has []bool, mem memory.Allocator) (*memory.Buffer, int) {
 	if nulls == 0 {
 		return nil, 0
 	}
-	valid := NewBitmap(mem, len(has), false)
+	valid := arrowx.NewBitmap(mem, len(has), false)
 	vb := valid.Bytes()
 	for i, h := range has {
 		if h {
@@ -114,7 +115,7 @@ func (a *countAcc) resize(n int) { a.n = extendZero(a.n, n) }
 
 func (a *countAcc) bytes() int64 { return sliceBytes(a.n, 8) }
 
-func (a *countAcc) consume(gids []int32, v *ColView) error {
+func (a *countAcc) consume(gids []int32, v *arrowx.ColView) error {
 	c := a.n
 	if a.star || v.Nulls == 0 {
 		for _, g := range gids {
@@ -130,7 +131,7 @@ func (a *countAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *countAcc) merge(gids []int32, st []ColView) error {
+func (a *countAcc) merge(gids []int32, st []arrowx.ColView) error {
 	s := &st[0]
 	for i, g := range gids {
 		if !s.IsNull(i) {
@@ -158,7 +159,7 @@ func (a *sumIntAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZ
 
 func (a *sumIntAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
 
-func (a *sumIntAcc) consume(gids []int32, v *ColView) error {
+func (a *sumIntAcc) consume(gids []int32, v *arrowx.ColView) error {
 	sum, has, x := a.sum, a.has, v.I64
 	var ovf int64
 	if v.Nulls == 0 {
@@ -183,7 +184,7 @@ func (a *sumIntAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *sumIntAcc) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *sumIntAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *sumIntAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -203,7 +204,7 @@ func (a *sumFloatAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), exten
 
 func (a *sumFloatAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
 
-func (a *sumFloatAcc) consume(gids []int32, v *ColView) error {
+func (a *sumFloatAcc) consume(gids []int32, v *arrowx.ColView) error {
 	sum, has, x := a.sum, a.has, v.F64
 	if v.Nulls == 0 {
 		for i, g := range gids {
@@ -221,7 +222,7 @@ func (a *sumFloatAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *sumFloatAcc) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *sumFloatAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *sumFloatAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -241,7 +242,7 @@ func (a *avgAcc) resize(n int) { a.sum, a.cnt = extendZero(a.sum, n), extendZero
 
 func (a *avgAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.cnt, 8) }
 
-func (a *avgAcc) consume(gids []int32, v *ColView) error {
+func (a *avgAcc) consume(gids []int32, v *arrowx.ColView) error {
 	sum, cnt := a.sum, a.cnt
 	for i, g := range gids {
 		if v.Nulls > 0 && v.IsNull(i) {
@@ -257,7 +258,7 @@ func (a *avgAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *avgAcc) merge(gids []int32, st []ColView) error {
+func (a *avgAcc) merge(gids []int32, st []arrowx.ColView) error {
 	s, c := &st[0], &st[1]
 	for i, g := range gids {
 		if !s.IsNull(i) {
@@ -292,7 +293,7 @@ func (a *avgAcc) final(from, to int, mem memory.Allocator) arrow.Array {
 // value (it is kept only when it is a group's first value).
 type minMaxAcc[T int64 | float64] struct {
 	typ  spec.Type
-	vals func(*ColView) []T
+	vals func(*arrowx.ColView) []T
 	max  bool
 	m    []T
 	has  []bool
@@ -302,7 +303,7 @@ func (a *minMaxAcc[T]) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZe
 
 func (a *minMaxAcc[T]) bytes() int64 { return sliceBytes(a.m, 8) + sliceBytes(a.has, 1) }
 
-func (a *minMaxAcc[T]) consume(gids []int32, v *ColView) error {
+func (a *minMaxAcc[T]) consume(gids []int32, v *arrowx.ColView) error {
 	m, has, x := a.m, a.has, a.vals(v)
 	for i, g := range gids {
 		if v.Nulls > 0 && v.IsNull(i) {
@@ -315,7 +316,7 @@ func (a *minMaxAcc[T]) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *minMaxAcc[T]) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxAcc[T]) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *minMaxAcc[T]) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -336,7 +337,7 @@ func (a *minMaxBoolAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZ
 
 func (a *minMaxBoolAcc) bytes() int64 { return sliceBytes(a.m, 1) + sliceBytes(a.has, 1) }
 
-func (a *minMaxBoolAcc) consume(gids []int32, v *ColView) error {
+func (a *minMaxBoolAcc) consume(gids []int32, v *arrowx.ColView) error {
 	for i, g := range gids {
 		if v.IsNull(i) {
 			continue
@@ -354,14 +355,16 @@ func (a *minMaxBoolAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *minMaxBoolAcc) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxBoolAcc) merge(gids []int32, st []arrowx.ColView) error {
+	return a.consume(gids, &st[0])
+}
 
 func (a *minMaxBoolAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
 }
 
 func (a *minMaxBoolAcc) final(from, to int, mem memory.Allocator) arrow.Array {
-	b := NewColBuilder(spec.Bool, mem)
+	b := arrowx.NewColBuilder(spec.Bool, mem)
 	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		if a.has[g] {
@@ -386,7 +389,7 @@ func (a *minMaxStrAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZe
 
 func (a *minMaxStrAcc) bytes() int64 { return sliceBytes(a.m, 16) + sliceBytes(a.has, 1) + a.strBytes }
 
-func (a *minMaxStrAcc) consume(gids []int32, v *ColView) error {
+func (a *minMaxStrAcc) consume(gids []int32, v *arrowx.ColView) error {
 	for i, g := range gids {
 		if v.IsNull(i) {
 			continue
@@ -400,14 +403,14 @@ func (a *minMaxStrAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *minMaxStrAcc) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxStrAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *minMaxStrAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
 }
 
 func (a *minMaxStrAcc) final(from, to int, mem memory.Allocator) arrow.Array {
-	b := NewColBuilder(spec.String, mem)
+	b := arrowx.NewColBuilder(spec.String, mem)
 	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		if a.has[g] {

@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // countDistinctAcc is count_distinct(col): one hash table of (group,
@@ -17,7 +18,7 @@ type countDistinctAcc struct {
 	pairs *groupTable
 	cnt   []int64
 	g64   []int64
-	views [2]ColView
+	views [2]arrowx.ColView
 	keys  batchKeys
 	pids  []int32
 }
@@ -34,13 +35,13 @@ func (a *countDistinctAcc) resize(n int) { a.cnt = extendZero(a.cnt, n) }
 
 func (a *countDistinctAcc) bytes() int64 { return sliceBytes(a.cnt, 8) + a.pairs.bytes() }
 
-func (a *countDistinctAcc) consume(gids []int32, v *ColView) error {
+func (a *countDistinctAcc) consume(gids []int32, v *arrowx.ColView) error {
 	n := len(gids)
 	a.g64 = sizedSlice(a.g64, n)
 	for i, g := range gids {
 		a.g64[i] = int64(g)
 	}
-	a.views[0] = ColView{Typ: spec.Int64, N: n, I64: a.g64}
+	a.views[0] = arrowx.ColView{Typ: spec.Int64, N: n, I64: a.g64}
 	a.views[1] = *v
 	if err := a.pairs.codec.prepare(a.views[:], n, &a.keys); err != nil {
 		return err
@@ -57,7 +58,7 @@ func (a *countDistinctAcc) consume(gids []int32, v *ColView) error {
 	return nil
 }
 
-func (a *countDistinctAcc) merge([]int32, []ColView) error {
+func (a *countDistinctAcc) merge([]int32, []arrowx.ColView) error {
 	return fmt.Errorf("operators: count_distinct has no partial state to merge")
 }
 
@@ -106,7 +107,7 @@ func (a *firstAcc) bytes() int64 {
 		sliceBytes(a.b, 1) + sliceBytes(a.s, 16) + a.strBytes
 }
 
-func (a *firstAcc) consume(gids []int32, v *ColView) error {
+func (a *firstAcc) consume(gids []int32, v *arrowx.ColView) error {
 	set := a.set
 	for i, g := range gids {
 		if set[g] {
@@ -125,7 +126,7 @@ func (a *firstAcc) consume(gids []int32, v *ColView) error {
 }
 
 // take stores row i of v as group g's value.
-func (a *firstAcc) take(g int32, v *ColView, i int) {
+func (a *firstAcc) take(g int32, v *arrowx.ColView, i int) {
 	a.has[g] = true
 	switch a.typ {
 	case spec.Int64:
@@ -140,7 +141,7 @@ func (a *firstAcc) take(g int32, v *ColView, i int) {
 	}
 }
 
-func (a *firstAcc) merge(gids []int32, st []ColView) error { return a.consume(gids, &st[0]) }
+func (a *firstAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *firstAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -153,7 +154,7 @@ func (a *firstAcc) final(from, to int, mem memory.Allocator) arrow.Array {
 	case spec.Float64:
 		return fixedArray(spec.Float64, a.f64[from:to], a.has[from:to], mem)
 	}
-	b := NewColBuilder(a.typ, mem)
+	b := arrowx.NewColBuilder(a.typ, mem)
 	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		switch {

@@ -7,10 +7,12 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/expr"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 func BenchmarkHashAggregate(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	aggs := []spec.Agg{{Func: spec.AggCount, Alias: "cnt"}, {Func: spec.AggSum, Arg: "amount", Alias: "total"}}
 	for _, tc := range []struct {
 		name string
@@ -19,9 +21,9 @@ func BenchmarkHashAggregate(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			step := &spec.AggregateStep{Keys: tc.keys, Aggs: aggs}
 			b.ReportAllocs()
-			start := startClock()
+			start := optest.StartClock()
 			for i := 0; i < b.N; i++ {
-				h, err := NewHashAggregate(AggPartial, eventsSchema, step, &discard{}, memory.DefaultAllocator)
+				h, err := NewHashAggregate(AggPartial, optest.EventsSchema, step, &optest.Discard{}, memory.DefaultAllocator)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -34,22 +36,22 @@ func BenchmarkHashAggregate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, benchRows, start)
+			optest.ReportRows(b, optest.BenchRows, start)
 		})
 	}
 }
 
 func BenchmarkHashJoinProbe(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	users := spec.Schema{{Name: "user_id", Type: spec.Int64}, {Name: "segment", Type: spec.String}}
-	out := append(append(spec.Schema{}, eventsSchema...), users[1])
+	out := append(append(spec.Schema{}, optest.EventsSchema...), users[1])
 	var urows [][]any
 	for u := 1; u <= 100_000; u++ {
 		urows = append(urows, []any{int64(u), fmt.Sprintf("seg%d", u%10)})
 	}
 	build := chunkRecords(&testing.T{}, memory.DefaultAllocator, users, urows, BatchRows)
 	step := &spec.JoinStep{LeftKeys: []string{"user_id"}, RightKeys: []string{"user_id"}}
-	j, err := NewHashJoin(step, eventsSchema, users, out, &discard{}, memory.DefaultAllocator)
+	j, err := NewHashJoin(step, optest.EventsSchema, users, out, &optest.Discard{}, memory.DefaultAllocator)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func BenchmarkHashJoinProbe(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := startClock()
+	start := optest.StartClock()
 	for i := 0; i < b.N; i++ {
 		for _, rec := range recs {
 			if err := j.Push(context.Background(), rec); err != nil {
@@ -71,11 +73,11 @@ func BenchmarkHashJoinProbe(b *testing.B) {
 			}
 		}
 	}
-	reportRows(b, benchRows, start)
+	optest.ReportRows(b, optest.BenchRows, start)
 }
 
 func BenchmarkSort(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	for _, tc := range []struct {
 		name string
 		keys []spec.SortKey
@@ -85,9 +87,9 @@ func BenchmarkSort(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := startClock()
+			start := optest.StartClock()
 			for i := 0; i < b.N; i++ {
-				s, err := NewSort(SortPartial, eventsSchema, tc.keys, &discard{}, memory.DefaultAllocator)
+				s, err := NewSort(SortPartial, optest.EventsSchema, tc.keys, &optest.Discard{}, memory.DefaultAllocator)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -100,7 +102,7 @@ func BenchmarkSort(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, benchRows, start)
+			optest.ReportRows(b, optest.BenchRows, start)
 		})
 	}
 }
@@ -108,19 +110,19 @@ func BenchmarkSort(b *testing.B) {
 // BenchmarkFilter keeps about half the rows (amount > 500), gathering the
 // kept rows of every column by hand.
 func BenchmarkFilter(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	e, err := spec.ParseExpr("amount > 500")
 	if err != nil {
 		b.Fatal(err)
 	}
-	pred, err := CompileExpr(e, eventsSchema)
+	pred, err := expr.CompileExpr(e, optest.EventsSchema)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	start := startClock()
+	start := optest.StartClock()
 	for i := 0; i < b.N; i++ {
-		f, err := NewFilter(pred, eventsSchema, &discard{}, memory.DefaultAllocator)
+		f, err := NewFilter(pred, optest.EventsSchema, &optest.Discard{}, memory.DefaultAllocator)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -130,5 +132,5 @@ func BenchmarkFilter(b *testing.B) {
 			}
 		}
 	}
-	reportRows(b, benchRows, start)
+	optest.ReportRows(b, optest.BenchRows, start)
 }

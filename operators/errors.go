@@ -3,6 +3,8 @@ package operators
 import (
 	"errors"
 	"fmt"
+
+	"github.com/batchrun/batchrun/operators/expr"
 )
 
 // DataError is a malformed input row: it names the file, the 1-based line
@@ -24,9 +26,9 @@ func (e *DataError) Error() string {
 func (e *DataError) Permanent() bool { return true }
 
 // IsDataError reports whether err is, or wraps, a *DataError or an
-// *EvalError: input the job cannot process.
+// *expr.EvalError: input the job cannot process.
 func IsDataError(err error) bool {
 	var de *DataError
-	var ee *EvalError
+	var ee *expr.EvalError
 	return errors.As(err, &de) || errors.As(err, &ee)
 }

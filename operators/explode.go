@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Explode splits a string column by a separator into one row per piece,
@@ -42,7 +43,7 @@ func NewExplode(in spec.Schema, col, sep string, outSchema spec.Schema, out Oper
 	if len(outSchema) != len(in) {
 		return nil, fmt.Errorf("operators: explode output schema %s does not match input %s", outSchema, in)
 	}
-	return &Explode{in: in, col: i, sep: []byte(sep), schema: ArrowSchema(outSchema), out: out, mem: mem}, nil
+	return &Explode{in: in, col: i, sep: []byte(sep), schema: arrowx.ArrowSchema(outSchema), out: out, mem: mem}, nil
 }
 
 // Stats returns the rows consumed and emitted so far.
@@ -58,7 +59,7 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	v, err := ViewOf(rec.Column(e.col))
+	v, err := arrowx.ViewOf(rec.Column(e.col))
 	if err != nil {
 		return err
 	}
@@ -86,9 +87,9 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 // emit builds and pushes the output rows of input rows [from, to).
-func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *ColView, from, to, rows int) error {
+func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *arrowx.ColView, from, to, rows int) error {
 	e.refs = sizedSlice(e.refs, rows)[:0]
-	pieces := NewColBuilder(spec.String, e.mem)
+	pieces := arrowx.NewColBuilder(spec.String, e.mem)
 	pieces.Reset(rows)
 	for i := from; i < to; i++ {
 		if e.counts[i] == 0 {
@@ -112,17 +113,17 @@ func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *ColView, from, 
 			cols[c] = pieces.Finish()
 			continue
 		}
-		cv, err := ViewOf(rec.Column(c))
+		cv, err := arrowx.ViewOf(rec.Column(c))
 		if err == nil {
-			cols[c], err = gather(e.in[c].Type, []ColView{cv}, e.refs, e.mem)
+			cols[c], err = gather(e.in[c].Type, []arrowx.ColView{cv}, e.refs, e.mem)
 		}
 		if err != nil {
 			pieces.Release()
-			ReleaseAll(cols)
+			arrowx.ReleaseAll(cols)
 			return err
 		}
 	}
-	out := NewRecord(e.schema, cols, rows)
+	out := arrowx.NewRecord(e.schema, cols, rows)
 	e.stats.RowsOut += int64(rows)
 	err := e.out.Push(ctx, out)
 	out.Release()

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/expr"
 )
 
 // evalFunc evaluates an expression over a batch (CompiledExpr.Eval, or a
@@ -24,13 +26,13 @@ type Filter struct {
 	out   Operator
 	mem   memory.Allocator
 	refs  []uint64
-	cols  [][]ColView
+	cols  [][]arrowx.ColView
 	stats Stats
 }
 
 // NewFilter returns a filter of batches of schema in by pred, a bool
 // expression compiled against in.
-func NewFilter(pred *CompiledExpr, in spec.Schema, out Operator, mem memory.Allocator) (*Filter, error) {
+func NewFilter(pred *expr.CompiledExpr, in spec.Schema, out Operator, mem memory.Allocator) (*Filter, error) {
 	if t := pred.Type(); t != spec.Bool && t != spec.Null {
 		return nil, fmt.Errorf("operators: filter predicate has type %s, want bool", t)
 	}
@@ -42,7 +44,7 @@ func newFilterFunc(pred evalFunc, in spec.Schema, out Operator, mem memory.Alloc
 	for _, fld := range in {
 		f.types = append(f.types, fld.Type)
 	}
-	f.cols = make([][]ColView, len(in))
+	f.cols = make([][]arrowx.ColView, len(in))
 	return f
 }
 
@@ -63,7 +65,7 @@ func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	v, err := ViewOf(mask)
+	v, err := arrowx.ViewOf(mask)
 	defer mask.Release()
 	if err != nil {
 		return err
@@ -83,7 +85,7 @@ func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 // selection sets f.refs to the rows where v is true and not null.
-func (f *Filter) selection(v *ColView) {
+func (f *Filter) selection(v *arrowx.ColView) {
 	f.refs = f.refs[:0]
 	if v.Typ == spec.Null {
 		return
@@ -101,7 +103,7 @@ func (f *Filter) selection(v *ColView) {
 
 func (f *Filter) gatherPush(ctx context.Context, rec arrow.Record) error {
 	for c := range f.cols {
-		v, err := ViewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}

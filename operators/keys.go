@@ -7,6 +7,7 @@ import (
 	"math/bits"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Hashing. The hash functions are fixed (no per-process seed), so equal keys
@@ -120,7 +121,7 @@ type batchKeys struct {
 func (k *batchKeys) key(i int) []byte { return k.data[k.offs[i]:k.offs[i+1]] }
 
 // prepare fills k from the key columns of one batch.
-func (c *keyCodec) prepare(cols []ColView, n int, k *batchKeys) error {
+func (c *keyCodec) prepare(cols []arrowx.ColView, n int, k *batchKeys) error {
 	k.n = n
 	k.hash = sizedSlice(k.hash, n)
 	k.null = k.null[:0]
@@ -151,7 +152,7 @@ func (c *keyCodec) prepare(cols []ColView, n int, k *batchKeys) error {
 	return nil
 }
 
-func (k *batchKeys) markNulls(v *ColView) {
+func (k *batchKeys) markNulls(v *arrowx.ColView) {
 	if len(k.null) == 0 {
 		k.null = sizedSlice(k.null[:0], k.n)
 		clear(k.null)
@@ -163,7 +164,7 @@ func (k *batchKeys) markNulls(v *ColView) {
 	}
 }
 
-func (k *batchKeys) prepareFixed(v *ColView) {
+func (k *batchKeys) prepareFixed(v *arrowx.ColView) {
 	k.fixed = sizedSlice(k.fixed, k.n)
 	if v.Typ == spec.Int64 {
 		for i, x := range v.I64[:k.n] {
@@ -181,7 +182,7 @@ func (k *batchKeys) prepareFixed(v *ColView) {
 
 // encodeRows encodes every row's key tuple, column by column: one pass
 // sizes each row, then each column writes its part at a per-row cursor.
-func (k *batchKeys) encodeRows(cols []ColView) error {
+func (k *batchKeys) encodeRows(cols []arrowx.ColView) error {
 	n := k.n
 	k.owno = sizedSlice(k.owno, n+1)
 	sizes := k.owno[1:]
@@ -208,7 +209,7 @@ func (k *batchKeys) encodeRows(cols []ColView) error {
 	return nil
 }
 
-func addEncodedSizes(v *ColView, sizes []int32) {
+func addEncodedSizes(v *arrowx.ColView, sizes []int32) {
 	for i := range sizes {
 		sizes[i]++ // tag
 		if v.IsNull(i) {
@@ -225,7 +226,7 @@ func addEncodedSizes(v *ColView, sizes []int32) {
 	}
 }
 
-func encodeColumn(v *ColView, out []byte, pos []int32) {
+func encodeColumn(v *arrowx.ColView, out []byte, pos []int32) {
 	for i, p := range pos {
 		if v.IsNull(i) {
 			out[p] = 0

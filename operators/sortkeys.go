@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // The sort is MSD by key column and LSD radix within a column: every key
@@ -27,7 +28,7 @@ type keyData struct {
 }
 
 // add appends the rows of one batch's key column.
-func (kd *keyData) add(v *ColView) {
+func (kd *keyData) add(v *arrowx.ColView) {
 	base := len(kd.norm)
 	if v.Nulls > 0 && kd.null == nil {
 		kd.null = make([]bool, base, cap(kd.norm))

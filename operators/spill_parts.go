@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Grace partitioning, shared by HashAggregate and HashJoin. An operator
@@ -47,15 +48,15 @@ type spillParts struct {
 	mem    memory.Allocator
 	runs   [spillFanout]SpillRun
 	refs   [spillFanout][]uint64
-	views  [][]ColView
+	views  [][]arrowx.ColView
 }
 
 func newSpillParts(b Budget, s spec.Schema, mem memory.Allocator) *spillParts {
-	p := &spillParts{budget: b, schema: ArrowSchema(s), mem: mem}
+	p := &spillParts{budget: b, schema: arrowx.ArrowSchema(s), mem: mem}
 	for _, f := range s {
 		p.types = append(p.types, f.Type)
 	}
-	p.views = make([][]ColView, len(s))
+	p.views = make([][]arrowx.ColView, len(s))
 	return p
 }
 
@@ -71,7 +72,7 @@ func (p *spillParts) write(ctx context.Context, rec arrow.Record, parts []uint8)
 		}
 	}
 	for c := range p.views {
-		v, err := ViewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Stats counts the rows an operator consumed and produced, for the run
@@ -26,7 +27,7 @@ func CheckSchema(who string, rec arrow.Record, want spec.Schema) error {
 	}
 	for i, f := range want {
 		got := rec.Column(i).DataType()
-		if !arrow.TypeEqual(got, ArrowType(f.Type)) {
+		if !arrow.TypeEqual(got, arrowx.ArrowType(f.Type)) {
 			return fmt.Errorf("operators: %s: column %d (%s) is %s, want %s", who, i, f.Name, got, f.Type)
 		}
 	}

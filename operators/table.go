@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // groupTable maps key tuples to dense group ids, assigned in first-seen
@@ -188,7 +189,7 @@ func (t *groupTable) keyArrays(from, to int, mem memory.Allocator) []arrow.Array
 	case keysFixed:
 		out[0] = t.fixedArray(types[0], from, to, mem)
 	case keysString:
-		b := NewColBuilder(spec.String, mem)
+		b := arrowx.NewColBuilder(spec.String, mem)
 		b.Reset(to - from)
 		for g := from; g < to; g++ {
 			if int32(g) == t.nullGrp {
@@ -209,7 +210,7 @@ func (t *groupTable) keyArrays(from, to int, mem memory.Allocator) []arrow.Array
 }
 
 func (t *groupTable) fixedArray(typ spec.Type, from, to int, mem memory.Allocator) arrow.Array {
-	b := NewColBuilder(typ, mem)
+	b := arrowx.NewColBuilder(typ, mem)
 	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		switch {
@@ -229,7 +230,7 @@ func (t *groupTable) fixedArray(typ spec.Type, from, to int, mem memory.Allocato
 // decodeColumn decodes one column of keysRow-encoded keys; pos[i] is the
 // cursor of row i and moves past the column.
 func decodeColumn(typ spec.Type, arena []byte, pos []int, mem memory.Allocator) arrow.Array {
-	b := NewColBuilder(typ, mem)
+	b := arrowx.NewColBuilder(typ, mem)
 	b.Reset(len(pos))
 	for i, p := range pos {
 		if arena[p] == 0 {
