@@ -15,7 +15,7 @@
 // writers (package formats, which implements Operator and Source), or the
 // typed views and builders over Arrow arrays and the spec-to-Arrow type
 // mapping (package arrowx). It must not know about failover, exchanges,
-// Pebble, stages or regions. It imports only jobs/spec, Arrow and its
+// Pebble, stages or regions. It imports only jobs/spec, Arrow, XXH3 and its
 // subpackages expr and arrowx.
 //
 // Contract: operators are push based. A producer calls Push with a batch it

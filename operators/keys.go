@@ -4,21 +4,17 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/zeebo/xxh3"
 )
 
 // Hashing. The hash functions are fixed (no per-process seed), so equal keys
 // hash equally in every process; tables use the low bits for the slot and
-// the high 32 bits as a tag.
-
-const (
-	hashK0 = 0xa0761d6478bd642f
-	hashK1 = 0xe7037ed1a0b428db
-	hashK2 = 0x8ebc6af09c88c6e3
-)
+// the high 32 bits as a tag. Byte keys (a string, or a tuple encoded into
+// one byte string) are hashed with XXH3, the function shuffle hashes
+// strings with; 8-byte keys are mixed with mix64.
 
 // mix64 is a strong 64-bit finalizer (murmur3 fmix64).
 func mix64(x uint64) uint64 {
@@ -28,28 +24,6 @@ func mix64(x uint64) uint64 {
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
 	return x
-}
-
-func mum(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
-}
-
-// hashBytes hashes b eight bytes at a time (a wyhash-style mix).
-func hashBytes(b []byte) uint64 {
-	h := uint64(len(b)) ^ hashK0
-	for len(b) >= 8 {
-		h = mum(binary.LittleEndian.Uint64(b)^hashK1, h^hashK2)
-		b = b[8:]
-	}
-	if len(b) > 0 {
-		var t uint64
-		for i, c := range b {
-			t |= uint64(c) << (8 * i)
-		}
-		h = mum(t^hashK1, h^hashK0)
-	}
-	return mix64(h)
 }
 
 // floatKey canonicalizes a float64 for grouping and joining: -0 equals 0
@@ -136,14 +110,14 @@ func (c *keyCodec) prepare(cols []arrowx.ColView, n int, k *batchKeys) error {
 	case keysString:
 		k.data, k.offs = cols[0].Data, cols[0].Offs
 		for i := 0; i < n; i++ {
-			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+			k.hash[i] = xxh3.Hash(k.data[k.offs[i]:k.offs[i+1]])
 		}
 	default:
 		if err := k.encodeRows(cols); err != nil {
 			return err
 		}
 		for i := 0; i < n; i++ {
-			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+			k.hash[i] = xxh3.Hash(k.data[k.offs[i]:k.offs[i+1]])
 		}
 	}
 	if len(k.null) == 0 {

@@ -17,8 +17,9 @@ import (
 // one partition at a time with a fresh operator of the next spill level.
 // Level l takes the 4 bits below the 4l high bits of the hash, so a
 // partition that is still too big is split again by other bits. The slot
-// of a table uses the low bits of the same hash, and a shuffle uses a
-// different hash function, so neither correlates with the partition.
+// of a table uses the low bits of the same hash, and a shuffle routes by
+// another hash (each column's, XXH3 for a string, combined with a seed
+// through fmix64), so neither correlates with the partition.
 const (
 	spillFanout   = 16 // partitions per level
 	spillBits     = 4  // log2(spillFanout)
