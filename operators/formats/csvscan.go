@@ -6,11 +6,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
-	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // CSVScan is the CSV source. Each file has a header row whose names must
@@ -31,16 +29,12 @@ import (
 //
 //	operators: events.csv:123:3: parse "abc" as int64: invalid syntax
 type CSVScan struct {
-	o         ScanOptions
-	schema    spec.Schema
-	delim     byte
-	quote     byte
-	header    bool
-	null      []byte // the null string; nil when none
-	arrow     *arrow.Schema
-	bytesRead int64
-	stats     operators.Stats
-	bad       badRows
+	lineScan
+	schema spec.Schema
+	delim  byte
+	quote  byte
+	header bool
+	null   []byte // the null string; nil when none
 }
 
 // NewCSVScan returns the scan of split split (0-based) of numSplits of the
@@ -57,8 +51,7 @@ func NewCSVScan(path string, schema spec.Schema, delim byte, split, numSplits in
 
 func newCSVScan(o ScanOptions) (*CSVScan, error) {
 	r := o.Read
-	s := &CSVScan{o: o, schema: r.Schema, delim: r.Delimiter, quote: r.Quote, header: r.HasHeader(),
-		arrow: arrowx.ArrowSchema(r.Schema), bad: newBadRows(&o)}
+	s := &CSVScan{lineScan: newLineScan(o), schema: r.Schema, delim: r.Delimiter, quote: r.Quote, header: r.HasHeader()}
 	if s.delim == 0 {
 		s.delim = ','
 	}
@@ -74,65 +67,29 @@ func newCSVScan(o ScanOptions) (*CSVScan, error) {
 	return s, nil
 }
 
-// Stats returns the rows read and skipped so far (RowsIn = RowsOut).
-func (s *CSVScan) Stats() operators.Stats { return s.stats }
-
 // BytesRead is the number of bytes of the files this split covered.
 func (s *CSVScan) BytesRead() int64 { return s.bytesRead }
 
 // Run reads the split, pushes its rows into out in batches of at most
 // BatchRows rows, then finishes out. On error it does not finish out.
 func (s *CSVScan) Run(ctx context.Context, out operators.Operator) error {
-	spans, bytes, err := s.o.splitSpans()
-	if err != nil {
-		return err
-	}
-	r := newCSVReader(s, int(min(int64(operators.BatchRows), bytes+1)))
-	defer r.release()
-	for _, sp := range spans {
-		if err := s.runSpan(ctx, r, sp, out); err != nil {
-			return err
-		}
-	}
-	if r.rows > 0 {
-		if err := r.emit(ctx, out); err != nil {
-			return err
-		}
-	}
-	s.stats.RowsSkipped = s.bad.total
-	return out.Finish(ctx)
+	return s.run(ctx, out, func(capRows int) *lineReader { return &newCSVReader(s, capRows).lineReader }, s.dataStart)
 }
 
-// runSpan reads one span of one file into r.
-func (s *CSVScan) runSpan(ctx context.Context, r *csvReader, sp Span, out operators.Operator) error {
-	path, size := s.o.Input.Files[sp.File], s.o.Input.Sizes[sp.File]
-	f, err := os.Open(path)
+// dataStart reads and checks the header of a file that has one and
+// returns the offset where its data starts.
+func (s *CSVScan) dataStart(f *os.File, path string) (int64, error) {
+	if !s.header {
+		return 0, nil
+	}
+	names, hdrEnd, err := readHeader(f, path, s.delim, s.quote)
 	if err != nil {
-		return fmt.Errorf("operators: scan: %w", err)
+		return 0, err
 	}
-	defer f.Close()
-	var dataStart int64
-	if s.header {
-		names, hdrEnd, err := readHeader(f, path, s.delim, s.quote)
-		if err != nil {
-			return err
-		}
-		if err := s.checkHeader(path, names); err != nil {
-			return err
-		}
-		dataStart = hdrEnd
+	if err := s.checkHeader(path, names); err != nil {
+		return 0, err
 	}
-	start, end, err := alignSpan(f, sp, size, dataStart)
-	if err != nil {
-		return err
-	}
-	s.bytesRead += end - start
-	r.line = 0
-	r.ch.reset(f, path, start, end)
-	err = r.run(ctx, out)
-	s.bad.endFile(path)
-	s.stats.RowsSkipped = s.bad.total
-	return err
+	return hdrEnd, nil
 }
 
 func (s *CSVScan) checkHeader(path string, names []string) error {

@@ -4,9 +4,10 @@
 // It owns: Scan (NewScan), which reads a read step's files in any format:
 // CSV and JSON lines as byte-range splits of files, globs and directories
 // planned by Splits and parsed straight into Arrow builders, Parquet as
-// row groups assigned by AssignUnits, columns projected; the handling of
-// malformed rows (failed, skipped or quarantined) and the parsing of cells
-// into typed values, shared by CSV and JSON lines; schema inference
+// row groups assigned by AssignUnits, columns projected; the line scan
+// that CSV and JSON lines share (lines.go: spans aligned to lines, batches
+// filled across files, malformed rows failed, skipped or quarantined) and
+// the parsing of cells into typed values; schema inference
 // (InferSchema, InferCSVSchema, InferJSONLSchema, InferParquetSchema); and
 // the CSV, JSON lines and Parquet writers (NewFileWrite picks one by the
 // write step).

@@ -3,11 +3,8 @@ package formats
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"unicode/utf8"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
 	"github.com/batchrun/batchrun/operators/arrowx"
@@ -26,127 +23,34 @@ import (
 // of the member in the line's object (the message names the key):
 //
 //	operators: events.jsonl:7:2: key "amount": want float64, got string
-type JSONLScan struct {
-	o     ScanOptions
-	arrow *arrow.Schema
-	stats operators.Stats
-	bad   badRows
-}
+type JSONLScan struct{ lineScan }
 
-func newJSONLScan(o ScanOptions) *JSONLScan {
-	return &JSONLScan{o: o, arrow: arrowx.ArrowSchema(o.Read.Schema), bad: newBadRows(&o)}
-}
-
-// Stats returns the rows read and skipped so far.
-func (s *JSONLScan) Stats() operators.Stats { return s.stats }
+func newJSONLScan(o ScanOptions) *JSONLScan { return &JSONLScan{newLineScan(o)} }
 
 // Run reads the split, pushes its rows in batches and finishes out.
 func (s *JSONLScan) Run(ctx context.Context, out operators.Operator) error {
-	spans, n, err := s.o.splitSpans()
-	if err != nil {
-		return err
-	}
-	r := newJSONLReader(s, int(min(int64(operators.BatchRows), n+1)))
-	defer r.release()
-	for _, sp := range spans {
-		if err := s.runSpan(ctx, r, sp, out); err != nil {
-			return err
-		}
-	}
-	if err := r.emit(ctx, out); err != nil {
-		return err
-	}
-	return out.Finish(ctx)
+	return s.run(ctx, out, func(capRows int) *lineReader { return &newJSONLReader(s, capRows).lineReader }, nil)
 }
 
-func (s *JSONLScan) runSpan(ctx context.Context, r *jsonlReader, sp Span, out operators.Operator) error {
-	path, size := s.o.Input.Files[sp.File], s.o.Input.Sizes[sp.File]
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("operators: scan: %w", err)
-	}
-	defer f.Close()
-	start, end, err := alignSpan(f, sp, size, 0)
-	if err != nil {
-		return err
-	}
-	r.line = 0
-	r.ch.reset(f, path, start, end)
-	err = r.run(ctx, out)
-	s.bad.endFile(path)
-	s.stats.RowsSkipped = s.bad.total
-	return err
-}
-
-// jsonlReader parses lines into the column builders.
+// jsonlReader parses lines (see lineReader) into the column builders.
 type jsonlReader struct {
-	s       *JSONLScan
-	ch      chunker
-	line    int64
-	cols    []*arrowx.ColBuilder
+	lineReader
 	names   [][]byte
 	index   map[string]int
 	seen    []uint64 // the row stamp of the last value set per column
 	stamp   uint64
 	scratch []byte
-	rows    int
-	capRows int
-	open    bool
 }
 
 func newJSONLReader(s *JSONLScan, capRows int) *jsonlReader {
 	schema := s.o.Read.Schema
-	r := &jsonlReader{s: s, capRows: max(capRows, 1), index: make(map[string]int, len(schema)),
-		seen: make([]uint64, len(schema))}
+	r := &jsonlReader{index: make(map[string]int, len(schema)), seen: make([]uint64, len(schema))}
+	r.init(&s.lineScan, capRows, r.row)
 	for i, f := range schema {
-		r.cols = append(r.cols, arrowx.NewColBuilder(f.Type, s.o.Mem))
 		r.names = append(r.names, []byte(f.Name))
 		r.index[f.Name] = i
 	}
 	return r
-}
-
-func (r *jsonlReader) run(ctx context.Context, out operators.Operator) error {
-	return r.ch.each(ctx, func(data []byte, last bool) (int, error) {
-		return r.lines(ctx, out, data, last)
-	})
-}
-
-func (r *jsonlReader) lines(ctx context.Context, out operators.Operator, data []byte, last bool) (int, error) {
-	p := 0
-	for p < len(data) {
-		i := bytes.IndexByte(data[p:], '\n')
-		if i < 0 {
-			if !last {
-				break
-			}
-			i = len(data) - p
-		}
-		if err := r.row(data[p : p+i]); err != nil {
-			for _, b := range r.cols {
-				b.Truncate(r.rows)
-			}
-			if err := r.s.bad.handle(err, data[p:p+i]); err != nil {
-				return p, err
-			}
-		}
-		p += i + 1
-		if r.rows == r.capRows || r.bigStrings() {
-			if err := r.emit(ctx, out); err != nil {
-				return p, err
-			}
-		}
-	}
-	return min(p, len(data)), nil
-}
-
-func (r *jsonlReader) bigStrings() bool {
-	for _, b := range r.cols {
-		if b.Dlen > maxBatchStrBytes {
-			return true
-		}
-	}
-	return false
 }
 
 // row parses one line: an object whose members go to their columns.
@@ -156,12 +60,7 @@ func (r *jsonlReader) row(line []byte) error {
 	if p == len(line) {
 		return nil
 	}
-	if !r.open {
-		for _, b := range r.cols {
-			b.Reset(r.capRows)
-		}
-		r.open = true
-	}
+	r.startBatch()
 	if line[p] != '{' {
 		return r.errorf(1, "want a JSON object")
 	}
@@ -312,36 +211,4 @@ func (r *jsonlReader) boolean(b *arrowx.ColBuilder, line []byte, p, key int, nam
 		return end, nil
 	}
 	return 0, r.errorf(key, "key %q: want %s, got boolean", name, b.Typ)
-}
-
-func (r *jsonlReader) errorf(col int, format string, args ...any) error {
-	return &operators.DataError{File: r.ch.path, Line: r.ch.absLine(r.line), Column: col, Msg: fmt.Sprintf(format, args...)}
-}
-
-// emit pushes the batch in progress, if any rows.
-func (r *jsonlReader) emit(ctx context.Context, out operators.Operator) error {
-	if !r.open || r.rows == 0 {
-		return nil
-	}
-	cols := make([]arrow.Array, len(r.cols))
-	for i, b := range r.cols {
-		cols[i] = b.Finish()
-	}
-	r.open = false
-	rec := arrowx.NewRecord(r.s.arrow, cols, r.rows)
-	r.s.stats.RowsIn += int64(r.rows)
-	r.s.stats.RowsOut += int64(r.rows)
-	r.rows = 0
-	err := out.Push(ctx, rec)
-	rec.Release()
-	return err
-}
-
-func (r *jsonlReader) release() {
-	if r.open {
-		for _, b := range r.cols {
-			b.Release()
-		}
-		r.open = false
-	}
 }
