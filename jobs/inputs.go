@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/batchrun/batchrun/jobs/spec"
-	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/formats"
 )
 
 // expandInput lists the files a read step reads, with their sizes: the
@@ -19,28 +19,28 @@ import (
 // directory skips names that start with "." or "_" (hidden files, and the
 // _BATCHRUN manifest of a directory batchrun wrote, as Hadoop and Spark
 // skip _SUCCESS). Files are sorted by name. No file is an error.
-func expandInput(r *spec.ReadStep) (operators.ScanInput, error) {
+func expandInput(r *spec.ReadStep) (formats.ScanInput, error) {
 	var paths []string
 	switch fi, err := os.Stat(r.Path); {
 	case strings.ContainsAny(r.Path, "*?["):
 		if paths, err = filepath.Glob(r.Path); err != nil {
-			return operators.ScanInput{}, fmt.Errorf("read %s: %w", r.Path, err)
+			return formats.ScanInput{}, fmt.Errorf("read %s: %w", r.Path, err)
 		}
 		paths = slices.DeleteFunc(paths, func(p string) bool { return skippedName(filepath.Base(p)) })
 	case err != nil:
-		return operators.ScanInput{}, fmt.Errorf("read: %w", err)
+		return formats.ScanInput{}, fmt.Errorf("read: %w", err)
 	case fi.IsDir():
 		if paths, err = dirFiles(r.Path, spec.FormatOf(r.Path, r.Format)); err != nil {
-			return operators.ScanInput{}, err
+			return formats.ScanInput{}, err
 		}
 	default:
 		paths = []string{r.Path}
 	}
-	in := operators.ScanInput{}
+	in := formats.ScanInput{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return operators.ScanInput{}, fmt.Errorf("read: %w", err)
+			return formats.ScanInput{}, fmt.Errorf("read: %w", err)
 		}
 		if fi.Mode().IsRegular() {
 			in.Files = append(in.Files, p)
@@ -90,7 +90,7 @@ func inferRead(r *spec.ReadStep, infer SchemaInferrer) (spec.Schema, error) {
 		first = in.Files[0]
 	}
 	if spec.FormatOf(r.Path, r.Format) != spec.FormatCSV || (r.Quote != 0 && r.Quote != '"') {
-		return operators.InferSchema(r, []string{first}, 1000)
+		return formats.InferSchema(r, []string{first}, 1000)
 	}
 	if !r.HasHeader() {
 		return nil, fmt.Errorf("a csv read with header: false needs a schema")

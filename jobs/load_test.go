@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/batchrun/batchrun/jobs/spec"
-	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/formats"
 )
 
 // headerInfer is a small SchemaInferrer for tests: it types each column of
@@ -51,7 +51,7 @@ func headerInfer(path string, delim byte) (spec.Schema, error) {
 // operatorsInfer is the production inferrer (InferCSV in loaded.go), called
 // directly here.
 func operatorsInfer(path string, delim byte) (spec.Schema, error) {
-	return operators.InferCSVSchema(path, delim, 1000)
+	return formats.InferCSVSchema(path, delim, 1000)
 }
 
 func TestLoadExamples(t *testing.T) {

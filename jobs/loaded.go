@@ -11,6 +11,8 @@ import (
 	"github.com/batchrun/batchrun/internal/lockfile"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/expr"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/scheduler"
@@ -175,7 +177,7 @@ func (l *Loaded) Stages() []int {
 
 // InferCSV infers a CSV file's schema from its header and a sample.
 func InferCSV(path string, delim byte) (spec.Schema, error) {
-	return operators.InferCSVSchema(path, delim, 1000)
+	return formats.InferCSVSchema(path, delim, 1000)
 }
 
 // IsDataError reports whether err is a malformed-input error.
@@ -211,7 +213,7 @@ func compileExprs(job *spec.Job, res *spec.Resolved) error {
 			}
 		}
 		for _, e := range exprs {
-			if _, err := operators.CompileExpr(e, res.Schemas[s.Inputs[0]]); err != nil {
+			if _, err := expr.CompileExpr(e, res.Schemas[s.Inputs[0]]); err != nil {
 				return spec.StepErrorf(job, s, "%s: %v", e, strings.TrimPrefix(err.Error(), "operators: "))
 			}
 		}

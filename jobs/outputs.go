@@ -9,7 +9,7 @@ import (
 	"github.com/batchrun/batchrun/internal/osfs"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/spec"
-	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/physical"
 )
 
@@ -232,7 +232,7 @@ func removePlanStaging(p *commit.Plan) {
 // steps' files and its outputs' part files filled in.
 func (l *Loaded) physical(outs []*output, cfg physical.Config) (*physical.Job, error) {
 	cfg.Job, cfg.Resolved, cfg.Graph = l.Job, l.Resolved, l.Graph
-	cfg.Inputs = map[string]operators.ScanInput{}
+	cfg.Inputs = map[string]formats.ScanInput{}
 	for _, s := range l.Job.Steps {
 		if s.Read == nil {
 			continue

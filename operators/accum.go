@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // accumulator is one aggregate's state over every group, in typed slices
@@ -16,9 +17,9 @@ type accumulator interface {
 	// resize makes room for groups [0, n); new groups start empty.
 	resize(n int)
 	// consume folds raw input values (the argument column) into the groups.
-	consume(gids []int32, v *colView) error
+	consume(gids []int32, v *arrowx.ColView) error
 	// merge folds partial states (the columns of PartialAggSchema).
-	merge(gids []int32, st []colView) error
+	merge(gids []int32, st []arrowx.ColView) error
 	// state returns the partial state columns of groups [from, to).
 	state(from, to int, mem memory.Allocator) []arrow.Array
 	// final returns the final values of groups [from, to).
@@ -77,10 +78,10 @@ func extendZero[T any](s []T, n int) []T {
 // fixedArray copies vals into a new array; has[i] false makes row i null
 // (has nil: no nulls).
 func fixedArray[T int64 | float64](typ spec.Type, vals []T, has []bool, mem memory.Allocator) arrow.Array {
-	buf := newBuffer(mem, len(vals)*8)
+	buf := arrowx.NewBuffer(mem, len(vals)*8)
 	copy(arrow.GetData[T](buf.Bytes()), vals)
 	valid, nulls := validityOf(has, mem)
-	return newArray(typ, len(vals), nulls, valid, buf)
+	return arrowx.NewArray(typ, len(vals), nulls, valid, buf)
 }
 
 // validityOf turns has into a bitmap, or nil when every entry is true.
@@ -94,7 +95,7 @@ func validityOf(has []bool, mem memory.Allocator) (*memory.Buffer, int) {
 	if nulls == 0 {
 		return nil, 0
 	}
-	valid := newBitmap(mem, len(has), false)
+	valid := arrowx.NewBitmap(mem, len(has), false)
 	vb := valid.Bytes()
 	for i, h := range has {
 		if h {
@@ -114,27 +115,27 @@ func (a *countAcc) resize(n int) { a.n = extendZero(a.n, n) }
 
 func (a *countAcc) bytes() int64 { return sliceBytes(a.n, 8) }
 
-func (a *countAcc) consume(gids []int32, v *colView) error {
+func (a *countAcc) consume(gids []int32, v *arrowx.ColView) error {
 	c := a.n
-	if a.star || v.nulls == 0 {
+	if a.star || v.Nulls == 0 {
 		for _, g := range gids {
 			c[g]++
 		}
 		return nil
 	}
 	for i, g := range gids {
-		if !v.isNull(i) {
+		if !v.IsNull(i) {
 			c[g]++
 		}
 	}
 	return nil
 }
 
-func (a *countAcc) merge(gids []int32, st []colView) error {
+func (a *countAcc) merge(gids []int32, st []arrowx.ColView) error {
 	s := &st[0]
 	for i, g := range gids {
-		if !s.isNull(i) {
-			a.n[g] += s.i64[i]
+		if !s.IsNull(i) {
+			a.n[g] += s.I64[i]
 		}
 	}
 	return nil
@@ -158,10 +159,10 @@ func (a *sumIntAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), extendZ
 
 func (a *sumIntAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
 
-func (a *sumIntAcc) consume(gids []int32, v *colView) error {
-	sum, has, x := a.sum, a.has, v.i64
+func (a *sumIntAcc) consume(gids []int32, v *arrowx.ColView) error {
+	sum, has, x := a.sum, a.has, v.I64
 	var ovf int64
-	if v.nulls == 0 {
+	if v.Nulls == 0 {
 		for i, g := range gids {
 			s := sum[g] + x[i]
 			ovf |= (s ^ sum[g]) & (s ^ x[i])
@@ -169,7 +170,7 @@ func (a *sumIntAcc) consume(gids []int32, v *colView) error {
 		}
 	} else {
 		for i, g := range gids {
-			if v.isNull(i) {
+			if v.IsNull(i) {
 				continue
 			}
 			s := sum[g] + x[i]
@@ -183,7 +184,7 @@ func (a *sumIntAcc) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *sumIntAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *sumIntAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *sumIntAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -203,9 +204,9 @@ func (a *sumFloatAcc) resize(n int) { a.sum, a.has = extendZero(a.sum, n), exten
 
 func (a *sumFloatAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.has, 1) }
 
-func (a *sumFloatAcc) consume(gids []int32, v *colView) error {
-	sum, has, x := a.sum, a.has, v.f64
-	if v.nulls == 0 {
+func (a *sumFloatAcc) consume(gids []int32, v *arrowx.ColView) error {
+	sum, has, x := a.sum, a.has, v.F64
+	if v.Nulls == 0 {
 		for i, g := range gids {
 			sum[g] += x[i]
 			has[g] = true
@@ -213,7 +214,7 @@ func (a *sumFloatAcc) consume(gids []int32, v *colView) error {
 		return nil
 	}
 	for i, g := range gids {
-		if !v.isNull(i) {
+		if !v.IsNull(i) {
 			sum[g] += x[i]
 			has[g] = true
 		}
@@ -221,7 +222,7 @@ func (a *sumFloatAcc) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *sumFloatAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *sumFloatAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *sumFloatAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -241,30 +242,30 @@ func (a *avgAcc) resize(n int) { a.sum, a.cnt = extendZero(a.sum, n), extendZero
 
 func (a *avgAcc) bytes() int64 { return sliceBytes(a.sum, 8) + sliceBytes(a.cnt, 8) }
 
-func (a *avgAcc) consume(gids []int32, v *colView) error {
+func (a *avgAcc) consume(gids []int32, v *arrowx.ColView) error {
 	sum, cnt := a.sum, a.cnt
 	for i, g := range gids {
-		if v.nulls > 0 && v.isNull(i) {
+		if v.Nulls > 0 && v.IsNull(i) {
 			continue
 		}
-		if v.typ == spec.Int64 {
-			sum[g] += float64(v.i64[i])
+		if v.Typ == spec.Int64 {
+			sum[g] += float64(v.I64[i])
 		} else {
-			sum[g] += v.f64[i]
+			sum[g] += v.F64[i]
 		}
 		cnt[g]++
 	}
 	return nil
 }
 
-func (a *avgAcc) merge(gids []int32, st []colView) error {
+func (a *avgAcc) merge(gids []int32, st []arrowx.ColView) error {
 	s, c := &st[0], &st[1]
 	for i, g := range gids {
-		if !s.isNull(i) {
-			a.sum[g] += s.f64[i]
+		if !s.IsNull(i) {
+			a.sum[g] += s.F64[i]
 		}
-		if !c.isNull(i) {
-			a.cnt[g] += c.i64[i]
+		if !c.IsNull(i) {
+			a.cnt[g] += c.I64[i]
 		}
 	}
 	return nil
@@ -292,7 +293,7 @@ func (a *avgAcc) final(from, to int, mem memory.Allocator) arrow.Array {
 // value (it is kept only when it is a group's first value).
 type minMaxAcc[T int64 | float64] struct {
 	typ  spec.Type
-	vals func(*colView) []T
+	vals func(*arrowx.ColView) []T
 	max  bool
 	m    []T
 	has  []bool
@@ -302,10 +303,10 @@ func (a *minMaxAcc[T]) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZe
 
 func (a *minMaxAcc[T]) bytes() int64 { return sliceBytes(a.m, 8) + sliceBytes(a.has, 1) }
 
-func (a *minMaxAcc[T]) consume(gids []int32, v *colView) error {
+func (a *minMaxAcc[T]) consume(gids []int32, v *arrowx.ColView) error {
 	m, has, x := a.m, a.has, a.vals(v)
 	for i, g := range gids {
-		if v.nulls > 0 && v.isNull(i) {
+		if v.Nulls > 0 && v.IsNull(i) {
 			continue
 		}
 		if !has[g] || (a.max && x[i] > m[g]) || (!a.max && x[i] < m[g]) {
@@ -315,7 +316,7 @@ func (a *minMaxAcc[T]) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *minMaxAcc[T]) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxAcc[T]) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *minMaxAcc[T]) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -336,12 +337,12 @@ func (a *minMaxBoolAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZ
 
 func (a *minMaxBoolAcc) bytes() int64 { return sliceBytes(a.m, 1) + sliceBytes(a.has, 1) }
 
-func (a *minMaxBoolAcc) consume(gids []int32, v *colView) error {
+func (a *minMaxBoolAcc) consume(gids []int32, v *arrowx.ColView) error {
 	for i, g := range gids {
-		if v.isNull(i) {
+		if v.IsNull(i) {
 			continue
 		}
-		b := v.boolAt(i)
+		b := v.BoolAt(i)
 		switch {
 		case !a.has[g]:
 			a.m[g], a.has[g] = b, true
@@ -354,23 +355,25 @@ func (a *minMaxBoolAcc) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *minMaxBoolAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxBoolAcc) merge(gids []int32, st []arrowx.ColView) error {
+	return a.consume(gids, &st[0])
+}
 
 func (a *minMaxBoolAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
 }
 
 func (a *minMaxBoolAcc) final(from, to int, mem memory.Allocator) arrow.Array {
-	b := newColBuilder(spec.Bool, mem)
-	b.reset(to - from)
+	b := arrowx.NewColBuilder(spec.Bool, mem)
+	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		if a.has[g] {
-			b.appendBool(a.m[g])
+			b.AppendBool(a.m[g])
 		} else {
-			b.appendNull()
+			b.AppendNull()
 		}
 	}
-	return b.finish()
+	return b.Finish()
 }
 
 // minMaxStrAcc is min or max over strings. A group's value is copied only
@@ -386,12 +389,12 @@ func (a *minMaxStrAcc) resize(n int) { a.m, a.has = extendZero(a.m, n), extendZe
 
 func (a *minMaxStrAcc) bytes() int64 { return sliceBytes(a.m, 16) + sliceBytes(a.has, 1) + a.strBytes }
 
-func (a *minMaxStrAcc) consume(gids []int32, v *colView) error {
+func (a *minMaxStrAcc) consume(gids []int32, v *arrowx.ColView) error {
 	for i, g := range gids {
-		if v.isNull(i) {
+		if v.IsNull(i) {
 			continue
 		}
-		s := v.str(i)
+		s := v.Str(i)
 		if !a.has[g] || (a.max && string(s) > a.m[g]) || (!a.max && string(s) < a.m[g]) {
 			a.strBytes += int64(len(s) - len(a.m[g]))
 			a.m[g], a.has[g] = string(s), true
@@ -400,21 +403,21 @@ func (a *minMaxStrAcc) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *minMaxStrAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *minMaxStrAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *minMaxStrAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
 }
 
 func (a *minMaxStrAcc) final(from, to int, mem memory.Allocator) arrow.Array {
-	b := newColBuilder(spec.String, mem)
-	b.reset(to - from)
+	b := arrowx.NewColBuilder(spec.String, mem)
+	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		if a.has[g] {
-			b.appendString(a.m[g])
+			b.AppendString(a.m[g])
 		} else {
-			b.appendNull()
+			b.AppendNull()
 		}
 	}
-	return b.finish()
+	return b.Finish()
 }

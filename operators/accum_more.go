@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // countDistinctAcc is count_distinct(col): one hash table of (group,
@@ -17,7 +18,7 @@ type countDistinctAcc struct {
 	pairs *groupTable
 	cnt   []int64
 	g64   []int64
-	views [2]colView
+	views [2]arrowx.ColView
 	keys  batchKeys
 	pids  []int32
 }
@@ -34,13 +35,13 @@ func (a *countDistinctAcc) resize(n int) { a.cnt = extendZero(a.cnt, n) }
 
 func (a *countDistinctAcc) bytes() int64 { return sliceBytes(a.cnt, 8) + a.pairs.bytes() }
 
-func (a *countDistinctAcc) consume(gids []int32, v *colView) error {
+func (a *countDistinctAcc) consume(gids []int32, v *arrowx.ColView) error {
 	n := len(gids)
 	a.g64 = sizedSlice(a.g64, n)
 	for i, g := range gids {
 		a.g64[i] = int64(g)
 	}
-	a.views[0] = colView{typ: spec.Int64, n: n, i64: a.g64}
+	a.views[0] = arrowx.ColView{Typ: spec.Int64, N: n, I64: a.g64}
 	a.views[1] = *v
 	if err := a.pairs.codec.prepare(a.views[:], n, &a.keys); err != nil {
 		return err
@@ -57,7 +58,7 @@ func (a *countDistinctAcc) consume(gids []int32, v *colView) error {
 	return nil
 }
 
-func (a *countDistinctAcc) merge([]int32, []colView) error {
+func (a *countDistinctAcc) merge([]int32, []arrowx.ColView) error {
 	return fmt.Errorf("operators: count_distinct has no partial state to merge")
 }
 
@@ -106,13 +107,13 @@ func (a *firstAcc) bytes() int64 {
 		sliceBytes(a.b, 1) + sliceBytes(a.s, 16) + a.strBytes
 }
 
-func (a *firstAcc) consume(gids []int32, v *colView) error {
+func (a *firstAcc) consume(gids []int32, v *arrowx.ColView) error {
 	set := a.set
 	for i, g := range gids {
 		if set[g] {
 			continue
 		}
-		null := v.nulls > 0 && v.isNull(i)
+		null := v.Nulls > 0 && v.IsNull(i)
 		if null && a.skipNulls {
 			continue
 		}
@@ -125,22 +126,22 @@ func (a *firstAcc) consume(gids []int32, v *colView) error {
 }
 
 // take stores row i of v as group g's value.
-func (a *firstAcc) take(g int32, v *colView, i int) {
+func (a *firstAcc) take(g int32, v *arrowx.ColView, i int) {
 	a.has[g] = true
 	switch a.typ {
 	case spec.Int64:
-		a.i64[g] = v.i64[i]
+		a.i64[g] = v.I64[i]
 	case spec.Float64:
-		a.f64[g] = v.f64[i]
+		a.f64[g] = v.F64[i]
 	case spec.Bool:
-		a.b[g] = v.boolAt(i)
+		a.b[g] = v.BoolAt(i)
 	default:
-		a.s[g] = string(v.str(i))
+		a.s[g] = string(v.Str(i))
 		a.strBytes += int64(len(a.s[g]))
 	}
 }
 
-func (a *firstAcc) merge(gids []int32, st []colView) error { return a.consume(gids, &st[0]) }
+func (a *firstAcc) merge(gids []int32, st []arrowx.ColView) error { return a.consume(gids, &st[0]) }
 
 func (a *firstAcc) state(from, to int, mem memory.Allocator) []arrow.Array {
 	return []arrow.Array{a.final(from, to, mem)}
@@ -153,17 +154,17 @@ func (a *firstAcc) final(from, to int, mem memory.Allocator) arrow.Array {
 	case spec.Float64:
 		return fixedArray(spec.Float64, a.f64[from:to], a.has[from:to], mem)
 	}
-	b := newColBuilder(a.typ, mem)
-	b.reset(to - from)
+	b := arrowx.NewColBuilder(a.typ, mem)
+	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		switch {
 		case !a.has[g]:
-			b.appendNull()
+			b.AppendNull()
 		case a.typ == spec.Bool:
-			b.appendBool(a.b[g])
+			b.AppendBool(a.b[g])
 		default:
-			b.appendString(a.s[g])
+			b.AppendString(a.s[g])
 		}
 	}
-	return b.finish()
+	return b.Finish()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // AggMode says which half of an aggregate a HashAggregate runs.
@@ -184,7 +185,7 @@ type HashAggregate struct {
 	spill    aggSpill
 
 	keys  batchKeys
-	views []colView
+	views []arrowx.ColView
 	gids  []int32
 	stats Stats
 }
@@ -205,7 +206,7 @@ func NewHashAggregate(mode AggMode, in spec.Schema, step *spec.AggregateStep, ou
 	if err != nil {
 		return nil, err
 	}
-	h.schema = ArrowSchema(outSchema)
+	h.schema = arrowx.ArrowSchema(outSchema)
 	h.inSchema = in
 	if mode == AggFinal {
 		if h.inSchema, err = PartialAggSchema(in, step); err != nil {
@@ -277,7 +278,7 @@ func (h *HashAggregate) Groups() int {
 func (h *HashAggregate) Push(ctx context.Context, rec arrow.Record) error {
 	n := int(rec.NumRows())
 	h.stats.RowsIn += int64(n)
-	if err := checkSchema("HashAggregate", rec, h.inSchema); err != nil {
+	if err := CheckSchema("HashAggregate", rec, h.inSchema); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -302,7 +303,7 @@ func (h *HashAggregate) groupRows(rec arrow.Record, n int) error {
 		clear(h.gids)
 		return nil
 	}
-	views, err := viewsOf(rec, h.inKeys, h.views)
+	views, err := arrowx.ViewsOf(rec, h.inKeys, h.views)
 	if err != nil {
 		return err
 	}
@@ -316,17 +317,17 @@ func (h *HashAggregate) groupRows(rec arrow.Record, n int) error {
 
 func (h *HashAggregate) fold(acc accumulator, rec arrow.Record, cols []int, n int) error {
 	if h.mode == AggFinal {
-		views, err := viewsOf(rec, cols, h.views)
+		views, err := arrowx.ViewsOf(rec, cols, h.views)
 		if err != nil {
 			return err
 		}
 		h.views = views
 		return acc.merge(h.gids, views)
 	}
-	v := colView{n: n}
+	v := arrowx.ColView{N: n}
 	if cols[0] >= 0 {
 		var err error
-		if v, err = viewOf(rec.Column(cols[0])); err != nil {
+		if v, err = arrowx.ViewOf(rec.Column(cols[0])); err != nil {
 			return err
 		}
 	}
@@ -382,5 +383,5 @@ func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) 
 			cols = append(cols, acc.final(from, to, h.mem))
 		}
 	}
-	return newRecord(schema, cols, to-from)
+	return arrowx.NewRecord(schema, cols, to-from)
 }

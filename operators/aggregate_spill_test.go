@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // graceSpiller keeps spill runs in memory (retained batches) and checks
@@ -123,22 +124,22 @@ var spillAggAggs = append(append([]spec.Agg{}, aggTestAggs...),
 // aggregate.
 func runAggBudget(t *testing.T, mem memory.Allocator, mode AggMode, step *spec.AggregateStep, b Budget, recs []arrow.Record) ([][]any, *HashAggregate) {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	h, err := NewHashAggregate(mode, aggTestSchema, step, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.SetBudget(b)
 	h.spill.floor = 0 // spill at the tiny test budgets
-	opPush(t, h, recs...)
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	optest.Push(t, h, recs...)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
-	if h.Stats().RowsOut != int64(len(sink.rows())) {
-		t.Errorf("stats %+v, emitted %d rows", h.Stats(), len(sink.rows()))
+	if h.Stats().RowsOut != int64(len(sink.Rows())) {
+		t.Errorf("stats %+v, emitted %d rows", h.Stats(), len(sink.Rows()))
 	}
-	return sink.rows(), h
+	return sink.Rows(), h
 }
 
 func TestHashAggregateSpill(t *testing.T) {
@@ -147,7 +148,7 @@ func TestHashAggregateSpill(t *testing.T) {
 		step := &spec.AggregateStep{Keys: keys, Aggs: spillAggAggs}
 		want := refAggregate(aggTestSchema, rows, step)
 		for _, budget := range []int64{0, 24 << 10, 96 << 10} {
-			mem := opChecked(t)
+			mem := optest.Checked(t)
 			sp := &graceSpiller{t: t}
 			var stats SpillStats
 			b := Budget{Bytes: budget, Spill: sp, Stats: &stats}
@@ -168,7 +169,7 @@ func checkSpilledRows(t *testing.T, name string, got, want [][]any, ordered bool
 	t.Helper()
 	if ordered {
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: %d rows, want %d; got\n%s, want\n%s", name, len(got), len(want), opFormat(got), opFormat(want))
+			t.Errorf("%s: %d rows, want %d; got\n%s, want\n%s", name, len(got), len(want), optest.Format(got), optest.Format(want))
 		}
 		return
 	}
@@ -200,7 +201,7 @@ func TestHashAggregateSpillPartialFinal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mem := opChecked(t)
+		mem := optest.Checked(t)
 		sp := &graceSpiller{t: t}
 		var pstats, fstats SpillStats
 		// Two partial aggregates over budget emit early (more states than
@@ -210,7 +211,7 @@ func TestHashAggregateSpillPartialFinal(t *testing.T) {
 		for _, part := range [][][]any{rows[:5000], rows[5000:]} {
 			out, h := runAggBudget(t, mem, AggPartial, step, Budget{Bytes: 16 << 10, Spill: sp, Stats: &pstats}, chunkRecords(t, mem, aggTestSchema, part, 500))
 			flushed += len(out)
-			states = append(states, opRecord(t, mem, partial, out))
+			states = append(states, optest.Record(t, mem, partial, out))
 			if h.Groups() > len(out) {
 				t.Errorf("keys %v: partial holds %d groups after Finish", keys, h.Groups())
 			}
@@ -238,7 +239,7 @@ func TestHashAggregateSpillLevels(t *testing.T) {
 	}
 	step := &spec.AggregateStep{Keys: []string{"k1", "k2"}, Aggs: spillAggAggs}
 	want := refAggregate(aggTestSchema, rows, step)
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
 	var stats SpillStats
 	got, _ := runAggBudget(t, mem, AggWhole, step, Budget{Bytes: 64 << 10, Spill: sp, Stats: &stats}, chunkRecords(t, mem, aggTestSchema, rows, 8000))
@@ -256,7 +257,7 @@ func TestHashAggregateSpillCountDistinct(t *testing.T) {
 		{Func: spec.AggCountDistinct, Arg: "s", Alias: "ds"}, {Func: spec.AggSum, Arg: "v", Alias: "sv"},
 	}}
 	want := refAggregate(aggTestSchema, rows, step)
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
 	var stats SpillStats
 	got, h := runAggBudget(t, mem, AggWhole, step, Budget{Bytes: 8 << 10, Spill: sp, Stats: &stats}, chunkRecords(t, mem, aggTestSchema, rows, 1000))
@@ -268,10 +269,10 @@ func TestHashAggregateSpillCountDistinct(t *testing.T) {
 
 func TestHashAggregateSpillAbandon(t *testing.T) {
 	rows := spillAggRows(rand.New(rand.NewSource(6)), 5000)
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
 	step := &spec.AggregateStep{Keys: []string{"k1"}, Aggs: spillAggAggs}
-	h, err := NewHashAggregate(AggWhole, aggTestSchema, step, &opSink{}, mem)
+	h, err := NewHashAggregate(AggWhole, aggTestSchema, step, &optest.Sink{}, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,17 +296,17 @@ func TestSpillFloor(t *testing.T) {
 	// groups never spill, however small the budget.
 	rows := aggTestRows(rand.New(rand.NewSource(8)), 3000)
 	step := &spec.AggregateStep{Keys: []string{"k1"}, Aggs: aggTestAggs}
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
 	var stats SpillStats
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	h, err := NewHashAggregate(AggWhole, aggTestSchema, step, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.SetBudget(Budget{Bytes: 1 << 10, Spill: sp, Stats: &stats})
-	opPush(t, h, chunkRecords(t, mem, aggTestSchema, rows, 500)...)
+	optest.Push(t, h, chunkRecords(t, mem, aggTestSchema, rows, 500)...)
 	if stats != (SpillStats{}) {
 		t.Errorf("aggregate under a 1 KiB budget spilled %+v, want nothing below %d bytes", stats, minSpillBudget)
 	}

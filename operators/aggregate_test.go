@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 var aggTestSchema = spec.Schema{
@@ -172,23 +173,23 @@ func less(a, b any) bool {
 // output rows.
 func runAgg(t *testing.T, mem memory.Allocator, mode AggMode, in spec.Schema, step *spec.AggregateStep, recs []arrow.Record) [][]any {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	h, err := NewHashAggregate(mode, in, step, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, h, recs...)
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	optest.Push(t, h, recs...)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
-	return sink.rows()
+	return sink.Rows()
 }
 
 func chunkRecords(t *testing.T, mem memory.Allocator, s spec.Schema, rows [][]any, size int) []arrow.Record {
 	var recs []arrow.Record
 	for from := 0; from < len(rows); from += size {
-		recs = append(recs, opRecord(t, mem, s, rows[from:min(from+size, len(rows))]))
+		recs = append(recs, optest.Record(t, mem, s, rows[from:min(from+size, len(rows))]))
 	}
 	return recs
 }
@@ -199,10 +200,10 @@ func TestHashAggregate(t *testing.T) {
 	for _, keys := range [][]string{{"k1"}, {"k2"}, {"k3"}, {"k4"}, {"k1", "k2"}, {"k2", "k3", "k4"}, nil} {
 		step := &spec.AggregateStep{Keys: keys, Aggs: aggTestAggs}
 		want := refAggregate(aggTestSchema, rows, step)
-		mem := opChecked(t)
+		mem := optest.Checked(t)
 		got := runAgg(t, mem, AggWhole, aggTestSchema, step, chunkRecords(t, mem, aggTestSchema, rows, 700))
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("aggregate(keys %v) =\n%s, want\n%s", keys, opFormat(got), opFormat(want))
+			t.Errorf("aggregate(keys %v) =\n%s, want\n%s", keys, optest.Format(got), optest.Format(want))
 		}
 		// Partial on three slices, then final, equals whole (and keeps
 		// first-seen order).
@@ -212,23 +213,23 @@ func TestHashAggregate(t *testing.T) {
 		}
 		var states []arrow.Record
 		for _, part := range [][][]any{rows[:1000], rows[1000:1001], rows[1001:]} {
-			states = append(states, opRecord(t, mem, partial, runAgg(t, mem, AggPartial, aggTestSchema, step, chunkRecords(t, mem, aggTestSchema, part, 300))))
+			states = append(states, optest.Record(t, mem, partial, runAgg(t, mem, AggPartial, aggTestSchema, step, chunkRecords(t, mem, aggTestSchema, part, 300))))
 		}
 		got = runAgg(t, mem, AggFinal, aggTestSchema, step, states)
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("final(partial(keys %v)) =\n%s, want\n%s", keys, opFormat(got), opFormat(want))
+			t.Errorf("final(partial(keys %v)) =\n%s, want\n%s", keys, optest.Format(got), optest.Format(want))
 		}
 	}
 }
 
 func TestHashAggregateSmall(t *testing.T) {
-	in := opSchema(t, "k string, v int64")
+	in := optest.Schema(t, "k string, v int64")
 	step := &spec.AggregateStep{Keys: []string{"k"}, Aggs: []spec.Agg{
 		{Func: spec.AggCount, Alias: "n"}, {Func: spec.AggCount, Arg: "v", Alias: "nv"},
 		{Func: spec.AggSum, Arg: "v", Alias: "s"}, {Func: spec.AggAvg, Arg: "v", Alias: "a"},
 	}}
-	mem := opChecked(t)
-	rec := opRecord(t, mem, in, [][]any{{"b", 1}, {nil, 2}, {"a", nil}, {"b", 4}, {nil, nil}, {"a", nil}})
+	mem := optest.Checked(t)
+	rec := optest.Record(t, mem, in, [][]any{{"b", 1}, {nil, 2}, {"a", nil}, {"b", 4}, {nil, nil}, {"a", nil}})
 	got := runAgg(t, mem, AggWhole, in, step, []arrow.Record{rec})
 	want := [][]any{
 		{"b", int64(2), int64(2), int64(5), 2.5},
@@ -236,7 +237,7 @@ func TestHashAggregateSmall(t *testing.T) {
 		{"a", int64(2), int64(0), nil, nil},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("aggregate =\n%s, want\n%s", opFormat(got), opFormat(want))
+		t.Errorf("aggregate =\n%s, want\n%s", optest.Format(got), optest.Format(want))
 	}
 	ps, _ := PartialAggSchema(in, step)
 	if got, want := ps.String(), "(k string, n int64, nv int64, s int64, a#sum float64, a#count int64)"; got != want {
@@ -249,8 +250,8 @@ func TestHashAggregateSmall(t *testing.T) {
 }
 
 func TestHashAggregateEmptyInput(t *testing.T) {
-	in := opSchema(t, "k string, v int64")
-	mem := opChecked(t)
+	in := optest.Schema(t, "k string, v int64")
+	mem := optest.Checked(t)
 	global := &spec.AggregateStep{Aggs: []spec.Agg{{Func: spec.AggCount}, {Func: spec.AggSum, Arg: "v"}}}
 	if got, want := runAgg(t, mem, AggWhole, in, global, nil), [][]any{{int64(0), nil}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("global aggregate of nothing = %v, want %v", got, want)
@@ -262,7 +263,7 @@ func TestHashAggregateEmptyInput(t *testing.T) {
 }
 
 func TestHashAggregateManyGroups(t *testing.T) {
-	in := opSchema(t, "k int64, s string")
+	in := optest.Schema(t, "k int64, s string")
 	n := BatchRows + 5000
 	rows := make([][]any, 0, 2*n)
 	for i := 0; i < 2*n; i++ {
@@ -271,18 +272,18 @@ func TestHashAggregateManyGroups(t *testing.T) {
 	}
 	for _, key := range []string{"k", "s"} {
 		step := &spec.AggregateStep{Keys: []string{key}, Aggs: []spec.Agg{{Func: spec.AggCount, Alias: "n"}}}
-		mem := opChecked(t)
-		sink := &opSink{}
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
 		h, err := NewHashAggregate(AggWhole, in, step, sink, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opPush(t, h, chunkRecords(t, mem, in, rows, BatchRows)...)
-		if len(sink.recs) != 2 || sink.recs[0].NumRows() != BatchRows {
-			t.Errorf("key %s: %d output batches, want 2 (first of %d rows)", key, len(sink.recs), BatchRows)
+		optest.Push(t, h, chunkRecords(t, mem, in, rows, BatchRows)...)
+		if len(sink.Recs) != 2 || sink.Recs[0].NumRows() != BatchRows {
+			t.Errorf("key %s: %d output batches, want 2 (first of %d rows)", key, len(sink.Recs), BatchRows)
 		}
-		got := sink.rows()
-		sink.release()
+		got := sink.Rows()
+		sink.Release()
 		if len(got) != n || h.Stats().RowsOut != int64(n) || h.Stats().RowsIn != int64(2*n) {
 			t.Fatalf("key %s: %d groups, stats %+v, want %d", key, len(got), h.Stats(), n)
 		}
@@ -295,7 +296,7 @@ func TestHashAggregateManyGroups(t *testing.T) {
 }
 
 func TestHashAggregateErrors(t *testing.T) {
-	in := opSchema(t, "k string, v int64")
+	in := optest.Schema(t, "k string, v int64")
 	tests := []struct {
 		step *spec.AggregateStep
 		want string
@@ -305,18 +306,18 @@ func TestHashAggregateErrors(t *testing.T) {
 		{&spec.AggregateStep{Aggs: []spec.Agg{{Func: spec.AggSum}}}, `operators: sum needs a column`},
 	}
 	for _, tc := range tests {
-		if _, err := NewHashAggregate(AggWhole, in, tc.step, &opSink{}, memory.DefaultAllocator); err == nil || err.Error() != tc.want {
+		if _, err := NewHashAggregate(AggWhole, in, tc.step, &optest.Sink{}, memory.DefaultAllocator); err == nil || err.Error() != tc.want {
 			t.Errorf("NewHashAggregate(%+v) error = %v, want %s", tc.step, err, tc.want)
 		}
 	}
-	mem := opChecked(t)
-	h, _ := NewHashAggregate(AggWhole, in, &spec.AggregateStep{Aggs: []spec.Agg{{Func: spec.AggSum, Arg: "v"}}}, &opSink{}, mem)
-	rec := opRecord(t, mem, in, [][]any{{"a", int64(1 << 62)}, {"a", int64(1 << 62)}})
+	mem := optest.Checked(t)
+	h, _ := NewHashAggregate(AggWhole, in, &spec.AggregateStep{Aggs: []spec.Agg{{Func: spec.AggSum, Arg: "v"}}}, &optest.Sink{}, mem)
+	rec := optest.Record(t, mem, in, [][]any{{"a", int64(1 << 62)}, {"a", int64(1 << 62)}})
 	defer rec.Release()
 	if err := h.Push(context.Background(), rec); err == nil || err.Error() != "operators: sum overflows int64" {
 		t.Errorf("sum overflow error = %v", err)
 	}
-	bad := opRecord(t, mem, opSchema(t, "k int64, v int64"), nil)
+	bad := optest.Record(t, mem, optest.Schema(t, "k int64, v int64"), nil)
 	defer bad.Release()
 	if err := h.Push(context.Background(), bad); err == nil {
 		t.Errorf("Push(wrong schema) = nil error")

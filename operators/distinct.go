@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // HashDistinct keeps, for each distinct tuple of its key columns, the first
@@ -22,7 +23,7 @@ type HashDistinct struct {
 	out    Operator
 	mem    memory.Allocator
 	bk     batchKeys
-	views  []colView
+	views  []arrowx.ColView
 	gids   []int32
 	refs   []uint64
 	stats  Stats
@@ -31,7 +32,7 @@ type HashDistinct struct {
 // NewHashDistinct returns a distinct over the columns keys of in (every
 // column when keys is empty).
 func NewHashDistinct(in spec.Schema, keys []string, out Operator, mem memory.Allocator) (*HashDistinct, error) {
-	d := &HashDistinct{in: in, schema: ArrowSchema(in), out: out, mem: mem}
+	d := &HashDistinct{in: in, schema: arrowx.ArrowSchema(in), out: out, mem: mem}
 	if len(keys) == 0 {
 		keys = in.Names()
 	}
@@ -57,7 +58,7 @@ func (d *HashDistinct) Stats() Stats { return d.stats }
 
 // Push emits the rows of rec whose key was not seen before.
 func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("HashDistinct", rec, d.in); err != nil {
+	if err := CheckSchema("HashDistinct", rec, d.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -65,7 +66,7 @@ func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	views, err := viewsOf(rec, d.keys, d.views)
+	views, err := arrowx.ViewsOf(rec, d.keys, d.views)
 	if err != nil {
 		return err
 	}
@@ -96,14 +97,14 @@ func (d *HashDistinct) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 func (d *HashDistinct) emit(ctx context.Context, rec arrow.Record) error {
-	cols := make([][]colView, len(d.in))
+	cols := make([][]arrowx.ColView, len(d.in))
 	types := make([]spec.Type, len(d.in))
 	for c := range d.in {
-		v, err := viewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}
-		cols[c], types[c] = []colView{v}, d.in[c].Type
+		cols[c], types[c] = []arrowx.ColView{v}, d.in[c].Type
 	}
 	out, err := gatherRecord(d.schema, types, cols, d.refs, d.mem)
 	if err != nil {

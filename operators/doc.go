@@ -1,16 +1,22 @@
-// Package operators holds the vectorized operators that run inside a stage:
-// sources, transforms and sinks over Arrow record batches.
+// Package operators holds the operator contract and the relational
+// operators that run inside a stage, over Arrow record batches.
 //
-// It owns: the scans of CSV and JSON lines (byte-range splits of files,
-// globs and directories planned by Splits, parsed straight into Arrow
-// builders, bad rows failed, skipped or quarantined) and Parquet (row
-// groups assigned by AssignUnits, columns projected), the CSV, JSON lines
-// and Parquet writers, expression evaluation on whole arrays, Filter, Project,
-// HashAggregate (partial and final), HashJoin, Sort (local sort and k-way
-// merge), Limit, Union, and the CSV Write sink (into a staging file).
+// It owns: the Operator and Source interfaces, BatchRows, Stats,
+// CheckSchema and DataError (with IsDataError, which also recognizes an
+// expr.EvalError); Filter, Project, HashAggregate (partial and final),
+// HashDistinct, HashJoin (inner and outer), Sort (local sort and k-way
+// merge), TopN, Limit, Explode, Passthrough (union); the key encoding,
+// hashing and group tables they share (keys.go, table.go), the gathers
+// (take.go) and spilling (spill*.go, sort_external.go, aggregate_spill.go,
+// join_spill.go).
 //
-// It must not: know about failover, exchanges, Pebble, stages or regions.
-// It imports only jobs/spec and Arrow.
+// It does not own: the expression language (package expr, whose compiled
+// expressions Filter and Project evaluate), file formats, scans and
+// writers (package formats, which implements Operator and Source), or the
+// typed views and builders over Arrow arrays and the spec-to-Arrow type
+// mapping (package arrowx). It must not know about failover, exchanges,
+// Pebble, stages or regions. It imports only jobs/spec, Arrow, XXH3 and its
+// subpackages expr and arrowx.
 //
 // Contract: operators are push based. A producer calls Push with a batch it
 // owns; the operator must not keep the batch after Push returns unless it
@@ -20,8 +26,6 @@
 //
 // Glossary:
 //   - batch: an arrow.Record of at most BatchRows rows.
-//   - split: a byte range of a CSV file, aligned to line starts, read by one
-//     subtask.
 //   - partial / final: the two halves of an aggregate split across a shuffle.
 //   - group: the rows of an aggregate (or the build rows of a join) sharing
 //     one key tuple; group ids are dense and assigned in first-seen order.
@@ -45,8 +49,5 @@
 // estimate taken per batch (one batch's growth may pass the budget); an
 // aggregate with count_distinct and HashDistinct are not bounded; Sort
 // counts its buffered batches and its sort scratch, but not the merge's one
-// batch per run (it bounds that by merging in several passes); CSV quoted
-// fields may not span lines; Parquet reads flat columns of scalar types
-// only, and every Parquet subtask reads the footers of every input file to
-// plan its row groups.
+// batch per run (it bounds that by merging in several passes).
 package operators

@@ -3,6 +3,8 @@ package operators
 import (
 	"errors"
 	"fmt"
+
+	"github.com/batchrun/batchrun/operators/expr"
 )
 
 // DataError is a malformed input row: it names the file, the 1-based line
@@ -24,19 +26,9 @@ func (e *DataError) Error() string {
 func (e *DataError) Permanent() bool { return true }
 
 // IsDataError reports whether err is, or wraps, a *DataError or an
-// *EvalError: input the job cannot process.
+// *expr.EvalError: input the job cannot process.
 func IsDataError(err error) bool {
 	var de *DataError
-	var ee *EvalError
+	var ee *expr.EvalError
 	return errors.As(err, &de) || errors.As(err, &ee)
 }
-
-// EvalError is a value an expression cannot be evaluated on, such as a
-// CAST of "abc" to int64. Like a DataError it fails every attempt the same
-// way; unlike one it cannot name the file and line of the row.
-type EvalError struct{ Msg string }
-
-func (e *EvalError) Error() string { return "operators: " + e.Msg }
-
-// Permanent: see DataError.Permanent.
-func (e *EvalError) Permanent() bool { return true }

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Explode splits a string column by a separator into one row per piece,
@@ -42,7 +43,7 @@ func NewExplode(in spec.Schema, col, sep string, outSchema spec.Schema, out Oper
 	if len(outSchema) != len(in) {
 		return nil, fmt.Errorf("operators: explode output schema %s does not match input %s", outSchema, in)
 	}
-	return &Explode{in: in, col: i, sep: []byte(sep), schema: ArrowSchema(outSchema), out: out, mem: mem}, nil
+	return &Explode{in: in, col: i, sep: []byte(sep), schema: arrowx.ArrowSchema(outSchema), out: out, mem: mem}, nil
 }
 
 // Stats returns the rows consumed and emitted so far.
@@ -50,7 +51,7 @@ func (e *Explode) Stats() Stats { return e.stats }
 
 // Push explodes one batch.
 func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("Explode", rec, e.in); err != nil {
+	if err := CheckSchema("Explode", rec, e.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -58,15 +59,15 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	v, err := viewOf(rec.Column(e.col))
+	v, err := arrowx.ViewOf(rec.Column(e.col))
 	if err != nil {
 		return err
 	}
 	e.counts = sizedSlice(e.counts, n)
 	for i := 0; i < n; i++ {
 		e.counts[i] = 0
-		if v.nulls == 0 || !v.isNull(i) {
-			e.counts[i] = bytes.Count(v.str(i), e.sep) + 1
+		if v.Nulls == 0 || !v.IsNull(i) {
+			e.counts[i] = bytes.Count(v.Str(i), e.sep) + 1
 		}
 	}
 	for from := 0; from < n; {
@@ -86,43 +87,43 @@ func (e *Explode) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 // emit builds and pushes the output rows of input rows [from, to).
-func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *colView, from, to, rows int) error {
+func (e *Explode) emit(ctx context.Context, rec arrow.Record, v *arrowx.ColView, from, to, rows int) error {
 	e.refs = sizedSlice(e.refs, rows)[:0]
-	pieces := newColBuilder(spec.String, e.mem)
-	pieces.reset(rows)
+	pieces := arrowx.NewColBuilder(spec.String, e.mem)
+	pieces.Reset(rows)
 	for i := from; i < to; i++ {
 		if e.counts[i] == 0 {
 			continue
 		}
-		s := v.str(i)
+		s := v.Str(i)
 		for k := 0; k < e.counts[i]; k++ {
 			e.refs = append(e.refs, uint64(i))
 			j := bytes.Index(s, e.sep)
 			if j < 0 {
-				pieces.appendBytes(s)
+				pieces.AppendBytes(s)
 				break
 			}
-			pieces.appendBytes(s[:j])
+			pieces.AppendBytes(s[:j])
 			s = s[j+len(e.sep):]
 		}
 	}
 	cols := make([]arrow.Array, len(e.in))
 	for c := range e.in {
 		if c == e.col {
-			cols[c] = pieces.finish()
+			cols[c] = pieces.Finish()
 			continue
 		}
-		cv, err := viewOf(rec.Column(c))
+		cv, err := arrowx.ViewOf(rec.Column(c))
 		if err == nil {
-			cols[c], err = gather(e.in[c].Type, []colView{cv}, e.refs, e.mem)
+			cols[c], err = gather(e.in[c].Type, []arrowx.ColView{cv}, e.refs, e.mem)
 		}
 		if err != nil {
-			pieces.release()
-			releaseAll(cols)
+			pieces.Release()
+			arrowx.ReleaseAll(cols)
 			return err
 		}
 	}
-	out := newRecord(e.schema, cols, rows)
+	out := arrowx.NewRecord(e.schema, cols, rows)
 	e.stats.RowsOut += int64(rows)
 	err := e.out.Push(ctx, out)
 	out.Release()

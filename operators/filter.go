@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/expr"
 )
 
 // evalFunc evaluates an expression over a batch (CompiledExpr.Eval, or a
@@ -24,13 +26,13 @@ type Filter struct {
 	out   Operator
 	mem   memory.Allocator
 	refs  []uint64
-	cols  [][]colView
+	cols  [][]arrowx.ColView
 	stats Stats
 }
 
 // NewFilter returns a filter of batches of schema in by pred, a bool
 // expression compiled against in.
-func NewFilter(pred *CompiledExpr, in spec.Schema, out Operator, mem memory.Allocator) (*Filter, error) {
+func NewFilter(pred *expr.CompiledExpr, in spec.Schema, out Operator, mem memory.Allocator) (*Filter, error) {
 	if t := pred.Type(); t != spec.Bool && t != spec.Null {
 		return nil, fmt.Errorf("operators: filter predicate has type %s, want bool", t)
 	}
@@ -42,7 +44,7 @@ func newFilterFunc(pred evalFunc, in spec.Schema, out Operator, mem memory.Alloc
 	for _, fld := range in {
 		f.types = append(f.types, fld.Type)
 	}
-	f.cols = make([][]colView, len(in))
+	f.cols = make([][]arrowx.ColView, len(in))
 	return f
 }
 
@@ -51,7 +53,7 @@ func (f *Filter) Stats() Stats { return f.stats }
 
 // Push filters one batch.
 func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("Filter", rec, f.in); err != nil {
+	if err := CheckSchema("Filter", rec, f.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -63,13 +65,13 @@ func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	v, err := viewOf(mask)
+	v, err := arrowx.ViewOf(mask)
 	defer mask.Release()
 	if err != nil {
 		return err
 	}
-	if v.typ != spec.Bool && v.typ != spec.Null || v.n != n {
-		return fmt.Errorf("operators: filter predicate gave %d values of type %s for %d rows", v.n, v.typ, n)
+	if v.Typ != spec.Bool && v.Typ != spec.Null || v.N != n {
+		return fmt.Errorf("operators: filter predicate gave %d values of type %s for %d rows", v.N, v.Typ, n)
 	}
 	f.selection(&v)
 	switch len(f.refs) {
@@ -83,17 +85,17 @@ func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
 }
 
 // selection sets f.refs to the rows where v is true and not null.
-func (f *Filter) selection(v *colView) {
+func (f *Filter) selection(v *arrowx.ColView) {
 	f.refs = f.refs[:0]
-	if v.typ == spec.Null {
+	if v.Typ == spec.Null {
 		return
 	}
-	if v.nulls == 0 && bitutil.CountSetBits(v.bits, v.voff, v.n) == v.n {
-		f.refs = sizedSlice(f.refs, v.n) // all pass: only the length matters
+	if v.Nulls == 0 && bitutil.CountSetBits(v.Bits, v.Voff, v.N) == v.N {
+		f.refs = sizedSlice(f.refs, v.N) // all pass: only the length matters
 		return
 	}
-	for i := 0; i < v.n; i++ {
-		if v.boolAt(i) && !v.isNull(i) {
+	for i := 0; i < v.N; i++ {
+		if v.BoolAt(i) && !v.IsNull(i) {
 			f.refs = append(f.refs, uint64(i))
 		}
 	}
@@ -101,7 +103,7 @@ func (f *Filter) selection(v *colView) {
 
 func (f *Filter) gatherPush(ctx context.Context, rec arrow.Record) error {
 	for c := range f.cols {
-		v, err := viewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}

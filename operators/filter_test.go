@@ -6,15 +6,18 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/expr"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
-func compileExpr(t *testing.T, src string, in spec.Schema) *CompiledExpr {
+func compileExpr(t *testing.T, src string, in spec.Schema) *expr.CompiledExpr {
 	t.Helper()
 	e, err := spec.ParseExpr(src)
 	if err != nil {
 		t.Fatalf("ParseExpr(%q): %v", src, err)
 	}
-	c, err := CompileExpr(e, in)
+	c, err := expr.CompileExpr(e, in)
 	if err != nil {
 		t.Fatalf("CompileExpr(%q): %v", src, err)
 	}
@@ -22,7 +25,7 @@ func compileExpr(t *testing.T, src string, in spec.Schema) *CompiledExpr {
 }
 
 func TestFilter(t *testing.T) {
-	in := opSchema(t, "id int64, country string, amount float64")
+	in := optest.Schema(t, "id int64, country string, amount float64")
 	rows := [][]any{
 		{int64(1), "US", 10.5}, {int64(2), "DE", 99.0}, {int64(3), "US", nil},
 		{int64(4), nil, 500.0}, {int64(5), "US", 1000.25}, {nil, "FR", 3.0},
@@ -39,36 +42,36 @@ func TestFilter(t *testing.T) {
 		{"id > 100", nil},
 	}
 	for _, tc := range tests {
-		mem := opChecked(t)
-		sink := &opSink{}
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
 		f, err := NewFilter(compileExpr(t, tc.pred, in), in, sink, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opPush(t, f, chunkRecords(t, mem, in, rows, 4)...)
+		optest.Push(t, f, chunkRecords(t, mem, in, rows, 4)...)
 		var want [][]any
 		for _, i := range tc.want {
 			want = append(want, rows[i])
 		}
-		if got := sink.rows(); !reflect.DeepEqual(got, want) {
+		if got := sink.Rows(); !reflect.DeepEqual(got, want) {
 			t.Errorf("filter(%s) = %v, want %v", tc.pred, got, want)
 		}
 		if s := f.Stats(); s.RowsIn != int64(len(rows)) || s.RowsOut != int64(len(want)) {
 			t.Errorf("filter(%s) stats = %+v", tc.pred, s)
 		}
-		sink.release()
+		sink.Release()
 	}
-	if _, err := NewFilter(compileExpr(t, "id + 1", in), in, &opSink{}, memory.DefaultAllocator); err == nil {
+	if _, err := NewFilter(compileExpr(t, "id + 1", in), in, &optest.Sink{}, memory.DefaultAllocator); err == nil {
 		t.Errorf("NewFilter(int64 predicate) = nil error")
 	}
 }
 
 func TestProject(t *testing.T) {
-	in := opSchema(t, "id int64, country string, amount float64")
-	mem := opChecked(t)
-	sink := &opSink{}
-	defer sink.release()
-	exprs := []*CompiledExpr{
+	in := optest.Schema(t, "id int64, country string, amount float64")
+	mem := optest.Checked(t)
+	sink := &optest.Sink{}
+	defer sink.Release()
+	exprs := []*expr.CompiledExpr{
 		compileExpr(t, "country", in),
 		compileExpr(t, "amount * 2", in),
 		compileExpr(t, "id > 1", in),
@@ -77,12 +80,12 @@ func TestProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, p, opRecord(t, mem, in, [][]any{{int64(1), "US", 1.5}, {int64(2), nil, nil}}))
+	optest.Push(t, p, optest.Record(t, mem, in, [][]any{{int64(1), "US", 1.5}, {int64(2), nil, nil}}))
 	want := [][]any{{"US", 3.0, false}, {nil, nil, true}}
-	if got := sink.rows(); !reflect.DeepEqual(got, want) {
+	if got := sink.Rows(); !reflect.DeepEqual(got, want) {
 		t.Errorf("project = %v, want %v", got, want)
 	}
-	if got, want := sink.recs[0].Schema().String(), ArrowSchema(opSchema(t, "c string, twice float64, big bool")).String(); got != want {
+	if got, want := sink.Recs[0].Schema().String(), arrowx.ArrowSchema(optest.Schema(t, "c string, twice float64, big bool")).String(); got != want {
 		t.Errorf("project schema = %s, want %s", got, want)
 	}
 	if _, err := NewProject(exprs, []string{"a"}, sink, mem); err == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // HashJoin joins a probe side (left input) with a build side (right input)
@@ -48,11 +49,11 @@ type HashJoin struct {
 	matched    []bool // per build group, whether a probe row matched it (right, full)
 	built      bool
 	probeKeys  batchKeys
-	views      []colView
+	views      []arrowx.ColView
 	gids       []int32
 	probeRefs  []uint64
 	buildRefs  []uint64
-	rightViews [][]colView // per right output column, one view per build batch
+	rightViews [][]arrowx.ColView // per right output column, one view per build batch
 	stats      Stats
 	step       *spec.JoinStep
 	outSpec    spec.Schema
@@ -69,7 +70,7 @@ type joinBuild struct {
 	first   []int32  // per group, its first entry
 	last    []int32  // per group, its last entry
 	keys    batchKeys
-	views   []colView
+	views   []arrowx.ColView
 	gids    []int32
 	rows    int64
 	held    int64 // Arrow bytes of batches
@@ -119,7 +120,7 @@ func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Op
 		return nil, err
 	}
 	j.table = newGroupTable(codec, false)
-	j.schema = ArrowSchema(outSchema)
+	j.schema = arrowx.ArrowSchema(outSchema)
 	j.build.j = j
 	return j, nil
 }
@@ -158,7 +159,7 @@ func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
 	if j.built {
 		return fmt.Errorf("operators: HashJoin: build batch after the build finished")
 	}
-	if err := checkSchema("HashJoin build", rec, j.right); err != nil {
+	if err := CheckSchema("HashJoin build", rec, j.right); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -172,7 +173,7 @@ func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
 	if len(b.batches) >= 1<<31-1 {
 		return fmt.Errorf("operators: HashJoin: too many build batches")
 	}
-	views, err := viewsOf(rec, j.rightKeys, b.views)
+	views, err := arrowx.ViewsOf(rec, j.rightKeys, b.views)
 	if err != nil {
 		return err
 	}
@@ -229,10 +230,10 @@ func (b *joinBuild) Finish(ctx context.Context) error {
 	if j.typ.KeepsUnmatchedRight() {
 		j.matched = make([]bool, j.table.len())
 	}
-	j.rightViews = make([][]colView, len(j.rightOut))
+	j.rightViews = make([][]arrowx.ColView, len(j.rightOut))
 	for c, col := range j.rightOut {
 		for _, rec := range b.batches {
-			v, err := viewOf(rec.Column(col))
+			v, err := arrowx.ViewOf(rec.Column(col))
 			if err != nil {
 				return err
 			}
@@ -247,7 +248,7 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 	if !j.built {
 		return fmt.Errorf("operators: HashJoin: probe batch before the build finished")
 	}
-	if err := checkSchema("HashJoin probe", rec, j.left); err != nil {
+	if err := CheckSchema("HashJoin probe", rec, j.left); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -258,7 +259,7 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 	if j.spill.probe != nil {
 		return j.spillProbe(ctx, rec)
 	}
-	views, err := viewsOf(rec, j.leftKeys, j.views)
+	views, err := arrowx.ViewsOf(rec, j.leftKeys, j.views)
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func (j *HashJoin) pairs(ctx context.Context, rec arrow.Record) error {
 func (j *HashJoin) emit(ctx context.Context, probe arrow.Record) error {
 	n := len(j.probeRefs)
 	cols := make([]arrow.Array, 0, len(j.outTypes))
-	fail := func(err error) error { releaseAll(cols); return err }
+	fail := func(err error) error { arrowx.ReleaseAll(cols); return err }
 	if isIdentity(j.probeRefs, int(probe.NumRows())) {
 		// Every probe row matched exactly once (a typical foreign-key
 		// join): the left columns pass through.
@@ -326,11 +327,11 @@ func (j *HashJoin) emit(ctx context.Context, probe arrow.Record) error {
 		}
 	}
 	for c := len(cols); c < len(j.left); c++ {
-		v, err := viewOf(probe.Column(c))
+		v, err := arrowx.ViewOf(probe.Column(c))
 		if err != nil {
 			return fail(err)
 		}
-		a, err := gather(j.left[c].Type, []colView{v}, j.probeRefs, j.mem)
+		a, err := gather(j.left[c].Type, []arrowx.ColView{v}, j.probeRefs, j.mem)
 		if err != nil {
 			return fail(err)
 		}
@@ -343,7 +344,7 @@ func (j *HashJoin) emit(ctx context.Context, probe arrow.Record) error {
 		}
 		cols = append(cols, a)
 	}
-	out := newRecord(j.schema, cols, n)
+	out := arrowx.NewRecord(j.schema, cols, n)
 	j.probeRefs, j.buildRefs = j.probeRefs[:0], j.buildRefs[:0]
 	j.stats.RowsOut += int64(n)
 	err := j.out.Push(ctx, out)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // filterProbe runs a semi or anti join over one probed batch: it keeps the
@@ -29,13 +30,13 @@ func (j *HashJoin) filterProbe(ctx context.Context, rec arrow.Record) error {
 // columns are null except the USING keys, which take the right key.
 func (j *HashJoin) emitUnmatched(ctx context.Context) error {
 	b := &j.build
-	keyViews := make([][]colView, len(j.left))
+	keyViews := make([][]arrowx.ColView, len(j.left))
 	for c, ri := range j.usingFrom {
 		if ri < 0 {
 			continue
 		}
 		for _, rec := range b.batches {
-			v, err := viewOf(rec.Column(ri))
+			v, err := arrowx.ViewOf(rec.Column(ri))
 			if err != nil {
 				return err
 			}
@@ -62,7 +63,7 @@ func (j *HashJoin) emitUnmatched(ctx context.Context) error {
 }
 
 // emitBuildRows pushes one batch of unmatched build rows.
-func (j *HashJoin) emitBuildRows(ctx context.Context, refs []uint64, keyViews [][]colView) error {
+func (j *HashJoin) emitBuildRows(ctx context.Context, refs []uint64, keyViews [][]arrowx.ColView) error {
 	n := len(refs)
 	cols := make([]arrow.Array, 0, len(j.outTypes))
 	nulls := j.probeRefs[:0]
@@ -77,7 +78,7 @@ func (j *HashJoin) emitBuildRows(ctx context.Context, refs []uint64, keyViews []
 		}
 		a, err := gather(j.left[c].Type, src, at, j.mem)
 		if err != nil {
-			releaseAll(cols)
+			arrowx.ReleaseAll(cols)
 			return err
 		}
 		cols = append(cols, a)
@@ -85,12 +86,12 @@ func (j *HashJoin) emitBuildRows(ctx context.Context, refs []uint64, keyViews []
 	for c, col := range j.rightOut {
 		a, err := gather(j.right[col].Type, j.rightViews[c], refs, j.mem)
 		if err != nil {
-			releaseAll(cols)
+			arrowx.ReleaseAll(cols)
 			return err
 		}
 		cols = append(cols, a)
 	}
-	out := newRecord(j.schema, cols, n)
+	out := arrowx.NewRecord(j.schema, cols, n)
 	j.probeRefs = j.probeRefs[:0]
 	j.stats.RowsOut += int64(n)
 	err := j.out.Push(ctx, out)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Bounded memory for HashJoin: a grace hash join. After each build batch
@@ -37,7 +38,7 @@ type joinSpill struct {
 	build  *spillParts // nil until the build side spills
 	probe  *spillParts
 	keys   batchKeys
-	views  []colView
+	views  []arrowx.ColView
 	pbuf   []uint8
 }
 
@@ -106,7 +107,7 @@ func (j *HashJoin) spillProbe(ctx context.Context, rec arrow.Record) error {
 func (j *HashJoin) partitions(rec arrow.Record, keys []int, dropNull bool) ([]uint8, error) {
 	s := &j.spill
 	n := int(rec.NumRows())
-	views, err := viewsOf(rec, keys, s.views)
+	views, err := arrowx.ViewsOf(rec, keys, s.views)
 	if err != nil {
 		return nil, err
 	}

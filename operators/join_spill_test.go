@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // spillJoinRows generates join inputs with duplicate keys (id over keys
@@ -31,8 +32,8 @@ func spillJoinRows(r *rand.Rand, n, keys int, right bool) [][]any {
 }
 
 func TestHashJoinSpill(t *testing.T) {
-	left := opSchema(t, "id int64, name string, x float64")
-	right := opSchema(t, "id int64, name string, seg string, y float64")
+	left := optest.Schema(t, "id int64, name string, x float64")
+	right := optest.Schema(t, "id int64, name string, seg string, y float64")
 	r := rand.New(rand.NewSource(11))
 	lrows, rrows := spillJoinRows(r, 2400, 400, false), spillJoinRows(r, 1500, 400, true)
 	tests := []struct {
@@ -55,7 +56,7 @@ func TestHashJoinSpill(t *testing.T) {
 			}
 		}
 		for typ := spec.InnerJoin; typ <= spec.AntiJoin; typ++ {
-			rightOut, outSchema := tc.rightOut, opSchema(t, tc.out)
+			rightOut, outSchema := tc.rightOut, optest.Schema(t, tc.out)
 			if typ.LeftOnly() {
 				rightOut, outSchema = nil, outSchema[:len(left)]
 			}
@@ -77,24 +78,24 @@ func TestHashJoinSpill(t *testing.T) {
 // spill runs, and returns the output rows and the spill stats.
 func runJoinBudget(t *testing.T, step *spec.JoinStep, left, right, out spec.Schema, lrows, rrows [][]any, budget int64) ([][]any, SpillStats) {
 	t.Helper()
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
 	var stats SpillStats
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	j, err := NewHashJoin(step, left, right, out, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
 	j.spill.floor = 0 // spill at the tiny test budgets
-	opPush(t, j.Build(), chunkRecords(t, mem, right, rrows, 300)...)
-	opPush(t, j, chunkRecords(t, mem, left, lrows, 500)...)
-	rows := sink.rows()
-	if s := j.Stats(); s.RowsIn != int64(len(lrows)+len(rrows)) || s.RowsOut != int64(len(rows)) || sink.finished != 1 {
-		t.Errorf("%s join, budget %d: stats %+v, finished %d; want in %d out %d", step.Type, budget, s, sink.finished, len(lrows)+len(rrows), len(rows))
+	optest.Push(t, j.Build(), chunkRecords(t, mem, right, rrows, 300)...)
+	optest.Push(t, j, chunkRecords(t, mem, left, lrows, 500)...)
+	rows := sink.Rows()
+	if s := j.Stats(); s.RowsIn != int64(len(lrows)+len(rrows)) || s.RowsOut != int64(len(rows)) || sink.Finished != 1 {
+		t.Errorf("%s join, budget %d: stats %+v, finished %d; want in %d out %d", step.Type, budget, s, sink.Finished, len(lrows)+len(rrows), len(rows))
 	}
-	for _, r := range sink.recs {
+	for _, r := range sink.Recs {
 		if r.NumRows() > BatchRows {
 			t.Errorf("output batch of %d rows", r.NumRows())
 		}
@@ -106,8 +107,8 @@ func runJoinBudget(t *testing.T, step *spec.JoinStep, left, right, out spec.Sche
 func TestHashJoinSpillSkew(t *testing.T) {
 	// One key holds most build rows: its partition stays over budget at
 	// every level, and the last level holds it whole.
-	s := opSchema(t, "k int64, v int64")
-	out := opSchema(t, "k int64, v int64, v2 int64")
+	s := optest.Schema(t, "k int64, v int64")
+	out := optest.Schema(t, "k int64, v int64, v2 int64")
 	var build, probe [][]any
 	for i := 0; i < 3000; i++ {
 		k := int64(7)
@@ -131,10 +132,10 @@ func TestHashJoinSpillSkew(t *testing.T) {
 }
 
 func TestHashJoinSpillAbandon(t *testing.T) {
-	s := opSchema(t, "k int64, v int64")
-	mem := opChecked(t)
+	s := optest.Schema(t, "k int64, v int64")
+	mem := optest.Checked(t)
 	sp := &graceSpiller{t: t}
-	j, err := NewHashJoin(&spec.JoinStep{LeftKeys: []string{"k"}, RightKeys: []string{"k"}}, s, s, opSchema(t, "k int64, v int64, v2 int64"), &opSink{}, mem)
+	j, err := NewHashJoin(&spec.JoinStep{LeftKeys: []string{"k"}, RightKeys: []string{"k"}}, s, s, optest.Schema(t, "k int64, v int64, v2 int64"), &optest.Sink{}, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +162,8 @@ func TestHashJoinSpillSparseBuild(t *testing.T) {
 	// Build keys fall in a few partitions, probe keys in all of them (and
 	// the reverse): partitions with one side only still output what the
 	// join type keeps.
-	s := opSchema(t, "k int64, v int64")
-	out := opSchema(t, "k int64, v int64, v2 int64")
+	s := optest.Schema(t, "k int64, v int64")
+	out := optest.Schema(t, "k int64, v int64, v2 int64")
 	var few, many [][]any
 	for i := 0; i < 2000; i++ {
 		var k any = int64(i % 3)

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // refJoin is the nested-loop reference: for each left row in order, every
@@ -77,28 +78,28 @@ func keysMatch(l, r []any, lk, rk []int) bool {
 
 func runJoin(t *testing.T, mem memory.Allocator, step *spec.JoinStep, left, right, out spec.Schema, probe, build []arrow.Record) ([][]any, *HashJoin) {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	j, err := NewHashJoin(step, left, right, out, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, j.Build(), build...)
-	opPush(t, j, probe...)
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	optest.Push(t, j.Build(), build...)
+	optest.Push(t, j, probe...)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
-	for _, r := range sink.recs {
+	for _, r := range sink.Recs {
 		if r.NumRows() > BatchRows {
 			t.Errorf("output batch of %d rows", r.NumRows())
 		}
 	}
-	return sink.rows(), j
+	return sink.Rows(), j
 }
 
 func TestHashJoin(t *testing.T) {
-	left := opSchema(t, "id int64, name string, x float64")
-	right := opSchema(t, "id int64, name string, seg string, y float64")
+	left := optest.Schema(t, "id int64, name string, x float64")
+	right := optest.Schema(t, "id int64, name string, seg string, y float64")
 	r := rand.New(rand.NewSource(7))
 	gen := func(n, keys int, right bool) [][]any {
 		rows := make([][]any, n)
@@ -134,7 +135,7 @@ func TestHashJoin(t *testing.T) {
 		for typ := spec.InnerJoin; typ <= spec.AntiJoin; typ++ {
 			step := &spec.JoinStep{Type: typ, LeftKeys: tc.lk, RightKeys: tc.rk}
 			if tc.out == "" {
-				if _, err := NewHashJoin(step, left, right, nil, &opSink{}, memory.DefaultAllocator); err == nil {
+				if _, err := NewHashJoin(step, left, right, nil, &optest.Sink{}, memory.DefaultAllocator); err == nil {
 					t.Errorf("%s: NewHashJoin(int64 = string key) = nil error", tc.name)
 				}
 				continue
@@ -147,16 +148,16 @@ func TestHashJoin(t *testing.T) {
 					using[lk[i]] = rk[i]
 				}
 			}
-			rightOut, outSchema := tc.rightOut, opSchema(t, tc.out)
+			rightOut, outSchema := tc.rightOut, optest.Schema(t, tc.out)
 			if typ.LeftOnly() {
 				rightOut, outSchema = nil, outSchema[:len(left)]
 			}
 			want := refJoin(typ, lrows, rrows, lk, rk, rightOut, using)
-			mem := opChecked(t)
+			mem := optest.Checked(t)
 			got, j := runJoin(t, mem, step, left, right, outSchema,
 				chunkRecords(t, mem, left, lrows, 128), chunkRecords(t, mem, right, rrows, 64))
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s %s join = %d rows\n%s, want %d rows\n%s", tc.name, typ, len(got), opFormat(got), len(want), opFormat(want))
+				t.Errorf("%s %s join = %d rows\n%s, want %d rows\n%s", tc.name, typ, len(got), optest.Format(got), len(want), optest.Format(want))
 			}
 			if s := j.Stats(); s.RowsIn != 700 || s.RowsOut != int64(len(want)) {
 				t.Errorf("%s %s join: stats %+v, want in 700 out %d", tc.name, typ, s, len(want))
@@ -168,16 +169,16 @@ func TestHashJoin(t *testing.T) {
 func TestHashJoinFanOut(t *testing.T) {
 	// One probe row matching BatchRows+10 build rows spans two output
 	// batches.
-	s := opSchema(t, "k int64, v int64")
-	out := opSchema(t, "k int64, v int64, v2 int64")
+	s := optest.Schema(t, "k int64, v int64")
+	out := optest.Schema(t, "k int64, v int64, v2 int64")
 	var build [][]any
 	for i := 0; i < BatchRows+10; i++ {
 		build = append(build, []any{int64(1), int64(i)})
 	}
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	step := &spec.JoinStep{LeftKeys: []string{"k"}, RightKeys: []string{"k"}}
 	got, _ := runJoin(t, mem, step, s, s, out,
-		[]arrow.Record{opRecord(t, mem, s, [][]any{{int64(2), int64(0)}, {int64(1), int64(-1)}})},
+		[]arrow.Record{optest.Record(t, mem, s, [][]any{{int64(2), int64(0)}, {int64(1), int64(-1)}})},
 		chunkRecords(t, mem, s, build, 5000))
 	if len(got) != BatchRows+10 {
 		t.Fatalf("fan-out join = %d rows, want %d", len(got), BatchRows+10)
@@ -190,12 +191,12 @@ func TestHashJoinFanOut(t *testing.T) {
 }
 
 func TestHashJoinEmptyBuild(t *testing.T) {
-	s := opSchema(t, "k string")
-	out := opSchema(t, "k string")
+	s := optest.Schema(t, "k string")
+	out := optest.Schema(t, "k string")
 	for _, typ := range []spec.JoinType{spec.InnerJoin, spec.LeftJoin} {
-		mem := opChecked(t)
+		mem := optest.Checked(t)
 		step := &spec.JoinStep{Type: typ, LeftKeys: []string{"k"}, RightKeys: []string{"k"}}
-		got, _ := runJoin(t, mem, step, s, s, out, []arrow.Record{opRecord(t, mem, s, [][]any{{"a"}, {nil}})}, nil)
+		got, _ := runJoin(t, mem, step, s, s, out, []arrow.Record{optest.Record(t, mem, s, [][]any{{"a"}, {nil}})}, nil)
 		want := [][]any(nil)
 		if typ == spec.LeftJoin {
 			want = [][]any{{"a"}, {nil}}
@@ -207,13 +208,13 @@ func TestHashJoinEmptyBuild(t *testing.T) {
 }
 
 func TestHashJoinOrderErrors(t *testing.T) {
-	s := opSchema(t, "k int64")
-	mem := opChecked(t)
-	j, err := NewHashJoin(&spec.JoinStep{LeftKeys: []string{"k"}, RightKeys: []string{"k"}}, s, s, s, &opSink{}, mem)
+	s := optest.Schema(t, "k int64")
+	mem := optest.Checked(t)
+	j, err := NewHashJoin(&spec.JoinStep{LeftKeys: []string{"k"}, RightKeys: []string{"k"}}, s, s, s, &optest.Sink{}, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := opRecord(t, mem, s, [][]any{{int64(1)}})
+	rec := optest.Record(t, mem, s, [][]any{{int64(1)}})
 	defer rec.Release()
 	ctx := context.Background()
 	if err := j.Push(ctx, rec); err == nil {
@@ -228,10 +229,10 @@ func TestHashJoinOrderErrors(t *testing.T) {
 func TestHashJoinForeignKey(t *testing.T) {
 	// Every probe row matches exactly one build row: the probe columns pass
 	// through unchanged (no gather), the build columns are gathered.
-	left := opSchema(t, "user_id int64, amount float64")
-	right := opSchema(t, "user_id int64, segment string")
-	out := opSchema(t, "user_id int64, amount float64, segment string")
-	mem := opChecked(t)
+	left := optest.Schema(t, "user_id int64, amount float64")
+	right := optest.Schema(t, "user_id int64, segment string")
+	out := optest.Schema(t, "user_id int64, amount float64, segment string")
+	mem := optest.Checked(t)
 	var lrows, rrows [][]any
 	for u := 0; u < 50; u++ {
 		rrows = append(rrows, []any{int64(u), fmt.Sprint("seg", u%4)})

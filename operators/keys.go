@@ -4,20 +4,17 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/zeebo/xxh3"
 )
 
 // Hashing. The hash functions are fixed (no per-process seed), so equal keys
 // hash equally in every process; tables use the low bits for the slot and
-// the high 32 bits as a tag.
-
-const (
-	hashK0 = 0xa0761d6478bd642f
-	hashK1 = 0xe7037ed1a0b428db
-	hashK2 = 0x8ebc6af09c88c6e3
-)
+// the high 32 bits as a tag. Byte keys (a string, or a tuple encoded into
+// one byte string) are hashed with XXH3, the function shuffle hashes
+// strings with; 8-byte keys are mixed with mix64.
 
 // mix64 is a strong 64-bit finalizer (murmur3 fmix64).
 func mix64(x uint64) uint64 {
@@ -27,28 +24,6 @@ func mix64(x uint64) uint64 {
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
 	return x
-}
-
-func mum(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
-}
-
-// hashBytes hashes b eight bytes at a time (a wyhash-style mix).
-func hashBytes(b []byte) uint64 {
-	h := uint64(len(b)) ^ hashK0
-	for len(b) >= 8 {
-		h = mum(binary.LittleEndian.Uint64(b)^hashK1, h^hashK2)
-		b = b[8:]
-	}
-	if len(b) > 0 {
-		var t uint64
-		for i, c := range b {
-			t |= uint64(c) << (8 * i)
-		}
-		h = mum(t^hashK1, h^hashK0)
-	}
-	return mix64(h)
 }
 
 // floatKey canonicalizes a float64 for grouping and joining: -0 equals 0
@@ -120,12 +95,12 @@ type batchKeys struct {
 func (k *batchKeys) key(i int) []byte { return k.data[k.offs[i]:k.offs[i+1]] }
 
 // prepare fills k from the key columns of one batch.
-func (c *keyCodec) prepare(cols []colView, n int, k *batchKeys) error {
+func (c *keyCodec) prepare(cols []arrowx.ColView, n int, k *batchKeys) error {
 	k.n = n
 	k.hash = sizedSlice(k.hash, n)
 	k.null = k.null[:0]
 	for i := range cols {
-		if cols[i].nulls > 0 {
+		if cols[i].Nulls > 0 {
 			k.markNulls(&cols[i])
 		}
 	}
@@ -133,16 +108,16 @@ func (c *keyCodec) prepare(cols []colView, n int, k *batchKeys) error {
 	case keysFixed:
 		k.prepareFixed(&cols[0])
 	case keysString:
-		k.data, k.offs = cols[0].data, cols[0].offs
+		k.data, k.offs = cols[0].Data, cols[0].Offs
 		for i := 0; i < n; i++ {
-			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+			k.hash[i] = xxh3.Hash(k.data[k.offs[i]:k.offs[i+1]])
 		}
 	default:
 		if err := k.encodeRows(cols); err != nil {
 			return err
 		}
 		for i := 0; i < n; i++ {
-			k.hash[i] = hashBytes(k.data[k.offs[i]:k.offs[i+1]])
+			k.hash[i] = xxh3.Hash(k.data[k.offs[i]:k.offs[i+1]])
 		}
 	}
 	if len(k.null) == 0 {
@@ -151,27 +126,27 @@ func (c *keyCodec) prepare(cols []colView, n int, k *batchKeys) error {
 	return nil
 }
 
-func (k *batchKeys) markNulls(v *colView) {
+func (k *batchKeys) markNulls(v *arrowx.ColView) {
 	if len(k.null) == 0 {
 		k.null = sizedSlice(k.null[:0], k.n)
 		clear(k.null)
 	}
 	for i := 0; i < k.n; i++ {
-		if v.isNull(i) {
+		if v.IsNull(i) {
 			k.null[i] = true
 		}
 	}
 }
 
-func (k *batchKeys) prepareFixed(v *colView) {
+func (k *batchKeys) prepareFixed(v *arrowx.ColView) {
 	k.fixed = sizedSlice(k.fixed, k.n)
-	if v.typ == spec.Int64 {
-		for i, x := range v.i64[:k.n] {
+	if v.Typ == spec.Int64 {
+		for i, x := range v.I64[:k.n] {
 			k.fixed[i] = uint64(x)
 			k.hash[i] = mix64(uint64(x))
 		}
 	} else {
-		for i, x := range v.f64[:k.n] {
+		for i, x := range v.F64[:k.n] {
 			b := floatKey(x)
 			k.fixed[i] = b
 			k.hash[i] = mix64(b)
@@ -181,7 +156,7 @@ func (k *batchKeys) prepareFixed(v *colView) {
 
 // encodeRows encodes every row's key tuple, column by column: one pass
 // sizes each row, then each column writes its part at a per-row cursor.
-func (k *batchKeys) encodeRows(cols []colView) error {
+func (k *batchKeys) encodeRows(cols []arrowx.ColView) error {
 	n := k.n
 	k.owno = sizedSlice(k.owno, n+1)
 	sizes := k.owno[1:]
@@ -208,47 +183,47 @@ func (k *batchKeys) encodeRows(cols []colView) error {
 	return nil
 }
 
-func addEncodedSizes(v *colView, sizes []int32) {
+func addEncodedSizes(v *arrowx.ColView, sizes []int32) {
 	for i := range sizes {
 		sizes[i]++ // tag
-		if v.isNull(i) {
+		if v.IsNull(i) {
 			continue
 		}
-		switch v.typ {
+		switch v.Typ {
 		case spec.Int64, spec.Float64:
 			sizes[i] += 8
 		case spec.Bool:
 			sizes[i]++
 		case spec.String:
-			sizes[i] += 4 + v.offs[i+1] - v.offs[i]
+			sizes[i] += 4 + v.Offs[i+1] - v.Offs[i]
 		}
 	}
 }
 
-func encodeColumn(v *colView, out []byte, pos []int32) {
+func encodeColumn(v *arrowx.ColView, out []byte, pos []int32) {
 	for i, p := range pos {
-		if v.isNull(i) {
+		if v.IsNull(i) {
 			out[p] = 0
 			pos[i] = p + 1
 			continue
 		}
 		out[p] = 1
 		p++
-		switch v.typ {
+		switch v.Typ {
 		case spec.Int64:
-			binary.LittleEndian.PutUint64(out[p:], uint64(v.i64[i]))
+			binary.LittleEndian.PutUint64(out[p:], uint64(v.I64[i]))
 			p += 8
 		case spec.Float64:
-			binary.LittleEndian.PutUint64(out[p:], floatKey(v.f64[i]))
+			binary.LittleEndian.PutUint64(out[p:], floatKey(v.F64[i]))
 			p += 8
 		case spec.Bool:
 			out[p] = 0
-			if v.boolAt(i) {
+			if v.BoolAt(i) {
 				out[p] = 1
 			}
 			p++
 		case spec.String:
-			s := v.str(i)
+			s := v.Str(i)
 			binary.LittleEndian.PutUint32(out[p:], uint32(len(s)))
 			p += 4 + int32(copy(out[p+4:], s))
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // TestHashAggregateMoreFuncs checks count_distinct (whole only), first and
@@ -30,10 +31,10 @@ func TestHashAggregateMoreFuncs(t *testing.T) {
 	for _, keys := range [][]string{{"k1"}, {"k2"}, {"k1", "k4"}, nil} {
 		step := &spec.AggregateStep{Keys: keys, Aggs: aggs}
 		want := refAggregate(aggTestSchema, rows, step)
-		mem := opChecked(t)
+		mem := optest.Checked(t)
 		got := runAgg(t, mem, AggWhole, aggTestSchema, step, chunkRecords(t, mem, aggTestSchema, rows, 700))
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("keys %v: whole =\n%s\nwant\n%s", keys, opFormat(got), opFormat(want))
+			t.Errorf("keys %v: whole =\n%s\nwant\n%s", keys, optest.Format(got), optest.Format(want))
 		}
 		// first and any_value merge: partial over halves, final over both.
 		step = &spec.AggregateStep{Keys: keys, Aggs: aggs[3:]}
@@ -46,10 +47,10 @@ func TestHashAggregateMoreFuncs(t *testing.T) {
 		p2 := runAgg(t, mem, AggPartial, aggTestSchema, step, chunkRecords(t, mem, aggTestSchema, rows[1500:], 700))
 		got = runAgg(t, mem, AggFinal, aggTestSchema, step, chunkRecords(t, mem, partial, append(p1, p2...), 500))
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("keys %v: partial+final =\n%s\nwant\n%s", keys, opFormat(got), opFormat(want))
+			t.Errorf("keys %v: partial+final =\n%s\nwant\n%s", keys, optest.Format(got), optest.Format(want))
 		}
 	}
-	if _, err := NewHashAggregate(AggPartial, aggTestSchema, &spec.AggregateStep{Aggs: aggs[:1]}, &opSink{}, opChecked(t)); err == nil {
+	if _, err := NewHashAggregate(AggPartial, aggTestSchema, &spec.AggregateStep{Aggs: aggs[:1]}, &optest.Sink{}, optest.Checked(t)); err == nil {
 		t.Errorf("partial count_distinct: nil error")
 	}
 }
@@ -73,7 +74,7 @@ func refDistinct(rows [][]any, keys []int) [][]any {
 
 func TestHashDistinct(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
-	in := opSchema(t, "a int64, b string, c bool")
+	in := optest.Schema(t, "a int64, b string, c bool")
 	var rows [][]any
 	for range 5000 {
 		var a, b, c any = int64(r.Intn(30)), fmt.Sprint("s", r.Intn(20)), r.Intn(2) == 0
@@ -96,17 +97,17 @@ func TestHashDistinct(t *testing.T) {
 				idx = append(idx, in.Index(k))
 			}
 		}
-		mem := opChecked(t)
-		sink := &opSink{}
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
 		d, err := NewHashDistinct(in, keys, sink, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opPush(t, d, chunkRecords(t, mem, in, rows, 999)...)
-		got, want := sink.rows(), refDistinct(rows, idx)
-		sink.release()
+		optest.Push(t, d, chunkRecords(t, mem, in, rows, 999)...)
+		got, want := sink.Rows(), refDistinct(rows, idx)
+		sink.Release()
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("distinct on %v = %d rows, want %d\n%s", keys, len(got), len(want), opFormat(got))
+			t.Errorf("distinct on %v = %d rows, want %d\n%s", keys, len(got), len(want), optest.Format(got))
 		}
 	}
 }
@@ -115,7 +116,7 @@ func TestHashDistinct(t *testing.T) {
 // compactions), around BatchRows, and larger than the input.
 func TestTopN(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
-	in := opSchema(t, "k int64, s string, id int64")
+	in := optest.Schema(t, "k int64, s string, id int64")
 	var rows [][]any
 	for i := range 3*BatchRows + 17 {
 		var k, s any = int64(r.Intn(100)), fmt.Sprint("w", r.Intn(50))
@@ -136,15 +137,15 @@ func TestTopN(t *testing.T) {
 		return cmpNullable(x[1], y[1], false)
 	})
 	for _, n := range []int64{0, 1, 10, BatchRows + 3, int64(len(rows)) + 5} {
-		mem := opChecked(t)
-		sink := &opSink{}
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
 		top, err := NewTopN(in, keys, n, sink, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opPush(t, top, chunkRecords(t, mem, in, rows, 1000)...)
-		got, want := sink.rows(), sorted[:min(int(n), len(sorted))]
-		sink.release()
+		optest.Push(t, top, chunkRecords(t, mem, in, rows, 1000)...)
+		got, want := sink.Rows(), sorted[:min(int(n), len(sorted))]
+		sink.Release()
 		if len(want) == 0 {
 			want = nil
 		}
@@ -187,12 +188,12 @@ func firstDiff(a, b [][]any) int {
 }
 
 func TestExplode(t *testing.T) {
-	in := opSchema(t, "id int64, line string")
+	in := optest.Schema(t, "id int64, line string")
 	rows := [][]any{
 		{int64(1), "a b c"}, {int64(2), nil}, {int64(3), ""}, {int64(4), "x--y"},
 		{nil, "solo"}, {int64(6), "--"},
 	}
-	out := opSchema(t, "id int64, word string")
+	out := optest.Schema(t, "id int64, word string")
 	var want [][]any
 	for _, r := range rows {
 		if r[1] == nil {
@@ -202,12 +203,12 @@ func TestExplode(t *testing.T) {
 			want = append(want, []any{r[0], w})
 		}
 	}
-	mem := opChecked(t)
-	sink := &opSink{}
-	defer sink.release()
+	mem := optest.Checked(t)
+	sink := &optest.Sink{}
+	defer sink.Release()
 	// Separator "--" in rows 4 and 6; " " elsewhere: explode twice.
-	e2 := &opSink{}
-	defer e2.release()
+	e2 := &optest.Sink{}
+	defer e2.Release()
 	second, err := NewExplode(out, "word", " ", out, sink, mem)
 	if err != nil {
 		t.Fatal(err)
@@ -216,9 +217,9 @@ func TestExplode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, first, chunkRecords(t, mem, in, rows, 4)...)
-	if got := sink.rows(); !reflect.DeepEqual(got, want) {
-		t.Errorf("explode =\n%s\nwant\n%s", opFormat(got), opFormat(want))
+	optest.Push(t, first, chunkRecords(t, mem, in, rows, 4)...)
+	if got := sink.Rows(); !reflect.DeepEqual(got, want) {
+		t.Errorf("explode =\n%s\nwant\n%s", optest.Format(got), optest.Format(want))
 	}
 	if _, err := NewExplode(in, "id", " ", out, sink, mem); err == nil {
 		t.Errorf("explode of an int64 column: nil error")
@@ -228,21 +229,21 @@ func TestExplode(t *testing.T) {
 // TestExplodeLarge: a batch whose pieces exceed BatchRows is split into
 // output batches of at most BatchRows rows (unless one row alone is more).
 func TestExplodeLarge(t *testing.T) {
-	in := opSchema(t, "id int64, line string")
+	in := optest.Schema(t, "id int64, line string")
 	var rows [][]any
 	for i := range 50 {
 		rows = append(rows, []any{int64(i), strings.Repeat("w ", 3000) + "end"})
 	}
-	mem := opChecked(t)
-	sink := &opSink{}
-	defer sink.release()
+	mem := optest.Checked(t)
+	sink := &optest.Sink{}
+	defer sink.Release()
 	e, err := NewExplode(in, "line", " ", in, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, e, chunkRecords(t, mem, in, rows, 50)...)
+	optest.Push(t, e, chunkRecords(t, mem, in, rows, 50)...)
 	total := 0
-	for _, r := range sink.recs {
+	for _, r := range sink.Recs {
 		total += int(r.NumRows())
 		if r.NumRows() > BatchRows {
 			t.Errorf("output batch of %d rows", r.NumRows())

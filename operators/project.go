@@ -7,6 +7,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/expr"
 )
 
 // Project computes a new batch of named columns, one expression each, from
@@ -22,7 +24,7 @@ type Project struct {
 
 // NewProject returns a projection computing exprs (compiled against the
 // input schema) as columns named names.
-func NewProject(exprs []*CompiledExpr, names []string, out Operator, mem memory.Allocator) (*Project, error) {
+func NewProject(exprs []*expr.CompiledExpr, names []string, out Operator, mem memory.Allocator) (*Project, error) {
 	if len(exprs) != len(names) {
 		return nil, fmt.Errorf("operators: project has %d expressions and %d names", len(exprs), len(names))
 	}
@@ -39,7 +41,7 @@ func newProjectFuncs(funcs []evalFunc, types []spec.Type, names []string, out Op
 	for i, n := range names {
 		s[i] = spec.Field{Name: n, Type: types[i]}
 	}
-	return &Project{exprs: funcs, types: types, schema: ArrowSchema(s), out: out, mem: mem}
+	return &Project{exprs: funcs, types: types, schema: arrowx.ArrowSchema(s), out: out, mem: mem}
 }
 
 // Stats returns the rows consumed and produced so far.
@@ -53,17 +55,17 @@ func (p *Project) Push(ctx context.Context, rec arrow.Record) error {
 	for i, e := range p.exprs {
 		a, err := e(rec, p.mem)
 		if err != nil {
-			releaseAll(cols)
+			arrowx.ReleaseAll(cols)
 			return err
 		}
 		cols[i] = a
 		if a.Len() != n || !arrow.TypeEqual(a.DataType(), p.schema.Field(i).Type) {
-			releaseAll(cols)
+			arrowx.ReleaseAll(cols)
 			return fmt.Errorf("operators: project column %s: got %d values of %s, want %d of %s",
 				p.schema.Field(i).Name, a.Len(), a.DataType(), n, p.schema.Field(i).Type)
 		}
 	}
-	out := newRecord(p.schema, cols, n)
+	out := arrowx.NewRecord(p.schema, cols, n)
 	p.stats.RowsOut += int64(n)
 	err := p.out.Push(ctx, out)
 	out.Release()

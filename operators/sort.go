@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // SortMode says which half of a global sort a Sort runs.
@@ -61,7 +62,7 @@ func NewSort(mode SortMode, in spec.Schema, keys []spec.SortKey, out Operator, m
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("operators: sort has no keys")
 	}
-	s := &Sort{mode: mode, in: in, schema: ArrowSchema(in), out: out, mem: mem}
+	s := &Sort{mode: mode, in: in, schema: arrowx.ArrowSchema(in), out: out, mem: mem}
 	for _, k := range keys {
 		i := in.Index(k.Column)
 		if i < 0 {
@@ -77,7 +78,7 @@ func (s *Sort) Stats() Stats { return s.stats }
 
 // Push buffers one batch (retaining it).
 func (s *Sort) Push(ctx context.Context, rec arrow.Record) error {
-	if err := checkSchema("Sort", rec, s.in); err != nil {
+	if err := CheckSchema("Sort", rec, s.in); err != nil {
 		return err
 	}
 	n := int(rec.NumRows())
@@ -189,13 +190,13 @@ func sortRows(keys []*keyData, n int) []uint32 {
 }
 
 // chunkViews returns, per column, its view in every batch.
-func (s *Sort) chunkViews() ([][]colView, []spec.Type, error) {
-	cols := make([][]colView, len(s.in))
+func (s *Sort) chunkViews() ([][]arrowx.ColView, []spec.Type, error) {
+	cols := make([][]arrowx.ColView, len(s.in))
 	types := make([]spec.Type, len(s.in))
 	for c := range s.in {
 		types[c] = s.in[c].Type
 		for _, rec := range s.batches {
-			v, err := viewOf(rec.Column(c))
+			v, err := arrowx.ViewOf(rec.Column(c))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -221,7 +222,7 @@ func (s *Sort) locator() []uint64 {
 func (s *Sort) flatten(k sortKey) (*keyData, error) {
 	kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, s.rows)}
 	for _, rec := range s.batches {
-		v, err := viewOf(rec.Column(k.col))
+		v, err := arrowx.ViewOf(rec.Column(k.col))
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // The external sort. A Sort with a bounded Budget counts the Arrow buffer
@@ -222,7 +223,7 @@ func (s *Sort) mergePass(ctx context.Context) error {
 // merge k-way merges runs and calls fn with each output batch of at most
 // BatchRows rows (fn does not keep the batch unless it retains it).
 func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record) error) error {
-	m := &merger{s: s, types: make([]spec.Type, len(s.in)), views: make([][]colView, len(s.in))}
+	m := &merger{s: s, types: make([]spec.Type, len(s.in)), views: make([][]arrowx.ColView, len(s.in))}
 	defer m.close()
 	for c := range s.in {
 		m.types[c] = s.in[c].Type
@@ -289,11 +290,11 @@ func (c *cursor) advance(ctx context.Context, s *Sort) error {
 func (c *cursor) flatten(s *Sort) error {
 	c.keys = c.keys[:0]
 	for _, k := range s.keys {
-		v, err := viewOf(c.rec.Column(k.col))
+		v, err := arrowx.ViewOf(c.rec.Column(k.col))
 		if err != nil {
 			return err
 		}
-		kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, v.n)}
+		kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, v.N)}
 		kd.add(&v)
 		c.keys = append(c.keys, kd)
 	}
@@ -307,8 +308,8 @@ type merger struct {
 	cur    []*cursor
 	heap   []int
 	types  []spec.Type
-	chunks []arrow.Record // retained; refs point into them
-	views  [][]colView    // per column, one view per chunk
+	chunks []arrow.Record     // retained; refs point into them
+	views  [][]arrowx.ColView // per column, one view per chunk
 	refs   []uint64
 }
 
@@ -397,7 +398,7 @@ func (m *merger) next(ctx context.Context) (arrow.Record, error) {
 // addChunk makes c's batch a gather source of the output batch.
 func (m *merger) addChunk(c *cursor) error {
 	for col := range m.views {
-		v, err := viewOf(c.rec.Column(col))
+		v, err := arrowx.ViewOf(c.rec.Column(col))
 		if err != nil {
 			return err
 		}

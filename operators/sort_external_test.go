@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // sortTestSpiller keeps spill runs in memory (retained batches).
@@ -90,7 +91,7 @@ func (r *sortTestReader) Close() {}
 func sortTestChunks(t testing.TB, mem memory.Allocator, s spec.Schema, rows [][]any, size int) []arrow.Record {
 	var recs []arrow.Record
 	for from := 0; from < len(rows); from += size {
-		recs = append(recs, opRecord(t, mem, s, rows[from:min(from+size, len(rows))]))
+		recs = append(recs, optest.Record(t, mem, s, rows[from:min(from+size, len(rows))]))
 	}
 	return recs
 }
@@ -99,8 +100,8 @@ func sortTestChunks(t testing.TB, mem memory.Allocator, s spec.Schema, rows [][]
 // batches of batchRows rows.
 func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []spec.SortKey, recs []arrow.Record, budget int64, batchRows int) ([][]any, SpillStats) {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	s, err := NewSort(SortPartial, in, keys, sink, mem)
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +110,9 @@ func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []
 	var stats SpillStats
 	s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
 	s.ext.batchRows = batchRows
-	opPush(t, s, recs...)
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	optest.Push(t, s, recs...)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
 	if sp.live != 0 {
 		t.Errorf("%d of %d spill runs not discarded", sp.live, sp.runs)
@@ -119,7 +120,7 @@ func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []
 	if stats.Runs != int64(sp.runs) {
 		t.Errorf("stats.Runs = %d, want %d", stats.Runs, sp.runs)
 	}
-	return sink.rows(), stats
+	return sink.Rows(), stats
 }
 
 func externalSortRows(n int) [][]any {
@@ -139,7 +140,7 @@ func externalSortRows(n int) [][]any {
 }
 
 func TestExternalSort(t *testing.T) {
-	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
 	rows := externalSortRows(3000)
 	keyLists := [][]spec.SortKey{
 		{{Column: "a"}},
@@ -159,11 +160,11 @@ func TestExternalSort(t *testing.T) {
 	for _, keys := range keyLists {
 		for _, b := range budgets {
 			t.Run(fmt.Sprintf("%v/%d", keys, b.bytes), func(t *testing.T) {
-				mem := opChecked(t)
+				mem := optest.Checked(t)
 				want := runSort(t, mem, SortPartial, in, keys, sortTestChunks(t, mem, in, rows, 250))
 				got, stats := runExternalSort(t, mem, in, keys, sortTestChunks(t, mem, in, rows, 250), b.bytes, b.batchRows)
 				if !sameRows(got, want) {
-					t.Errorf("external sort(%+v) =\n%s, want\n%s", keys, opFormat(got), opFormat(want))
+					t.Errorf("external sort(%+v) =\n%s, want\n%s", keys, optest.Format(got), optest.Format(want))
 				}
 				if !sameRows(want, refSort(in, rows, keys)) {
 					t.Errorf("in-memory sort differs from the reference")
@@ -177,9 +178,9 @@ func TestExternalSort(t *testing.T) {
 }
 
 func TestExternalSortUnboundedAndEmpty(t *testing.T) {
-	in := opSchema(t, "a int64, seq int64")
+	in := optest.Schema(t, "a int64, seq int64")
 	keys := []spec.SortKey{{Column: "a"}}
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	rows := [][]any{{int64(2), int64(0)}, {nil, int64(1)}, {int64(1), int64(2)}}
 	got, stats := runExternalSort(t, mem, in, keys, sortTestChunks(t, mem, in, rows, 1), 1<<30, 0)
 	if want := refSort(in, rows, keys); !sameRows(got, want) || stats != (SpillStats{}) {
@@ -196,7 +197,7 @@ func TestExternalSortUnboundedAndEmpty(t *testing.T) {
 // not I/O) on W4's keys (user_id, ts).
 func BenchmarkExternalSort(b *testing.B) {
 	const n = 1 << 20
-	in := opSchema(b, "user_id int64, ts int64, amount float64")
+	in := optest.Schema(b, "user_id int64, ts int64, amount float64")
 	r := rand.New(rand.NewSource(5))
 	rows := make([][]any, n)
 	for i := range rows {

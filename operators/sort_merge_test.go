@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // finalInput is what a SortFinal is fed: runs sorted runs of random sizes
@@ -46,7 +47,7 @@ func randomChunks(t testing.TB, r *rand.Rand, mem memory.Allocator, s spec.Schem
 	var recs []arrow.Record
 	for from := 0; from < len(rows); {
 		to := min(from+1+r.Intn(max), len(rows))
-		recs = append(recs, opRecord(t, mem, s, rows[from:to]))
+		recs = append(recs, optest.Record(t, mem, s, rows[from:to]))
 		from = to
 	}
 	return recs
@@ -66,8 +67,8 @@ var finalTestKeys = [][]spec.SortKey{
 // Finish.
 func runFinal(t *testing.T, mem memory.Allocator, in spec.Schema, keys []spec.SortKey, recs []arrow.Record, budget int64) (rows [][]any, runs, spilled int) {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	s, err := NewSort(SortFinal, in, keys, sink, mem)
 	if err != nil {
 		t.Fatal(err)
@@ -93,27 +94,27 @@ func runFinal(t *testing.T, mem memory.Allocator, in spec.Schema, keys []spec.So
 	if err := s.Finish(ctx); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
 	if sp.live != 0 {
 		t.Errorf("%d of %d spill runs not discarded", sp.live, sp.runs)
 	}
-	return sink.rows(), runs, spilled
+	return sink.Rows(), runs, spilled
 }
 
 func TestSortFinalMerge(t *testing.T) {
-	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
 	r := rand.New(rand.NewSource(7))
 	for runs := 1; runs <= 8; runs++ {
 		for ki, keys := range finalTestKeys {
 			t.Run(fmt.Sprintf("runs=%d/keys=%d", runs, ki), func(t *testing.T) {
 				rows, nonEmpty := finalInput(r, in, keys, runs, 400)
 				want := refSort(in, rows, keys)
-				mem := opChecked(t)
+				mem := optest.Checked(t)
 				got, found, _ := runFinal(t, mem, in, keys, randomChunks(t, r, mem, in, rows, 150), 0)
 				if !sameRows(got, want) {
-					t.Errorf("SortFinal(%d runs, %+v) =\n%s, want\n%s", runs, keys, opFormat(got), opFormat(want))
+					t.Errorf("SortFinal(%d runs, %+v) =\n%s, want\n%s", runs, keys, optest.Format(got), optest.Format(want))
 				}
 				// Adjacent producers' runs may join into one ascending run.
 				if found < min(nonEmpty, 1) || found > nonEmpty {
@@ -125,7 +126,7 @@ func TestSortFinalMerge(t *testing.T) {
 }
 
 func TestSortFinalUnsorted(t *testing.T) {
-	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
 	r := rand.New(rand.NewSource(8))
 	keys := finalTestKeys[2]
 	// 40 sorted runs are merged; 300 are too many and the buffer is
@@ -146,7 +147,7 @@ func TestSortFinalUnsorted(t *testing.T) {
 		}
 		want := refSort(in, rows, keys)
 		for _, budget := range []int64{0, 6 << 10} {
-			mem := opChecked(t)
+			mem := optest.Checked(t)
 			got, _, _ := runFinal(t, mem, in, keys, randomChunks(t, r, mem, in, rows, 100), budget)
 			if !sameRows(got, want) {
 				t.Errorf("SortFinal(%d rows of %d runs, budget %d) differs from the stable sort", len(rows), tc.runs, budget)
@@ -156,7 +157,7 @@ func TestSortFinalUnsorted(t *testing.T) {
 }
 
 func TestSortFinalSpill(t *testing.T) {
-	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
 	r := rand.New(rand.NewSource(9))
 	for _, runs := range []int{1, 3, 8} {
 		for ki, keys := range finalTestKeys {
@@ -164,10 +165,10 @@ func TestSortFinalSpill(t *testing.T) {
 				t.Run(fmt.Sprintf("runs=%d/keys=%d/budget=%d", runs, ki, budget), func(t *testing.T) {
 					rows, nonEmpty := finalInput(r, in, keys, runs, 600)
 					want := refSort(in, rows, keys)
-					mem := opChecked(t)
+					mem := optest.Checked(t)
 					got, _, spilled := runFinal(t, mem, in, keys, randomChunks(t, r, mem, in, rows, 120), budget)
 					if !sameRows(got, want) {
-						t.Errorf("SortFinal(%d runs, %+v, budget %d) =\n%s, want\n%s", runs, keys, budget, opFormat(got), opFormat(want))
+						t.Errorf("SortFinal(%d runs, %+v, budget %d) =\n%s, want\n%s", runs, keys, budget, optest.Format(got), optest.Format(want))
 					}
 					// Each sorted run spills into one spill run, however
 					// many spills it takes.
@@ -181,8 +182,8 @@ func TestSortFinalSpill(t *testing.T) {
 }
 
 func TestOrderBreaks(t *testing.T) {
-	in := opSchema(t, "a int64, b string")
-	mem := opChecked(t)
+	in := optest.Schema(t, "a int64, b string")
+	mem := optest.Checked(t)
 	tests := []struct {
 		rows [][]any
 		keys []spec.SortKey
@@ -201,7 +202,7 @@ func TestOrderBreaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.batches, s.rows = []arrow.Record{opRecord(t, mem, in, tc.rows)}, len(tc.rows)
+		s.batches, s.rows = []arrow.Record{optest.Record(t, mem, in, tc.rows)}, len(tc.rows)
 		keys, err := s.flattenAll()
 		s.Close()
 		if err != nil {
@@ -217,7 +218,7 @@ func TestOrderBreaks(t *testing.T) {
 // (W4's keys user_id, ts) and compares the merge with sorting again.
 func BenchmarkSortFinalMerge(b *testing.B) {
 	const runs, perRun = 4, 256 << 10
-	in := opSchema(b, "user_id int64, ts int64, amount float64")
+	in := optest.Schema(b, "user_id int64, ts int64, amount float64")
 	keys := []spec.SortKey{{Column: "user_id"}, {Column: "ts"}}
 	r := rand.New(rand.NewSource(5))
 	mem := memory.NewGoAllocator()

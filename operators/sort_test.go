@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // refCompare orders two values of one sort key: nulls first ascending and
@@ -95,17 +96,17 @@ func refSort(in spec.Schema, rows [][]any, keys []spec.SortKey) [][]any {
 
 func runSort(t *testing.T, mem memory.Allocator, mode SortMode, in spec.Schema, keys []spec.SortKey, recs []arrow.Record) [][]any {
 	t.Helper()
-	sink := &opSink{}
-	defer sink.release()
+	sink := &optest.Sink{}
+	defer sink.Release()
 	s, err := NewSort(mode, in, keys, sink, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opPush(t, s, recs...)
-	if sink.finished != 1 {
-		t.Errorf("downstream finished %d times", sink.finished)
+	optest.Push(t, s, recs...)
+	if sink.Finished != 1 {
+		t.Errorf("downstream finished %d times", sink.Finished)
 	}
-	return sink.rows()
+	return sink.Rows()
 }
 
 // sameRows compares rows treating NaN as equal to NaN.
@@ -117,7 +118,7 @@ func sameRows(a, b [][]any) bool {
 }
 
 func TestSort(t *testing.T) {
-	in := opSchema(t, "a int64, b string, c float64, d bool, seq int64")
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
 	r := rand.New(rand.NewSource(3))
 	strs := []string{"", "a", "ab", "ab\x00", "abcdefg", "abcdefgh", "abcdefgA", "abcdefgAA", "abcdefgZ", "zz", "b"}
 	floats := []float64{math.Inf(-1), -1.5, math.Copysign(0, -1), 0, 2.25, math.Inf(1), math.NaN(), math.MaxFloat64}
@@ -149,10 +150,10 @@ func TestSort(t *testing.T) {
 	for _, keys := range tests {
 		want := refSort(in, rows, keys)
 		for _, mode := range []SortMode{SortPartial, SortFinal} {
-			mem := opChecked(t)
+			mem := optest.Checked(t)
 			got := runSort(t, mem, mode, in, keys, chunkRecords(t, mem, in, rows, 333))
 			if !sameRows(got, want) {
-				t.Errorf("sort(%+v) =\n%s, want\n%s", keys, opFormat(got), opFormat(want))
+				t.Errorf("sort(%+v) =\n%s, want\n%s", keys, optest.Format(got), optest.Format(want))
 			}
 		}
 	}
@@ -160,7 +161,7 @@ func TestSort(t *testing.T) {
 
 func TestSortLarge(t *testing.T) {
 	// More rows than one output batch; two int keys like W4 (user_id, ts).
-	in := opSchema(t, "user_id int64, ts int64")
+	in := optest.Schema(t, "user_id int64, ts int64")
 	r := rand.New(rand.NewSource(5))
 	n := BatchRows + 777
 	rows := make([][]any, n)
@@ -168,7 +169,7 @@ func TestSortLarge(t *testing.T) {
 		rows[i] = []any{int64(r.Intn(300)), int64(r.Intn(1 << 40))}
 	}
 	keys := []spec.SortKey{{Column: "user_id"}, {Column: "ts"}}
-	mem := opChecked(t)
+	mem := optest.Checked(t)
 	got := runSort(t, mem, SortPartial, in, keys, chunkRecords(t, mem, in, rows, 10000))
 	if want := refSort(in, rows, keys); !reflect.DeepEqual(got, want) {
 		t.Errorf("sort(%d rows) differs from the reference", n)
@@ -176,12 +177,12 @@ func TestSortLarge(t *testing.T) {
 }
 
 func TestSortEmptyAndErrors(t *testing.T) {
-	in := opSchema(t, "a int64")
-	mem := opChecked(t)
+	in := optest.Schema(t, "a int64")
+	mem := optest.Checked(t)
 	if got := runSort(t, mem, SortPartial, in, []spec.SortKey{{Column: "a"}}, nil); len(got) != 0 {
 		t.Errorf("sort(nothing) = %v", got)
 	}
-	if _, err := NewSort(SortPartial, in, []spec.SortKey{{Column: "x"}}, &opSink{}, mem); err == nil {
+	if _, err := NewSort(SortPartial, in, []spec.SortKey{{Column: "x"}}, &optest.Sink{}, mem); err == nil {
 		t.Errorf("NewSort(unknown key) = nil error")
 	}
 }

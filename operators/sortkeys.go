@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // The sort is MSD by key column and LSD radix within a column: every key
@@ -27,27 +28,27 @@ type keyData struct {
 }
 
 // add appends the rows of one batch's key column.
-func (kd *keyData) add(v *colView) {
+func (kd *keyData) add(v *arrowx.ColView) {
 	base := len(kd.norm)
-	if v.nulls > 0 && kd.null == nil {
+	if v.Nulls > 0 && kd.null == nil {
 		kd.null = make([]bool, base, cap(kd.norm))
 	}
 	if kd.typ == spec.String && kd.offs == nil {
 		kd.offs = []int{0}
 	}
-	for i := 0; i < v.n; i++ {
+	for i := 0; i < v.N; i++ {
 		var w uint64
 		switch kd.typ {
 		case spec.Int64:
-			w = uint64(v.i64[i]) ^ 1<<63
+			w = uint64(v.I64[i]) ^ 1<<63
 		case spec.Float64:
-			w = floatWord(v.f64[i])
+			w = floatWord(v.F64[i])
 		case spec.Bool:
-			if v.boolAt(i) {
+			if v.BoolAt(i) {
 				w = 1
 			}
 		case spec.String:
-			s := v.str(i)
+			s := v.Str(i)
 			w = stringWord(s)
 			kd.data = append(kd.data, s...)
 			kd.offs = append(kd.offs, len(kd.data))
@@ -58,8 +59,8 @@ func (kd *keyData) add(v *colView) {
 		kd.norm = append(kd.norm, w)
 	}
 	if kd.null != nil {
-		for i := 0; i < v.n; i++ {
-			kd.null = append(kd.null, v.isNull(i))
+		for i := 0; i < v.N; i++ {
+			kd.null = append(kd.null, v.IsNull(i))
 		}
 	}
 }

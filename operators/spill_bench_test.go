@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/internal/optest"
 )
 
 // The spilling benchmarks run the hash aggregate and hash join unbounded
@@ -15,7 +16,7 @@ import (
 // and report the spilled share of the input.
 
 func BenchmarkHashAggregateSpill(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	step := &spec.AggregateStep{Keys: []string{"user_id"}, Aggs: []spec.Agg{
 		{Func: spec.AggCount, Alias: "cnt"}, {Func: spec.AggSum, Arg: "amount", Alias: "total"},
 		{Func: spec.AggMax, Arg: "country", Alias: "maxc"},
@@ -24,9 +25,9 @@ func BenchmarkHashAggregateSpill(b *testing.B) {
 		b.Run(fmt.Sprintf("budget=%dKiB", budget>>10), func(b *testing.B) {
 			b.ReportAllocs()
 			var stats SpillStats
-			start := startClock()
+			start := optest.StartClock()
 			for i := 0; i < b.N; i++ {
-				h, err := NewHashAggregate(AggWhole, eventsSchema, step, &discard{}, memory.DefaultAllocator)
+				h, err := NewHashAggregate(AggWhole, optest.EventsSchema, step, &optest.Discard{}, memory.DefaultAllocator)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -40,16 +41,16 @@ func BenchmarkHashAggregateSpill(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, benchRows, start)
+			optest.ReportRows(b, optest.BenchRows, start)
 			b.ReportMetric(float64(stats.Rows)/float64(b.N), "spilled-rows/op")
 		})
 	}
 }
 
 func BenchmarkHashJoinSpill(b *testing.B) {
-	_, _, recs := benchEvents(b)
+	_, _, recs := optest.Events(b)
 	users := spec.Schema{{Name: "user_id", Type: spec.Int64}, {Name: "segment", Type: spec.String}}
-	out := append(append(spec.Schema{}, eventsSchema...), users[1])
+	out := append(append(spec.Schema{}, optest.EventsSchema...), users[1])
 	var urows [][]any
 	for u := 1; u <= 100_000; u++ {
 		urows = append(urows, []any{int64(u), fmt.Sprintf("seg%d", u%10)})
@@ -60,9 +61,9 @@ func BenchmarkHashJoinSpill(b *testing.B) {
 		b.Run(fmt.Sprintf("budget=%dKiB", budget>>10), func(b *testing.B) {
 			b.ReportAllocs()
 			var stats SpillStats
-			start := startClock()
+			start := optest.StartClock()
 			for i := 0; i < b.N; i++ {
-				j, err := NewHashJoin(step, eventsSchema, users, out, &discard{}, memory.DefaultAllocator)
+				j, err := NewHashJoin(step, optest.EventsSchema, users, out, &optest.Discard{}, memory.DefaultAllocator)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -84,7 +85,7 @@ func BenchmarkHashJoinSpill(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, benchRows+100_000, start)
+			optest.ReportRows(b, optest.BenchRows+100_000, start)
 			b.ReportMetric(float64(stats.Rows)/float64(b.N), "spilled-rows/op")
 		})
 	}

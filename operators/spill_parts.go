@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Grace partitioning, shared by HashAggregate and HashJoin. An operator
@@ -16,8 +17,9 @@ import (
 // one partition at a time with a fresh operator of the next spill level.
 // Level l takes the 4 bits below the 4l high bits of the hash, so a
 // partition that is still too big is split again by other bits. The slot
-// of a table uses the low bits of the same hash, and a shuffle uses a
-// different hash function, so neither correlates with the partition.
+// of a table uses the low bits of the same hash, and a shuffle routes by
+// another hash (each column's, XXH3 for a string, combined with a seed
+// through fmix64), so neither correlates with the partition.
 const (
 	spillFanout   = 16 // partitions per level
 	spillBits     = 4  // log2(spillFanout)
@@ -47,15 +49,15 @@ type spillParts struct {
 	mem    memory.Allocator
 	runs   [spillFanout]SpillRun
 	refs   [spillFanout][]uint64
-	views  [][]colView
+	views  [][]arrowx.ColView
 }
 
 func newSpillParts(b Budget, s spec.Schema, mem memory.Allocator) *spillParts {
-	p := &spillParts{budget: b, schema: ArrowSchema(s), mem: mem}
+	p := &spillParts{budget: b, schema: arrowx.ArrowSchema(s), mem: mem}
 	for _, f := range s {
 		p.types = append(p.types, f.Type)
 	}
-	p.views = make([][]colView, len(s))
+	p.views = make([][]arrowx.ColView, len(s))
 	return p
 }
 
@@ -71,7 +73,7 @@ func (p *spillParts) write(ctx context.Context, rec arrow.Record, parts []uint8)
 		}
 	}
 	for c := range p.views {
-		v, err := viewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(c))
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // Stats counts the rows an operator consumed and produced, for the run
@@ -17,16 +18,16 @@ type Stats struct {
 	RowsSkipped int64
 }
 
-// checkSchema fails unless rec has exactly the columns of want, by type.
+// CheckSchema fails unless rec has exactly the columns of want, by type.
 // Operators call it on every pushed batch (it is per batch, not per row), so
 // a wiring mistake is an error instead of a panic in a typed loop.
-func checkSchema(who string, rec arrow.Record, want spec.Schema) error {
+func CheckSchema(who string, rec arrow.Record, want spec.Schema) error {
 	if int(rec.NumCols()) != len(want) {
 		return fmt.Errorf("operators: %s: batch has %d columns, want %d %s", who, rec.NumCols(), len(want), want)
 	}
 	for i, f := range want {
 		got := rec.Column(i).DataType()
-		if !arrow.TypeEqual(got, ArrowType(f.Type)) {
+		if !arrow.TypeEqual(got, arrowx.ArrowType(f.Type)) {
 			return fmt.Errorf("operators: %s: column %d (%s) is %s, want %s", who, i, f.Name, got, f.Type)
 		}
 	}

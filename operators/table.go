@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
 // groupTable maps key tuples to dense group ids, assigned in first-seen
@@ -188,16 +189,16 @@ func (t *groupTable) keyArrays(from, to int, mem memory.Allocator) []arrow.Array
 	case keysFixed:
 		out[0] = t.fixedArray(types[0], from, to, mem)
 	case keysString:
-		b := newColBuilder(spec.String, mem)
-		b.reset(to - from)
+		b := arrowx.NewColBuilder(spec.String, mem)
+		b.Reset(to - from)
 		for g := from; g < to; g++ {
 			if int32(g) == t.nullGrp {
-				b.appendNull()
+				b.AppendNull()
 				continue
 			}
-			b.appendBytes(t.arena[t.starts[g]:t.starts[g+1]])
+			b.AppendBytes(t.arena[t.starts[g]:t.starts[g+1]])
 		}
-		out[0] = b.finish()
+		out[0] = b.Finish()
 	default:
 		pos := make([]int, to-from)
 		copy(pos, t.starts[from:to])
@@ -209,53 +210,53 @@ func (t *groupTable) keyArrays(from, to int, mem memory.Allocator) []arrow.Array
 }
 
 func (t *groupTable) fixedArray(typ spec.Type, from, to int, mem memory.Allocator) arrow.Array {
-	b := newColBuilder(typ, mem)
-	b.reset(to - from)
+	b := arrowx.NewColBuilder(typ, mem)
+	b.Reset(to - from)
 	for g := from; g < to; g++ {
 		switch {
 		case int32(g) == t.nullGrp:
-			b.appendNull()
+			b.AppendNull()
 		case typ == spec.Int64:
-			b.i64[b.n] = int64(t.fixed[g])
-			b.n++
+			b.I64[b.N] = int64(t.fixed[g])
+			b.N++
 		default:
-			b.f64[b.n] = math.Float64frombits(t.fixed[g])
-			b.n++
+			b.F64[b.N] = math.Float64frombits(t.fixed[g])
+			b.N++
 		}
 	}
-	return b.finish()
+	return b.Finish()
 }
 
 // decodeColumn decodes one column of keysRow-encoded keys; pos[i] is the
 // cursor of row i and moves past the column.
 func decodeColumn(typ spec.Type, arena []byte, pos []int, mem memory.Allocator) arrow.Array {
-	b := newColBuilder(typ, mem)
-	b.reset(len(pos))
+	b := arrowx.NewColBuilder(typ, mem)
+	b.Reset(len(pos))
 	for i, p := range pos {
 		if arena[p] == 0 {
-			b.appendNull()
+			b.AppendNull()
 			pos[i] = p + 1
 			continue
 		}
 		p++
 		switch typ {
 		case spec.Int64:
-			b.i64[b.n] = int64(binary.LittleEndian.Uint64(arena[p:]))
-			b.n++
+			b.I64[b.N] = int64(binary.LittleEndian.Uint64(arena[p:]))
+			b.N++
 			p += 8
 		case spec.Float64:
-			b.f64[b.n] = math.Float64frombits(binary.LittleEndian.Uint64(arena[p:]))
-			b.n++
+			b.F64[b.N] = math.Float64frombits(binary.LittleEndian.Uint64(arena[p:]))
+			b.N++
 			p += 8
 		case spec.Bool:
-			b.appendBool(arena[p] == 1)
+			b.AppendBool(arena[p] == 1)
 			p++
 		case spec.String:
 			l := int(binary.LittleEndian.Uint32(arena[p:]))
-			b.appendBytes(arena[p+4 : p+4+l])
+			b.AppendBytes(arena[p+4 : p+4+l])
 			p += 4 + l
 		}
 		pos[i] = p
 	}
-	return b.finish()
+	return b.Finish()
 }

@@ -48,7 +48,7 @@ func (t *TopN) Stats() Stats { return t.stats }
 func (t *TopN) Push(ctx context.Context, rec arrow.Record) error {
 	t.stats.RowsIn += rec.NumRows()
 	if t.n == 0 {
-		return checkSchema("TopN", rec, t.buf.in)
+		return CheckSchema("TopN", rec, t.buf.in)
 	}
 	if err := t.buf.Push(ctx, rec); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/arrowx"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
@@ -23,7 +25,7 @@ type Config struct {
 	Resolved *spec.Resolved
 	Graph    *plan.StageGraph
 	// Inputs are the files of each read step, by step id.
-	Inputs map[string]operators.ScanInput
+	Inputs map[string]formats.ScanInput
 	// PartPath is the file subtask index of an output writes: a write
 	// step's id, or QuarantineOutput of a read's.
 	PartPath func(output string, index int) string
@@ -72,7 +74,7 @@ func New(cfg Config) (*Job, error) {
 			return nil, err
 		}
 		p.edgeSchemas[e.ID] = schema
-		p.arrowEdges[e.ID] = operators.ArrowSchema(schema)
+		p.arrowEdges[e.ID] = arrowx.ArrowSchema(schema)
 		for _, k := range e.Keys {
 			if schema.Index(k) < 0 {
 				return nil, fmt.Errorf("physical: edge %s: key column %q not in %s", e.ID, k, schema)

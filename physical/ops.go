@@ -5,6 +5,8 @@ import (
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/expr"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/plan"
 )
 
@@ -21,7 +23,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 	case spec.KindRead:
 		return next, nil
 	case spec.KindFilter:
-		pred, err := operators.CompileExpr(step.Filter.Predicate, in)
+		pred, err := expr.CompileExpr(step.Filter.Predicate, in)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +64,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		// One Finish after every port is drained (task.Run reads ports in order).
 		return operators.NewPassthrough(1, next), nil
 	case spec.KindWrite:
-		w, err := operators.NewFileWrite(t.p.cfg.PartPath(step.ID, t.index), in, step.Write, mem)
+		w, err := formats.NewFileWrite(t.p.cfg.PartPath(step.ID, t.index), in, step.Write, mem)
 		if err != nil {
 			return nil, err
 		}
@@ -81,9 +83,9 @@ func (t *task) opInputSchema(op plan.Op) (spec.Schema, error) {
 }
 
 func (t *task) buildSelect(step *spec.Step, in spec.Schema, next operators.Operator) (operators.Operator, error) {
-	exprs := make([]*operators.CompiledExpr, len(step.Select.Columns))
+	exprs := make([]*expr.CompiledExpr, len(step.Select.Columns))
 	for i, col := range step.Select.Columns {
-		e, err := operators.CompileExpr(col.Expr, in)
+		e, err := expr.CompileExpr(col.Expr, in)
 		if err != nil {
 			return nil, err
 		}

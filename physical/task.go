@@ -11,6 +11,7 @@ import (
 	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/formats"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/shuffle"
 )
@@ -70,7 +71,7 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 }
 
 func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (rows, skipped int64, err error) {
-	o := operators.ScanOptions{Read: step.Read, Input: t.p.cfg.Inputs[step.ID],
+	o := formats.ScanOptions{Read: step.Read, Input: t.p.cfg.Inputs[step.ID],
 		Split: t.index, NumSplits: t.stage.Parallelism, Mem: t.p.mem}
 	o.Skipped = func(file string, n int64) {
 		t.p.cfg.Logger.Warn("skipped malformed rows", "step", step.ID, "subtask", t.index, "file", file, "rows", n)
@@ -83,7 +84,7 @@ func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator
 		defer q.close()
 		o.Quarantine = q
 	}
-	scan, err := operators.NewScan(o)
+	scan, err := formats.NewScan(o)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -175,7 +176,7 @@ func drain(ctx context.Context, r shuffle.Reader, op operators.Operator) (int64,
 type chain struct {
 	head  operators.Operator // receives the stage's input (nil for a read head)
 	join  *operators.HashJoin
-	write operators.FileWrite
+	write formats.FileWrite
 }
 
 // buildChain builds the stage's ops back to front, each pushing into the

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/batchrun/batchrun/jobs/spec"
-	"github.com/batchrun/batchrun/operators"
+	"github.com/batchrun/batchrun/operators/formats"
 )
 
 // writeParquetCopies writes events.parquet and users.parquet next to the
@@ -16,16 +16,16 @@ import (
 func writeParquetCopies(dir string) error {
 	for _, name := range []string{"events", "users"} {
 		src := filepath.Join(dir, name+".csv")
-		schema, err := operators.InferCSVSchema(src, ',', 0)
+		schema, err := formats.InferCSVSchema(src, ',', 0)
 		if err != nil {
 			return err
 		}
 		dst := filepath.Join(dir, name+".parquet")
-		w, err := operators.NewParquetWrite(dst, schema, operators.ParquetWriteOptions{Compression: spec.CompressionSnappy}, memory.DefaultAllocator)
+		w, err := formats.NewParquetWrite(dst, schema, formats.ParquetWriteOptions{Compression: spec.CompressionSnappy}, memory.DefaultAllocator)
 		if err != nil {
 			return err
 		}
-		sc, err := operators.NewCSVScan(src, schema, ',', 0, 1, memory.DefaultAllocator)
+		sc, err := formats.NewCSVScan(src, schema, ',', 0, 1, memory.DefaultAllocator)
 		if err != nil {
 			w.Close()
 			return err

@@ -1,0 +1,146 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/operators"
+)
+
+// InferCSVSchema reads the header of the CSV file at path and up to
+// sampleRows rows after it (sampleRows <= 0: 1000) and returns the header's
+// names with inferred types: int64 when every non-empty value parses as
+// one, else float64 when every one parses as a float, else bool when every
+// one is true or false (any case), else string. A column with no non-empty
+// value in the sample is string. delim 0 means ','.
+func InferCSVSchema(path string, delim byte, sampleRows int) (spec.Schema, error) {
+	return inferCSV(path, delim, '"', sampleRows)
+}
+
+// InferSchema infers the schema of a read from its first file (files are
+// the read's expanded input): CSV as InferCSVSchema (with the read's
+// delimiter and quote; a read without a header needs an explicit schema),
+// JSON lines as InferJSONLSchema, Parquet from the file's schema.
+func InferSchema(r *spec.ReadStep, files []string, sampleRows int) (spec.Schema, error) {
+	if len(files) == 0 {
+		return nil, fmt.Errorf("operators: infer schema: no input files")
+	}
+	switch spec.FormatOf(files[0], r.Format) {
+	case spec.FormatJSONL:
+		return InferJSONLSchema(files[0], sampleRows)
+	case spec.FormatParquet:
+		return InferParquetSchema(files[0])
+	}
+	if !r.HasHeader() {
+		return nil, fmt.Errorf("operators: infer schema of %s: a csv read without a header needs a schema", files[0])
+	}
+	quote := r.Quote
+	if quote == 0 {
+		quote = '"'
+	}
+	return inferCSV(files[0], r.Delimiter, quote, sampleRows)
+}
+
+func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, error) {
+	if delim == 0 {
+		delim = ','
+	}
+	if sampleRows <= 0 {
+		sampleRows = 1000
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("operators: infer schema: %w", err)
+	}
+	defer f.Close()
+	names, hdrEnd, err := readHeader(f, path, delim, quote)
+	if err != nil {
+		return nil, err
+	}
+	cands := make([]typeCandidates, len(names))
+	for i := range cands {
+		cands[i] = typeCandidates{int: true, float: true, bool: true}
+	}
+	if err := sampleRowsInto(f, path, delim, quote, hdrEnd, sampleRows, cands); err != nil {
+		return nil, err
+	}
+	s := make(spec.Schema, len(names))
+	for i, n := range names {
+		s[i] = spec.Field{Name: n, Type: cands[i].result()}
+	}
+	return s, nil
+}
+
+// typeCandidates tracks which types every value of a column so far fits.
+type typeCandidates struct {
+	int, float, bool, seen bool
+}
+
+func (t *typeCandidates) add(v []byte) {
+	if len(v) == 0 {
+		return
+	}
+	t.seen = true
+	if t.int {
+		_, t.int = parseInt64(v)
+	}
+	if t.float {
+		_, t.float = parseFloat64(v)
+	}
+	if t.bool {
+		t.bool = bytes.EqualFold(v, []byte("true")) || bytes.EqualFold(v, []byte("false"))
+	}
+}
+
+func (t *typeCandidates) result() spec.Type {
+	switch {
+	case !t.seen:
+		return spec.String
+	case t.int:
+		return spec.Int64
+	case t.float:
+		return spec.Float64
+	case t.bool:
+		return spec.Bool
+	}
+	return spec.String
+}
+
+// sampleRowsInto feeds the fields of up to limit rows after the header to
+// cands.
+func sampleRowsInto(f *os.File, path string, delim, quote byte, start int64, limit int, cands []typeCandidates) error {
+	br := bufio.NewReaderSize(io.NewSectionReader(f, start, 1<<62), 1<<20)
+	sp := splitter{delim: delim, quote: quote, fields: make([][]byte, len(cands))}
+	line := int64(1)
+	for rows := 0; rows < limit; {
+		b, err := br.ReadBytes('\n')
+		if len(b) == 0 && err != nil {
+			break
+		}
+		line++
+		b = trimCR(bytes.TrimSuffix(b, []byte("\n")))
+		if len(b) == 0 && len(cands) > 1 {
+			continue
+		}
+		nf, col, msg := sp.split(b)
+		switch {
+		case msg != "":
+			return &operators.DataError{File: path, Line: line, Column: col, Msg: msg}
+		case nf < len(cands):
+			return &operators.DataError{File: path, Line: line, Column: nf + 1,
+				Msg: fmt.Sprintf("row has %d fields, want %d", nf, len(cands))}
+		case nf > len(cands):
+			return &operators.DataError{File: path, Line: line, Column: len(cands) + 1,
+				Msg: fmt.Sprintf("row has more than %d fields", len(cands))}
+		}
+		for c, v := range sp.fields {
+			cands[c].add(v)
+		}
+		rows++
+	}
+	return nil
+}
