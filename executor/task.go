@@ -149,3 +149,19 @@ func (e *LostPartitionError) Error() string {
 }
 
 func (e *LostPartitionError) Unwrap() error { return e.Err }
+
+// WorkerLostError says the process that ran a task, or that held
+// partitions a task read, is gone, and with it every partition it held
+// (Lost). Recovery regenerates those that are still needed, in one
+// failover.
+type WorkerLostError struct {
+	Worker string
+	Lost   []plan.PartitionID
+	Err    error
+}
+
+func (e *WorkerLostError) Error() string {
+	return fmt.Sprintf("worker %s lost (%d partitions): %v", e.Worker, len(e.Lost), e.Err)
+}
+
+func (e *WorkerLostError) Unwrap() error { return e.Err }

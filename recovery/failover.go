@@ -110,7 +110,7 @@ const (
 	// ReasonFailed: the region holds the failed subtask.
 	ReasonFailed ReasonKind = iota
 	// ReasonProducesLost: the region produces a lost partition that another
-	// restarted region reads.
+	// restarted region, or one that has not finished, reads.
 	ReasonProducesLost
 	// ReasonConsumedChanged: a started subtask of the region reads a changed
 	// partition of another region.

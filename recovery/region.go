@@ -16,10 +16,10 @@ import "slices"
 //     or finished) that reads a changed partition may have consumed data
 //     the re-run will not reproduce, so its region restarts, finished or
 //     not. A pending subtask simply reads the new data.
-//  3. running reader of a lost partition: a region with a running subtask
-//     that reads a partition the failure lost (Failure.Lost: a consumer
-//     could not read it, or its holder is gone) from another region has
-//     read, or will
+//  3. what the failure lost (Failure.Lost: a consumer could not read it, or
+//     the process holding it is gone): its producer's region restarts when
+//     a subtask that has not finished reads it, and a region with a
+//     running subtask that reads it from another region has read, or will
 //     read, data that is gone: it would fail on it too. It restarts in
 //     the same failover, so that one loss costs one failover, not one per
 //     consumer (Flink's FLINK-13055; Spark still pays one per FetchFailed,
@@ -75,7 +75,13 @@ func (sv *regionSolver) addRunningReaders(fail Failure) {
 	t := sv.t
 	for _, p := range fail.Lost {
 		for _, c := range t.partitions[p].Consumers {
-			if sv.s.Progress[c] == Running && t.external(p, c) {
+			if !t.external(p, c) {
+				continue
+			}
+			if sv.s.Progress[c] != Finished {
+				sv.add(t.regionOf[t.partitions[p].Producer])
+			}
+			if sv.s.Progress[c] == Running {
 				sv.add(t.regionOf[c])
 			}
 		}
@@ -162,7 +168,17 @@ func (sv *regionSolver) result(fail Failure) *RestartSet {
 			}
 		}
 	}
+	for _, p := range fail.Lost {
+		producer := t.regionOf[t.partitions[p].Producer]
+		for _, c := range t.partitions[p].Consumers {
+			if t.external(p, c) && sv.s.Progress[c] != Finished {
+				rs.Reasons = append(rs.Reasons, Reason{Region: producer, Kind: ReasonProducesLost, Partition: p})
+				break
+			}
+		}
+	}
 	slices.SortFunc(rs.Reasons, compareReasons)
+	rs.Reasons = slices.Compact(rs.Reasons)
 	rs.Reasons = slices.Compact(rs.Reasons)
 	return rs
 }

@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -123,8 +122,10 @@ func (s *State) lost(t *Topology, p PartitionID) bool {
 type Failure struct {
 	// Subtask failed; it must be Running.
 	Subtask SubtaskID
-	// Lost are the blocking inputs Subtask could not read (missing, or a
-	// checksum mismatch): they must be regenerated, whatever State says.
+	// Lost are the blocking partitions the failure lost: inputs Subtask
+	// could not read (missing, or a checksum mismatch), or every partition
+	// a process held when it is gone (a worker). Whatever State says, they
+	// are regenerated if a subtask that has not finished reads them.
 	// Empty means the inputs are intact (a task error or panic); inputs that
 	// State already shows lost still count as lost.
 	Lost []PartitionID
@@ -143,7 +144,7 @@ func (f Failure) Describe(t *Topology) string {
 }
 
 // validate checks f against t and s (which must be valid): the subtask is
-// running, and every lost partition is a blocking input of it.
+// running, and every lost partition is blocking.
 func (f Failure) validate(t *Topology, s *State) error {
 	if !t.validSubtask(f.Subtask) {
 		return fmt.Errorf("recovery: failure of unknown subtask %s", f.Subtask)
@@ -159,9 +160,6 @@ func (f Failure) validate(t *Topology, s *State) error {
 		part := &t.partitions[p]
 		if part.Mode != Blocking {
 			return fmt.Errorf("recovery: failure of %s: lost partition %s is pipelined", name, part.Name)
-		}
-		if !slices.Contains(t.inputs[f.Subtask], p) {
-			return fmt.Errorf("recovery: failure of %s: lost partition %s is not one of its inputs", name, part.Name)
 		}
 	}
 	return nil

@@ -32,9 +32,10 @@ import (
 //	finish T... [hold]            tasks T end well, committing their blocking outputs;
 //	                              hold: the region's own end is not reported yet
 //	release R                     report held region R's end
-//	fail T [lost=P] [permanent] [msg=M]
-//	                              task T fails (reading lost partition P); the
-//	                              rest of its region is cancelled at once
+//	fail T [lost=P] [worker-lost=(P,...)] [permanent] [msg=M]
+//	                              task T fails (reading lost partition P; or its
+//	                              worker is gone with partitions P...); the rest of
+//	                              its region is cancelled at once
 //	advance D                     the clock moves on by D
 //	state                         regions, committed partitions, attempts
 //
@@ -335,6 +336,12 @@ func (h *harness) fail(t *testing.T, d *datadriven.TestData) error {
 				return perr
 			}
 			err = &executor.LostPartitionError{Partition: ps[0], Name: h.s.g.PartitionName(ps[0]), Err: errors.New("not found")}
+		case "worker-lost":
+			ps, perr := parsePartitions(arg.Vals)
+			if perr != nil {
+				return perr
+			}
+			err = &executor.WorkerLostError{Worker: "w1", Lost: ps, Err: errors.New("lease expired")}
 		default:
 			d.Fatalf(t, "fail: unknown argument %q", arg.Key)
 		}

@@ -48,18 +48,18 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 		return 0, err // not recoverable by running again
 	}
 	failure := recovery.Failure{Subtask: s.view.subtask(se.Subtask)}
-	var le *executor.LostPartitionError
-	aftermath := false
-	if errors.As(err, &le) {
-		if s.committed[le.Partition] {
-			failure.Lost = []recovery.PartitionID{s.view.partition(le.Partition)}
-		} else {
-			// An earlier failover already regenerates it: this consumer read
-			// the lost attempt too and just runs again. It is the same
-			// failure, so the restart strategy does not count it again.
-			aftermath = true
+	lost := lostPartitions(err)
+	for _, p := range lost {
+		if s.committed[p] {
+			failure.Lost = append(failure.Lost, s.view.partition(p))
+			delete(s.committed, p) // gone, whether or not it is regenerated now
 		}
 	}
+	// A loss that an earlier failover already handles (every partition it
+	// names is being regenerated) is the same failure: this consumer read
+	// the lost attempt too and just runs again, and the restart strategy
+	// does not count it again.
+	aftermath := len(lost) > 0 && len(failure.Lost) == 0
 	decision := recovery.Decision{Restart: true}
 	if !aftermath {
 		decision = s.restart.OnFailure(s.clock.Now())
@@ -82,6 +82,20 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	s.opts.Logger.Warn("failover", "failed", f.Failed, "cause", f.Cause, "restart", f.Subtasks, "delay", f.Delay)
 	s.result.Failovers = append(s.result.Failovers, f)
 	return decision.Delay, nil
+}
+
+// lostPartitions lists the partitions err says are lost: the one a task
+// could not read, or every one a lost worker held.
+func lostPartitions(err error) []plan.PartitionID {
+	var wl *executor.WorkerLostError
+	if errors.As(err, &wl) {
+		return wl.Lost
+	}
+	var le *executor.LostPartitionError
+	if errors.As(err, &le) {
+		return []plan.PartitionID{le.Partition}
+	}
+	return nil
 }
 
 func (s *Scheduler) recoveryState() *recovery.State {
