@@ -121,9 +121,9 @@ func readStatus(err error) error {
 	return status.Error(codes.Internal, err.Error())
 }
 
-// Listen serves s on addr ("host:port"; port 0 picks one) in the
-// background. Stop the returned server with Shutdown.
-func Listen(addr string, s *Server) (flight.Server, error) {
+// Listen serves s (a *Server, or a *Worker) on addr ("host:port"; port 0
+// picks one) in the background. Stop the returned server with Shutdown.
+func Listen(addr string, s flight.FlightServer) (flight.Server, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("remote: listen on %s: %w", addr, err)

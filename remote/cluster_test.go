@@ -1,0 +1,157 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow/flight"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/executor/executortest"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/shuffle"
+	"github.com/batchrun/batchrun/storage"
+)
+
+// testCluster is workers on loopback, each with its own store directory,
+// running the stage functions of one test program.
+type testCluster struct {
+	g       *plan.StageGraph
+	workers []*Worker
+	servers []flight.Server
+	infos   []WorkerInfo
+}
+
+func startCluster(t *testing.T, g *plan.StageGraph, n, slots int, stages map[string]executortest.StageFunc) *testCluster {
+	t.Helper()
+	c := &testCluster{g: g}
+	load := func(job []byte, run uint64, store *storage.Store) (*plan.StageGraph, executor.Program, error) {
+		if string(job) != "test-job" {
+			return nil, nil, errors.New("unknown job")
+		}
+		return g, &executortest.Program{G: g, Stages: stages}, nil
+	}
+	for range n {
+		w := NewWorker("", t.TempDir(), load, shuffle.Options{}, nil)
+		srv, err := Listen("127.0.0.1:0", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Addr = srv.Addr().String()
+		t.Cleanup(func() { srv.Shutdown(); w.Close() })
+		c.workers = append(c.workers, w)
+		c.servers = append(c.servers, srv)
+		c.infos = append(c.infos, WorkerInfo{Addr: w.Addr, Slots: slots})
+	}
+	return c
+}
+
+// kill stops worker i the way a crash does: its server goes away.
+func (c *testCluster) kill(i int) {
+	c.servers[i].Shutdown()
+	c.workers[i].Close()
+}
+
+// TestGroupsAcrossWorkers: producers run on some workers, consumers on
+// others read every producer's partition over Flight, and no row is lost
+// or read twice.
+func TestGroupsAcrossWorkers(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "3"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	var mu sync.Mutex
+	var total int64
+	c := startCluster(t, g, 3, 1, map[string]executortest.StageFunc{"a": executortest.Emit(1000), "f": executortest.Count(&mu, &total)})
+	e := NewExecutor(7, []byte("test-job"), c.infos)
+	defer e.Close(context.Background(), true)
+	ctx := context.Background()
+	var ended executortest.Ended
+	var wg sync.WaitGroup
+	for _, name := range []string{"a[0]", "a[1]", "a[2]"} {
+		wg.Go(func() {
+			if err := e.Run(ctx, executortest.Group(t, g, name), ended.Done); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	holders := map[string]bool{}
+	for _, p := range []plan.PartitionID{{Edge: 0, Producer: 0}, {Edge: 0, Producer: 1}, {Edge: 0, Producer: 2}} {
+		holders[e.where[p]] = true
+	}
+	if len(holders) != 3 {
+		t.Errorf("the three producers ran on %d workers, want 3 (one slot each)", len(holders))
+	}
+	for _, name := range []string{"f[0]", "f[1]", "f[2]"} {
+		wg.Go(func() {
+			if err := e.Run(ctx, executortest.Group(t, g, name), ended.Done); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if total != 3000 {
+		t.Errorf("consumers read %d rows, want 3000", total)
+	}
+}
+
+// TestWorkerLost: a consumer that cannot reach the worker holding its
+// input fails with the loss of that worker and every partition it held;
+// a group is never sent to a lost worker again.
+func TestWorkerLost(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "2"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	var mu sync.Mutex
+	var total int64
+	c := startCluster(t, g, 2, 1, map[string]executortest.StageFunc{"a": executortest.Emit(100), "f": executortest.Count(&mu, &total)})
+	e := NewExecutor(7, []byte("test-job"), c.infos)
+	defer e.Close(context.Background(), false)
+	ctx := context.Background()
+	var ended executortest.Ended
+	if err := e.Run(ctx, executortest.Group(t, g, "a[0]"), ended.Done); err != nil {
+		t.Fatal(err)
+	}
+	holder := e.where[plan.PartitionID{Edge: 0, Producer: 0}]
+	dead := 0
+	if holder == c.infos[1].Addr {
+		dead = 1
+	}
+	c.kill(dead)
+	err := e.Run(ctx, executortest.Group(t, g, "f[0]"), ended.Done)
+	var wl *executor.WorkerLostError
+	var se *executor.SubtaskError
+	if !errors.As(err, &se) || se.Name != "f[0]" || !errors.As(err, &wl) || wl.Worker != holder || len(wl.Lost) != 1 {
+		t.Fatalf("Run = %v, want f[0] failing with the loss of %s and its one partition", err, holder)
+	}
+	// a[1] can only go to the live worker, and does.
+	if err := e.Run(ctx, executortest.Group(t, g, "a[1]"), ended.Done); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.where[plan.PartitionID{Edge: 0, Producer: 1}]; got != c.infos[1-dead].Addr {
+		t.Errorf("a[1] ran at %s, want the live worker %s", got, c.infos[1-dead].Addr)
+	}
+}
+
+// TestUnreachableWorkerBeforeStart: a group whose worker is gone before
+// anything ran (and that held nothing) goes to another worker, with no
+// failure reported.
+func TestUnreachableWorkerBeforeStart(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "1"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	c := startCluster(t, g, 2, 1, map[string]executortest.StageFunc{"a": executortest.Emit(10)})
+	c.kill(0)
+	e := NewExecutor(7, []byte("test-job"), c.infos)
+	defer e.Close(context.Background(), false)
+	// Ties go to the first worker, the dead one.
+	var ended executortest.Ended
+	if err := e.Run(context.Background(), executortest.Group(t, g, "a[0]"), ended.Done); err != nil {
+		t.Fatalf("Run = %v, want the group run on the live worker", err)
+	}
+	if len(ended.Errs) != 1 || ended.Errs["a[0]"] != nil {
+		t.Fatalf("ends %v, want a[0] ended well once", ended.Errs)
+	}
+	if !e.workers[0].lost || e.where[plan.PartitionID{}] != c.infos[1].Addr {
+		t.Errorf("worker 0 lost=%v, a[0] ran at %q: want worker 0 lost and a[0] at %s", e.workers[0].lost, e.where[plan.PartitionID{}], c.infos[1].Addr)
+	}
+}

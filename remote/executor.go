@@ -1,0 +1,356 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow/flight"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/plan"
+)
+
+// WorkerInfo is a worker a coordinator may assign groups to.
+type WorkerInfo struct {
+	Addr  string
+	Slots int
+}
+
+// Executor runs each group on one worker (a group's pipelined edges stay
+// in one process), chosen by free slots, and tells every task where its
+// blocking inputs are: the worker that committed each. A group that a
+// worker cannot take before it starts goes to another worker; a worker
+// that fails mid-group, or that a task cannot fetch from, is lost, with
+// every partition it held (executor.WorkerLostError).
+type Executor struct {
+	run uint64
+	// job is what each worker's Loader compiles.
+	job []byte
+
+	clients Partitions // its client pool only
+
+	mu      sync.Mutex
+	changed *sync.Cond
+	workers []*assigned
+	where   map[plan.PartitionID]string
+}
+
+type assigned struct {
+	WorkerInfo
+	busy   int
+	opened bool
+	lost   bool
+}
+
+var _ executor.Executor = (*Executor)(nil)
+
+// NewExecutor returns an executor of run over workers.
+func NewExecutor(run uint64, job []byte, workers []WorkerInfo) *Executor {
+	e := &Executor{run: run, job: job, where: make(map[plan.PartitionID]string)}
+	e.changed = sync.NewCond(&e.mu)
+	for _, w := range workers {
+		e.workers = append(e.workers, &assigned{WorkerInfo: w})
+	}
+	return e
+}
+
+// ErrNoWorkers says every worker is lost.
+var ErrNoWorkers = errors.New("remote: no worker left")
+
+// Run implements executor.Executor.
+func (e *Executor) Run(ctx context.Context, g *executor.Group, done func(*executor.Task, executor.Result, error)) error {
+	for {
+		w, err := e.acquire(ctx, len(g.Tasks))
+		if err != nil {
+			return e.failAll(g, done, err)
+		}
+		started, cause, err := e.runOn(ctx, w, e.locate(g), done)
+		e.release(w, len(g.Tasks))
+		if err == nil || started {
+			return cause
+		}
+		// The worker could not take the group: it is lost. If it held
+		// nothing, the group just goes to another worker; else the loss
+		// of its partitions is this group's failure, reported at once.
+		if lost := e.lose(w.Addr, err); len(lost.Lost) > 0 {
+			return e.failAll(g, done, lost)
+		}
+	}
+}
+
+// failAll ends every task of g with err, which it returns.
+func (e *Executor) failAll(g *executor.Group, done func(*executor.Task, executor.Result, error), err error) error {
+	var first error
+	for i := range g.Tasks {
+		t := &g.Tasks[i]
+		terr := &executor.SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: err}
+		done(t, executor.Result{}, terr)
+		if first == nil {
+			first = terr
+		}
+	}
+	return first
+}
+
+// acquire waits for a live worker with n free slots, the freest first.
+func (e *Executor) acquire(ctx context.Context, n int) (*assigned, error) {
+	stop := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.changed.Broadcast()
+	})
+	defer stop()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, context.Cause(ctx)
+		}
+		var best *assigned
+		alive := false
+		for _, w := range e.workers {
+			alive = alive || !w.lost
+			if !w.lost && w.Slots-w.busy >= n && (best == nil || w.Slots-w.busy > best.Slots-best.busy) {
+				best = w
+			}
+		}
+		if !alive {
+			return nil, ErrNoWorkers
+		}
+		if best != nil {
+			best.busy += n
+			return best, nil
+		}
+		e.changed.Wait()
+	}
+}
+
+func (e *Executor) release(w *assigned, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w.busy -= n
+	e.changed.Broadcast()
+}
+
+// locate returns g with every blocking input's location filled in.
+func (e *Executor) locate(g *executor.Group) *executor.Group {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := &executor.Group{Region: g.Region, Tasks: slices.Clone(g.Tasks)}
+	for i := range out.Tasks {
+		t := &out.Tasks[i]
+		t.Inputs = slices.Clone(t.Inputs)
+		for j := range t.Inputs {
+			in := &t.Inputs[j]
+			if in.Mode != plan.Blocking {
+				continue
+			}
+			in.Locations = make([]string, len(in.Partitions))
+			for k, p := range in.Partitions {
+				in.Locations[k] = e.where[p]
+			}
+		}
+	}
+	return out
+}
+
+// runOn runs g on w. started says whether any task may have run; err is
+// a transport failure (the worker, or reaching it), cause the group's.
+func (e *Executor) runOn(ctx context.Context, w *assigned, g *executor.Group, done func(*executor.Task, executor.Result, error)) (started bool, cause, err error) {
+	c, err := e.clients.client(w.Addr)
+	if err != nil {
+		return false, nil, err
+	}
+	if err := e.open(ctx, c, w); err != nil {
+		return false, nil, err
+	}
+	body, err := json.Marshal(runRequest{Run: e.run, Group: g})
+	if err != nil {
+		return false, nil, err
+	}
+	stream, err := c.DoAction(ctx, &flight.Action{Type: actionRun, Body: body})
+	if err != nil {
+		return false, nil, err
+	}
+	ended := make([]bool, len(g.Tasks))
+	errs := make([]error, len(g.Tasks))
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("stream ended without the group's end")
+			}
+			return e.abandon(g, ended, done, w, err)
+		}
+		var m taskEnd
+		if err := json.Unmarshal(msg.Body, &m); err != nil {
+			return e.abandon(g, ended, done, w, err)
+		}
+		if m.Done {
+			return true, groupCause(errs, m), nil
+		}
+		if m.Task < 0 || m.Task >= len(g.Tasks) || ended[m.Task] {
+			return e.abandon(g, ended, done, w, fmt.Errorf("bad task index %d", m.Task))
+		}
+		ended[m.Task] = true
+		t := &g.Tasks[m.Task]
+		terr := e.taskError(fromWire(m.Err, t), m.Err)
+		errs[m.Task] = terr
+		if terr == nil {
+			e.committed(w.Addr, m.Result.Written)
+		}
+		done(t, m.Result, terr)
+	}
+}
+
+// abandon handles w failing during g: unless no task ended yet and w was
+// unreachable (the group then goes to another worker), w is lost, and
+// the tasks that had not ended fail with that loss, the group's cause.
+func (e *Executor) abandon(g *executor.Group, ended []bool, done func(*executor.Task, executor.Result, error), w *assigned, err error) (bool, error, error) {
+	if !slices.Contains(ended, true) && status.Code(err) == codes.Unavailable {
+		return false, nil, err
+	}
+	lost := e.lose(w.Addr, err)
+	var cause error
+	for i, ok := range ended {
+		if !ok {
+			t := &g.Tasks[i]
+			terr := &executor.SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: lost}
+			done(t, executor.Result{}, terr)
+			if cause == nil {
+				cause = terr
+			}
+		}
+	}
+	return true, cause, err
+}
+
+// taskError upgrades a task's lost input whose holder was unreachable to
+// the loss of that holder, with everything it held.
+func (e *Executor) taskError(err error, w *wireError) error {
+	if err == nil || w == nil || w.Unreachable == "" {
+		return err
+	}
+	var se *executor.SubtaskError
+	errors.As(err, &se)
+	lost := e.lose(w.Unreachable, err)
+	return &executor.SubtaskError{Subtask: se.Subtask, Name: se.Name, Attempt: se.Attempt, Err: lost}
+}
+
+// groupCause is the group's root cause: the error of the task the worker
+// names (as this side decoded it), else the first task error.
+func groupCause(errs []error, m taskEnd) error {
+	if m.Cause >= 0 && m.Cause < len(errs) && errs[m.Cause] != nil {
+		return errs[m.Cause]
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if m.Err != nil {
+		return &remoteError{msg: m.Err.Msg, permanent: m.Err.Permanent}
+	}
+	return nil
+}
+
+func (e *Executor) open(ctx context.Context, c flight.Client, w *assigned) error {
+	e.mu.Lock()
+	opened := w.opened
+	e.mu.Unlock()
+	if opened {
+		return nil
+	}
+	body, err := json.Marshal(openRequest{Run: e.run, Job: e.job})
+	if err != nil {
+		return err
+	}
+	stream, err := c.DoAction(ctx, &flight.Action{Type: actionOpen, Body: body})
+	if err != nil {
+		return err
+	}
+	if err := flight.ReadUntilEOF(stream); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	w.opened = true
+	e.mu.Unlock()
+	return nil
+}
+
+// committed records where partitions are.
+func (e *Executor) committed(addr string, ws []executor.Written) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, w := range ws {
+		e.where[w.Partition] = addr
+	}
+}
+
+// heldBy lists the partitions at addr.
+func (e *Executor) heldBy(addr string) []plan.PartitionID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ps []plan.PartitionID
+	for p, a := range e.where {
+		if a == addr {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b plan.PartitionID) int {
+		if a.Edge != b.Edge {
+			return int(a.Edge) - int(b.Edge)
+		}
+		return int(a.Producer) - int(b.Producer)
+	})
+	return ps
+}
+
+// lose marks the worker at addr lost and returns the loss: every
+// partition it held.
+func (e *Executor) lose(addr string, err error) *executor.WorkerLostError {
+	lost := &executor.WorkerLostError{Worker: addr, Lost: e.heldBy(addr), Err: err}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, w := range e.workers {
+		if w.Addr == addr {
+			w.lost = true
+		}
+	}
+	for _, p := range lost.Lost {
+		delete(e.where, p)
+	}
+	e.changed.Broadcast()
+	return lost
+}
+
+// Close closes the executor's clients after asking every live worker to
+// drop the run (when drop is set: the run is over).
+func (e *Executor) Close(ctx context.Context, drop bool) error {
+	var errs []error
+	if drop {
+		body, _ := json.Marshal(closeRequest{Run: e.run})
+		for _, w := range e.workers {
+			if w.lost || !w.opened {
+				continue
+			}
+			c, err := e.clients.client(w.Addr)
+			if err == nil {
+				var stream flight.FlightService_DoActionClient
+				if stream, err = c.DoAction(ctx, &flight.Action{Type: actionClose, Body: body}); err == nil {
+					err = flight.ReadUntilEOF(stream)
+				}
+			}
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, e.clients.Close())
+	return errors.Join(errs...)
+}

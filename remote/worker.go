@@ -1,0 +1,196 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow/flight"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/shuffle"
+	"github.com/batchrun/batchrun/storage"
+)
+
+// Loader compiles a job a coordinator sent (opaque bytes) into what the
+// worker runs: the stage graph and the program, whose operators may spill
+// to store. It must compile exactly the graph the coordinator schedules.
+type Loader func(job []byte, run uint64, store *storage.Store) (*plan.StageGraph, executor.Program, error)
+
+// Worker runs the groups a coordinator assigns, in goroutines of its own
+// process (executor.Local), keeping the blocking partitions they write in
+// one store per run under Dir and serving them to other workers (DoGet).
+type Worker struct {
+	*Server
+	// Addr is the address other processes reach this worker at.
+	Addr string
+	// Dir holds one store per run: Dir/<run>/store.
+	Dir    string
+	Load   Loader
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	runs map[uint64]*workerRun
+}
+
+type workerRun struct {
+	store *storage.Store
+	local *executor.Local
+	parts *Partitions
+}
+
+// NewWorker returns a worker reached at addr that keeps its runs under dir.
+func NewWorker(addr, dir string, load Loader, opts shuffle.Options, logger *slog.Logger) *Worker {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{Server: NewServer(opts), Addr: addr, Dir: dir, Load: load, Logger: logger,
+		runs: make(map[uint64]*workerRun)}
+}
+
+// DoAction implements the worker's actions (wire.go).
+func (w *Worker) DoAction(a *flight.Action, stream flight.FlightService_DoActionServer) error {
+	switch a.Type {
+	case actionOpen:
+		var req openRequest
+		if err := json.Unmarshal(a.Body, &req); err != nil {
+			return status.Errorf(codes.InvalidArgument, "remote: open: %v", err)
+		}
+		return w.open(req)
+	case actionRun:
+		var req runRequest
+		if err := json.Unmarshal(a.Body, &req); err != nil || req.Group == nil {
+			return status.Errorf(codes.InvalidArgument, "remote: run: bad request: %v", err)
+		}
+		return w.run(stream.Context(), req, stream)
+	case actionClose:
+		var req closeRequest
+		if err := json.Unmarshal(a.Body, &req); err != nil {
+			return status.Errorf(codes.InvalidArgument, "remote: close: %v", err)
+		}
+		return w.closeRun(req.Run)
+	}
+	return status.Errorf(codes.Unimplemented, "remote: unknown action %q", a.Type)
+}
+
+func (w *Worker) storeDir(run uint64) string {
+	return filepath.Join(w.Dir, strconv.FormatUint(run, 16), "store")
+}
+
+// open prepares run: its store (kept if the worker already has one) and
+// its compiled job. Opening an open run again is a no-op.
+func (w *Worker) open(req openRequest) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.runs[req.Run] != nil {
+		return nil
+	}
+	store, err := storage.Open(w.storeDir(req.Run), storage.Options{})
+	if err != nil {
+		return status.Errorf(codes.Internal, "remote: open run %x: %v", req.Run, err)
+	}
+	g, prog, err := w.Load(req.Job, req.Run, store)
+	if err != nil {
+		store.Close()
+		return status.Errorf(codes.FailedPrecondition, "remote: run %x: %v", req.Run, err)
+	}
+	parts := &Partitions{Local: &executor.StorePartitions{Store: store, Run: req.Run, Opts: w.Server.opts},
+		Self: w.Addr, Run: req.Run}
+	w.runs[req.Run] = &workerRun{store: store, parts: parts,
+		local: &executor.Local{Graph: g, Program: prog, Partitions: parts, Shuffle: w.Server.opts, Logger: w.Logger}}
+	w.Server.Add(req.Run, store)
+	return nil
+}
+
+// run runs one group and streams each task's end, then the group's.
+func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightService_DoActionServer) error {
+	w.mu.Lock()
+	r := w.runs[req.Run]
+	w.mu.Unlock()
+	if r == nil {
+		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
+	}
+	var mu sync.Mutex
+	var sendErr error
+	send := func(m taskEnd) {
+		data, err := json.Marshal(m)
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil && sendErr == nil {
+			err = stream.Send(&flight.Result{Body: data})
+		}
+		if err != nil && sendErr == nil {
+			sendErr = err
+		}
+	}
+	g := req.Group
+	errs := make([]error, len(g.Tasks))
+	cause := r.local.Run(ctx, g, func(t *executor.Task, res executor.Result, err error) {
+		i := indexOf(g, t)
+		mu.Lock()
+		errs[i] = err
+		mu.Unlock()
+		send(taskEnd{Task: i, Result: res, Err: toWire(err)})
+	})
+	end := taskEnd{Done: true, Err: toWire(cause), Cause: -1}
+	for i, err := range errs {
+		if err != nil && err == cause {
+			end.Cause = i
+		}
+	}
+	send(end)
+	return sendErr
+}
+
+func indexOf(g *executor.Group, t *executor.Task) int {
+	for i := range g.Tasks {
+		if &g.Tasks[i] == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// closeRun drops run: it stops serving its partitions and deletes its
+// store.
+func (w *Worker) closeRun(run uint64) error {
+	w.mu.Lock()
+	r := w.runs[run]
+	delete(w.runs, run)
+	w.mu.Unlock()
+	w.Server.Remove(run)
+	var errs []error
+	if r != nil {
+		errs = append(errs, r.parts.Close(), r.store.Close())
+	}
+	errs = append(errs, os.RemoveAll(filepath.Dir(w.storeDir(run))))
+	if err := errors.Join(errs...); err != nil {
+		return status.Errorf(codes.Internal, "remote: close run %x: %v", run, err)
+	}
+	return nil
+}
+
+// Close closes every open run's store, keeping them on disk.
+func (w *Worker) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var errs []error
+	for run, r := range w.runs {
+		w.Server.Remove(run)
+		errs = append(errs, r.parts.Close(), r.store.Close())
+	}
+	w.runs = map[uint64]*workerRun{}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remote: close worker: %w", err)
+	}
+	return nil
+}
