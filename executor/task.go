@@ -157,7 +157,10 @@ func (e *LostPartitionError) Unwrap() error { return e.Err }
 type WorkerLostError struct {
 	Worker string
 	Lost   []plan.PartitionID
-	Err    error
+	// Known says the loss was reported before (by another task's error):
+	// this failure is part of that one, not a new one.
+	Known bool
+	Err   error
 }
 
 func (e *WorkerLostError) Error() string {

@@ -38,6 +38,9 @@ type Loaded struct {
 	// compiled from a builder.
 	Spec, Digest string
 	Params       map[string]string
+	// fileOpts are the options it was loaded with, which a worker loads it
+	// with again (cluster.go).
+	fileOpts FileOptions
 
 	Job      *spec.Job
 	Resolved *spec.Resolved
@@ -76,7 +79,7 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.Spec, l.Params = path, opts.Params
+	l.Spec, l.Params, l.fileOpts = path, opts.Params, opts
 	l.Digest = digest(l, text)
 	return l, nil
 }

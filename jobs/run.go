@@ -22,6 +22,7 @@ import (
 	"github.com/batchrun/batchrun/physical"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
+	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
@@ -78,6 +79,11 @@ type RunOptions struct {
 	FS       osfs.FS
 	Logger   *slog.Logger
 	Observer Observer
+	// Workers, when set, are the addresses of batchrun workers that run
+	// the job's subtasks (cluster.go); Slots is then the sum of theirs.
+	Workers []string
+
+	workerInfos []remote.WorkerInfo
 }
 
 // OptionError is a run option that cannot work (a bad slot count, codec,
@@ -176,6 +182,14 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	injected, err := l.resolveFaults(opts.Faults, opts.Chaos)
 	if err != nil {
 		return nil, &OptionError{Err: err}
+	}
+	if len(opts.Workers) > 0 {
+		if err := l.checkCluster(&opts, injected); err != nil {
+			return nil, err
+		}
+		if opts.workerInfos, opts.Slots, err = workers(ctx, opts.Workers); err != nil {
+			return nil, err
+		}
 	}
 	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
 		return nil, &OptionError{Err: err}
@@ -477,10 +491,11 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
 	inv.events.next = sopts.Observer
 	sopts.Observer = inv.events
-	exec, err := inv.executor(outs, sopts.AttemptBase)
+	exec, done, err := inv.executor(outs, sopts.AttemptBase)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer done()
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, exec, sopts)
 	if err != nil {
 		return nil, nil, err
@@ -498,12 +513,20 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 // executor is where this invocation's subtasks run: goroutines of this
 // process over the run's store, with the run's faults (if any) injected
 // around the program and the partitions.
-func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, error) {
+func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, func(), error) {
+	if len(inv.opts.Workers) > 0 {
+		e, err := inv.remoteExecutor(attemptBase)
+		if err != nil {
+			return nil, nil, err
+		}
+		// No run on workers resumes yet: their stores go when it ends.
+		return e, func() { _ = e.Close(context.Background(), true) }, nil
+	}
 	run := inv.run.Rec.ID
 	prog, err := inv.l.physical(outs, physical.Config{Store: inv.store, Run: run, AttemptBase: attemptBase,
 		Codec: inv.opts.Codec, Memory: inv.opts.Memory, Slots: inv.opts.Slots, Logger: inv.logger})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	shuffleOpts := shuffle.Options{Codec: inv.opts.Codec}
 	local := &executor.Local{Graph: inv.l.Graph, Program: prog, Logger: inv.logger, Shuffle: shuffleOpts,
@@ -513,7 +536,7 @@ func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Ex
 		local.Program = set.Program(local.Program)
 		local.Partitions = set.Partitions(local.Partitions, inv.store, run)
 	}
-	return local, nil
+	return local, func() {}, nil
 }
 
 func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) scheduler.Options {

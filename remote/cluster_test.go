@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/apache/arrow/go/v17/arrow/flight"
-
 	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/executor/executortest"
 	"github.com/batchrun/batchrun/plan"
@@ -20,7 +18,7 @@ import (
 type testCluster struct {
 	g       *plan.StageGraph
 	workers []*Worker
-	servers []flight.Server
+	servers []*Listener
 	infos   []WorkerInfo
 }
 
@@ -35,12 +33,13 @@ func startCluster(t *testing.T, g *plan.StageGraph, n, slots int, stages map[str
 	}
 	for range n {
 		w := NewWorker("", t.TempDir(), load, shuffle.Options{}, nil)
+		w.Slots = slots
 		srv, err := Listen("127.0.0.1:0", w)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.Addr = srv.Addr().String()
-		t.Cleanup(func() { srv.Shutdown(); w.Close() })
+		t.Cleanup(func() { srv.Stop(); w.Close() })
 		c.workers = append(c.workers, w)
 		c.servers = append(c.servers, srv)
 		c.infos = append(c.infos, WorkerInfo{Addr: w.Addr, Slots: slots})
@@ -48,10 +47,10 @@ func startCluster(t *testing.T, g *plan.StageGraph, n, slots int, stages map[str
 	return c
 }
 
-// kill stops worker i the way a crash does: its server goes away.
+// kill stops worker i the way a crash looks to others: every connection
+// drops at once.
 func (c *testCluster) kill(i int) {
-	c.servers[i].Shutdown()
-	c.workers[i].Close()
+	c.servers[i].Stop()
 }
 
 // TestGroupsAcrossWorkers: producers run on some workers, consumers on

@@ -76,6 +76,9 @@ func (e *Executor) Run(ctx context.Context, g *executor.Group, done func(*execut
 		if err == nil || started {
 			return cause
 		}
+		if ctx.Err() != nil {
+			return e.failAll(g, done, context.Cause(ctx))
+		}
 		// The worker could not take the group: it is lost. If it held
 		// nothing, the group just goes to another worker; else the loss
 		// of its partitions is this group's failure, reported at once.
@@ -187,17 +190,17 @@ func (e *Executor) runOn(ctx context.Context, w *assigned, g *executor.Group, do
 			if errors.Is(err, io.EOF) {
 				err = errors.New("stream ended without the group's end")
 			}
-			return e.abandon(g, ended, done, w, err)
+			return e.abandon(ctx, g, ended, done, w, err)
 		}
 		var m taskEnd
 		if err := json.Unmarshal(msg.Body, &m); err != nil {
-			return e.abandon(g, ended, done, w, err)
+			return e.abandon(ctx, g, ended, done, w, err)
 		}
 		if m.Done {
 			return true, groupCause(errs, m), nil
 		}
 		if m.Task < 0 || m.Task >= len(g.Tasks) || ended[m.Task] {
-			return e.abandon(g, ended, done, w, fmt.Errorf("bad task index %d", m.Task))
+			return e.abandon(ctx, g, ended, done, w, fmt.Errorf("bad task index %d", m.Task))
 		}
 		ended[m.Task] = true
 		t := &g.Tasks[m.Task]
@@ -213,11 +216,16 @@ func (e *Executor) runOn(ctx context.Context, w *assigned, g *executor.Group, do
 // abandon handles w failing during g: unless no task ended yet and w was
 // unreachable (the group then goes to another worker), w is lost, and
 // the tasks that had not ended fail with that loss, the group's cause.
-func (e *Executor) abandon(g *executor.Group, ended []bool, done func(*executor.Task, executor.Result, error), w *assigned, err error) (bool, error, error) {
-	if !slices.Contains(ended, true) && status.Code(err) == codes.Unavailable {
+func (e *Executor) abandon(ctx context.Context, g *executor.Group, ended []bool, done func(*executor.Task, executor.Result, error), w *assigned, err error) (bool, error, error) {
+	var lost error
+	switch {
+	case ctx.Err() != nil:
+		lost = context.Cause(ctx) // cancelled here: the worker is fine
+	case !slices.Contains(ended, true) && status.Code(err) == codes.Unavailable:
 		return false, nil, err
+	default:
+		lost = e.lose(w.Addr, err)
 	}
-	lost := e.lose(w.Addr, err)
 	var cause error
 	for i, ok := range ended {
 		if !ok {
@@ -321,6 +329,7 @@ func (e *Executor) lose(addr string, err error) *executor.WorkerLostError {
 	defer e.mu.Unlock()
 	for _, w := range e.workers {
 		if w.Addr == addr {
+			lost.Known = w.lost
 			w.lost = true
 		}
 	}
@@ -353,4 +362,30 @@ func (e *Executor) Close(ctx context.Context, drop bool) error {
 	}
 	errs = append(errs, e.clients.Close())
 	return errors.Join(errs...)
+}
+
+// Info asks the worker at addr for its slots.
+func Info(ctx context.Context, addr string) (WorkerInfo, error) {
+	var pool Partitions
+	defer pool.Close()
+	c, err := pool.client(addr)
+	if err != nil {
+		return WorkerInfo{}, fmt.Errorf("remote: worker %s: %w", addr, err)
+	}
+	stream, err := c.DoAction(ctx, &flight.Action{Type: actionInfo})
+	if err != nil {
+		return WorkerInfo{}, fmt.Errorf("remote: worker %s: %w", addr, err)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		return WorkerInfo{}, fmt.Errorf("remote: worker %s: %w", addr, err)
+	}
+	var info infoResult
+	if err := json.Unmarshal(msg.Body, &info); err != nil {
+		return WorkerInfo{}, fmt.Errorf("remote: worker %s: %w", addr, err)
+	}
+	if info.Slots < 1 {
+		return WorkerInfo{}, fmt.Errorf("remote: worker %s has no slots", addr)
+	}
+	return WorkerInfo{Addr: addr, Slots: info.Slots}, nil
 }

@@ -44,7 +44,7 @@ func startWorker(t *testing.T) *worker {
 	stop := func() {
 		if !stopped {
 			stopped = true
-			fs.Shutdown()
+			fs.Stop()
 		}
 	}
 	t.Cleanup(stop)

@@ -121,16 +121,30 @@ func readStatus(err error) error {
 	return status.Error(codes.Internal, err.Error())
 }
 
+// Listener is a Flight service being served.
+type Listener struct {
+	gs  *grpc.Server
+	lis net.Listener
+}
+
 // Listen serves s (a *Server, or a *Worker) on addr ("host:port"; port 0
-// picks one) in the background. Stop the returned server with Shutdown.
-func Listen(addr string, s flight.FlightServer) (flight.Server, error) {
+// picks one) in the background.
+func Listen(addr string, s flight.FlightServer) (*Listener, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("remote: listen on %s: %w", addr, err)
 	}
-	srv := flight.NewServerWithMiddleware(nil, grpc.MaxRecvMsgSize(64<<20))
-	srv.InitListener(lis)
-	srv.RegisterFlightService(s)
-	go func() { _ = srv.Serve() }()
-	return srv, nil
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	flight.RegisterFlightServiceServer(gs, s)
+	go func() { _ = gs.Serve(lis) }()
+	return &Listener{gs: gs, lis: lis}, nil
 }
+
+// Addr is the address it listens on.
+func (l *Listener) Addr() net.Addr { return l.lis.Addr() }
+
+// Shutdown stops accepting calls and waits for those in flight.
+func (l *Listener) Shutdown() { l.gs.GracefulStop() }
+
+// Stop drops every connection at once, the way a crash looks to clients.
+func (l *Listener) Stop() { l.gs.Stop() }

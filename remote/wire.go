@@ -19,7 +19,13 @@ const (
 	actionRun = "batchrun.run"
 	// actionClose drops a run's store on the worker: closeRequest.
 	actionClose = "batchrun.close"
+	// actionInfo describes the worker: no body; one infoResult.
+	actionInfo = "batchrun.info"
 )
+
+type infoResult struct {
+	Slots int `json:"slots"`
+}
 
 type openRequest struct {
 	Run uint64 `json:"run"`

@@ -37,9 +37,13 @@ type Worker struct {
 	Dir    string
 	Load   Loader
 	Logger *slog.Logger
+	// Slots is how many tasks the worker runs at once (coordinators
+	// place groups within it).
+	Slots int
 
-	mu   sync.Mutex
-	runs map[uint64]*workerRun
+	mu     sync.Mutex
+	runs   map[uint64]*workerRun
+	active sync.WaitGroup // groups running
 }
 
 type workerRun struct {
@@ -72,6 +76,12 @@ func (w *Worker) DoAction(a *flight.Action, stream flight.FlightService_DoAction
 			return status.Errorf(codes.InvalidArgument, "remote: run: bad request: %v", err)
 		}
 		return w.run(stream.Context(), req, stream)
+	case actionInfo:
+		data, err := json.Marshal(infoResult{Slots: w.Slots})
+		if err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		return stream.Send(&flight.Result{Body: data})
 	case actionClose:
 		var req closeRequest
 		if err := json.Unmarshal(a.Body, &req); err != nil {
@@ -115,10 +125,14 @@ func (w *Worker) open(req openRequest) error {
 func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightService_DoActionServer) error {
 	w.mu.Lock()
 	r := w.runs[req.Run]
+	if r != nil {
+		w.active.Add(1)
+	}
 	w.mu.Unlock()
 	if r == nil {
 		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
 	}
+	defer w.active.Done()
 	var mu sync.Mutex
 	var sendErr error
 	send := func(m taskEnd) {
@@ -179,8 +193,10 @@ func (w *Worker) closeRun(run uint64) error {
 	return nil
 }
 
-// Close closes every open run's store, keeping them on disk.
+// Close waits for the groups running (stop serving first, which cancels
+// them) and closes every open run's store, keeping them on disk.
 func (w *Worker) Close() error {
+	w.active.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var errs []error

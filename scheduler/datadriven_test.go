@@ -32,7 +32,7 @@ import (
 //	finish T... [hold]            tasks T end well, committing their blocking outputs;
 //	                              hold: the region's own end is not reported yet
 //	release R                     report held region R's end
-//	fail T [lost=P] [worker-lost=(P,...)] [permanent] [msg=M]
+//	fail T [lost=P] [worker-lost=(P,...) [known]] [permanent] [msg=M]
 //	                              task T fails (reading lost partition P; or its
 //	                              worker is gone with partitions P...); the rest of
 //	                              its region is cancelled at once
@@ -297,7 +297,11 @@ func (h *harness) regionEnded(r plan.RegionID, cause error) {
 		fmt.Fprintf(h.out, "%s finished\n", r)
 	case len(h.s.result.Failovers) > nfail:
 		f := h.s.result.Failovers[nfail]
-		fmt.Fprintf(h.out, "failover of %s (%s): restart %v, delay %v\n", f.Failed, f.Strategy, f.Subtasks, delay)
+		after := ""
+		if f.Aftermath {
+			after = " (aftermath, not counted)"
+		}
+		fmt.Fprintf(h.out, "failover of %s (%s)%s: restart %v, delay %v\n", f.Failed, f.Strategy, after, f.Subtasks, delay)
 		for _, why := range f.Reasons {
 			fmt.Fprintf(h.out, "  because %s\n", why)
 		}
@@ -330,6 +334,12 @@ func (h *harness) fail(t *testing.T, d *datadriven.TestData) error {
 			err = errors.New(arg.SingleVal(t))
 		case "permanent":
 			err = permanentError{err}
+		case "known":
+			var wl *executor.WorkerLostError
+			if !errors.As(err, &wl) {
+				d.Fatalf(t, "fail: known needs worker-lost before it")
+			}
+			wl.Known = true
 		case "lost":
 			ps, perr := parsePartitions(arg.Vals)
 			if perr != nil {

@@ -26,6 +26,11 @@ type Failover struct {
 	Subtasks []string      `json:"subtasks"`
 	Reasons  []string      `json:"reasons,omitempty"`
 	Delay    time.Duration `json:"delay_ns"`
+	// Aftermath marks a failure that is part of an earlier one (a reader
+	// of a partition already being regenerated, another task of a worker
+	// already lost): it restarts what it must, but the restart strategy
+	// does not count it.
+	Aftermath bool `json:"aftermath,omitempty"`
 }
 
 // IsPermanent reports whether err says that running the subtask again
@@ -59,7 +64,8 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	// names is being regenerated) is the same failure: this consumer read
 	// the lost attempt too and just runs again, and the restart strategy
 	// does not count it again.
-	aftermath := len(lost) > 0 && len(failure.Lost) == 0
+	var wl *executor.WorkerLostError
+	aftermath := len(lost) > 0 && len(failure.Lost) == 0 || errors.As(err, &wl) && wl.Known
 	decision := recovery.Decision{Restart: true}
 	if !aftermath {
 		decision = s.restart.OnFailure(s.clock.Now())
@@ -73,6 +79,7 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 	}
 	restarted := s.applyRestart(region, rs)
 	f := s.describeFailover(err, failure, rs, decision.Delay)
+	f.Aftermath = aftermath
 	f.Subtasks = nil
 	for _, r := range restarted {
 		for _, st := range s.regions.List[r].Subtasks {

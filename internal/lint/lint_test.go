@@ -56,6 +56,8 @@ var importRules = []importRule{
 		why: "physical imports only jobs/spec, plan, operators (and its subpackages), shuffle, storage and executor among batchrun packages"},
 	{pkg: "remote", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "remote imports only plan, executor, shuffle and storage among batchrun packages"},
+	{pkg: "executor/executortest", allow: []string{"executor", "plan", "plan/plantest", "shuffle", "storage"}, third: anyThirdParty,
+		why: "executor/executortest is test support: it imports only executor, plan, plan/plantest, shuffle and storage"},
 	{pkg: "faults", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "faults imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "internal/osfs", third: anyThirdParty,

@@ -1,0 +1,100 @@
+package integration
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/batchrun/batchrun/jobs"
+	"github.com/batchrun/batchrun/remote"
+	"github.com/batchrun/batchrun/shuffle"
+)
+
+// workerSet is batchrun workers on loopback, in this process, each with a
+// directory of its own.
+type workerSet struct {
+	addrs     []string
+	listeners []*remote.Listener
+}
+
+func startWorkers(t *testing.T, n, slots int) *workerSet {
+	t.Helper()
+	ws := &workerSet{}
+	for range n {
+		w := remote.NewWorker("", t.TempDir(), jobs.WorkerLoader(slots, nil), shuffle.Options{}, nil)
+		w.Slots = slots
+		lis, err := remote.Listen("127.0.0.1:0", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Addr = lis.Addr().String()
+		t.Cleanup(func() { lis.Stop(); w.Close() })
+		ws.addrs = append(ws.addrs, w.Addr)
+		ws.listeners = append(ws.listeners, lis)
+	}
+	return ws
+}
+
+// TestExamplesOnWorkers runs every example on three workers: the answer is
+// the local run's, and the subtasks ran on more than one worker.
+func TestExamplesOnWorkers(t *testing.T) {
+	ws := startWorkers(t, 3, 2)
+	for _, ex := range examples {
+		t.Run(ex.name, func(t *testing.T) {
+			want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+			_, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: ws.addrs, Restart: restartOf(t, noDelay)})
+			checkOutput(t, ex, out, want)
+		})
+	}
+}
+
+// killAfter is an observer that stops a worker, the way a crash looks to
+// the others, when the n-th subtask attempt ends.
+type killAfter struct {
+	mu   sync.Mutex
+	n    int
+	kill func()
+}
+
+func (k *killAfter) SubtaskFinished(int, int, int64, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.n--
+	if k.n == 0 {
+		go k.kill() // not on the scheduler's loop
+	}
+}
+
+// TestWorkerKilled stops one of three workers after the n-th attempt ends,
+// for several n: the answer is unchanged, and the loss of the worker counts
+// as one failure (executor.WorkerLostError), never one per partition it
+// held or per task that noticed.
+func TestWorkerKilled(t *testing.T) {
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	sawLoss := false
+	for n := 1; n <= 12; n += 3 {
+		t.Run(fmt.Sprintf("after-%d", n), func(t *testing.T) {
+			ws := startWorkers(t, 3, 2)
+			obs := &killAfter{n: n, kill: ws.listeners[1].Stop}
+			r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: ws.addrs,
+				Observer: obs, Restart: restartOf(t, "fixed-delay:attempts=10,delay=0s")})
+			checkOutput(t, ex, out, want)
+			losses := 0
+			for _, f := range r.Failovers {
+				if strings.Contains(f.Cause, "worker "+ws.addrs[1]+" lost") && !f.Aftermath {
+					losses++
+				}
+			}
+			sawLoss = sawLoss || losses > 0
+			if losses > 1 {
+				t.Errorf("%d failovers count the lost worker, want one: %+v", losses, r.Failovers)
+			}
+		})
+	}
+	if !sawLoss {
+		t.Error("no run noticed the worker's loss: the test killed nothing that mattered")
+	}
+}

@@ -1,0 +1,111 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/faults"
+	"github.com/batchrun/batchrun/jobs/statedir"
+	"github.com/batchrun/batchrun/physical"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/remote"
+	"github.com/batchrun/batchrun/shuffle"
+	"github.com/batchrun/batchrun/storage"
+)
+
+// Running on workers. With RunOptions.Workers set, this process schedules
+// and commits, and the workers (batchrun worker) run every subtask: each
+// loads the same spec file (inputs and outputs are paths every process
+// sees), checks that it compiles to the same work (the digest), and keeps
+// the blocking partitions it writes in a store of its own.
+
+// workerJob is what a worker needs to compile the job the way this process
+// did, and to write where this run writes.
+type workerJob struct {
+	Spec        string            `json:"spec"`
+	Params      map[string]string `json:"params,omitempty"`
+	Parallelism int               `json:"parallelism,omitempty"`
+	Mode        string            `json:"mode,omitempty"`
+	Broadcast   int64             `json:"broadcast_below,omitempty"`
+	Digest      string            `json:"digest"`
+	RunID       string            `json:"run_id"`
+	AttemptBase uint32            `json:"attempt_base"`
+	Codec       shuffle.Codec     `json:"codec"`
+	// Memory is each worker's share: the run's bound split by slots.
+	MemoryPerSlot int64 `json:"memory_per_slot,omitempty"`
+}
+
+// workers asks each worker for its slots; the run's slots are their sum.
+func workers(ctx context.Context, addrs []string) ([]remote.WorkerInfo, int, error) {
+	infos := make([]remote.WorkerInfo, len(addrs))
+	total := 0
+	for i, a := range addrs {
+		info, err := remote.Info(ctx, a)
+		if err != nil {
+			return nil, 0, err
+		}
+		infos[i] = info
+		total += info.Slots
+	}
+	return infos, total, nil
+}
+
+// remoteExecutor is the executor of a run on workers.
+func (inv *invocation) remoteExecutor(attemptBase uint32) (*remote.Executor, error) {
+	l, opts := inv.l, inv.opts
+	if l.Spec == "" {
+		return nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
+	}
+	job := workerJob{Spec: l.Spec, Params: l.Params, Parallelism: l.fileOpts.Parallelism, Mode: l.fileOpts.Mode,
+		Broadcast: l.fileOpts.BroadcastBelow, Digest: l.Digest, RunID: statedir.IDString(inv.run.Rec.ID),
+		AttemptBase: attemptBase, Codec: opts.Codec}
+	if opts.Memory > 0 {
+		job.MemoryPerSlot = max(opts.Memory/int64(opts.Slots), 1)
+	}
+	data, err := json.Marshal(job)
+	if err != nil {
+		return nil, err
+	}
+	return remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos), nil
+}
+
+// WorkerLoader is the remote.Loader of a batchrun worker: it loads the
+// spec a coordinator names, refuses it unless it compiles to the same work,
+// and builds its physical job writing where the run writes.
+func WorkerLoader(slots int, logger *slog.Logger) remote.Loader {
+	return func(data []byte, run uint64, store *storage.Store) (*plan.StageGraph, executor.Program, error) {
+		var job workerJob
+		if err := json.Unmarshal(data, &job); err != nil {
+			return nil, nil, fmt.Errorf("jobs: bad job from the coordinator: %w", err)
+		}
+		l, err := LoadFile(job.Spec, FileOptions{Params: job.Params, Parallelism: job.Parallelism,
+			Mode: job.Mode, BroadcastBelow: job.Broadcast})
+		if err != nil {
+			return nil, nil, err
+		}
+		if l.Digest != job.Digest {
+			return nil, nil, fmt.Errorf("jobs: %s compiles to other work here than on the coordinator (the spec, a parameter or an input differs)", job.Spec)
+		}
+		outs := l.outputs(job.RunID, "")
+		prog, err := l.physical(outs, physical.Config{Store: store, Run: run, AttemptBase: job.AttemptBase,
+			Codec: job.Codec, Memory: job.MemoryPerSlot * int64(slots), Slots: slots, Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return l.Graph, prog, nil
+	}
+}
+
+// checkCluster refuses what a run on workers cannot do yet.
+func (l *Loaded) checkCluster(opts *RunOptions, injected []faults.Fault) error {
+	switch {
+	case len(injected) > 0:
+		return &OptionError{Err: fmt.Errorf("jobs: --fault and --chaos run in this process only, not on workers")}
+	case l.WritesStdout():
+		return &OptionError{Err: fmt.Errorf("jobs: a job that writes a stream (-, a pipe, a device) runs in this process only, not on workers")}
+	}
+	return nil
+}
