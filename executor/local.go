@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,9 @@ type Local struct {
 	Shuffle shuffle.Options
 	// Logger receives task events; nil discards.
 	Logger *slog.Logger
+	// Name is what results say the tasks ran on (Result.Worker); default
+	// "local".
+	Name string
 }
 
 var _ Executor = (*Local)(nil)
@@ -95,11 +99,12 @@ func (l *Local) runTask(ctx context.Context, t *Task, w *wiring) (res Result, er
 			err = fmt.Errorf("panic: %v", p)
 			log.Error("subtask panicked", "panic", p, "stack", string(debug.Stack()))
 		}
-		res.End = time.Now()
+		res.End, res.Worker = time.Now(), cmp.Or(l.Name, "local")
 		if err == nil {
 			res.Written, err = outs.written(t)
 		}
 		if err != nil {
+			res.Canceled = ctx.Err() != nil // stopped by another's failure, not its own
 			outs.abort()
 			err = &SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: l.lostInput(t, err)}
 			log.Debug("subtask failed", "err", err)

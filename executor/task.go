@@ -73,7 +73,13 @@ type Output struct {
 // Result is what a task reports when it ends.
 type Result struct {
 	Start, End time.Time
-	Stats      Stats
+	// Worker names where it ran ("local", or a worker's address).
+	Worker string `json:"worker,omitempty"`
+	// Canceled says it ended because its group was stopped (another task
+	// of it failed, or a failover or an interrupt stopped it), not by a
+	// failure of its own.
+	Canceled bool `json:"canceled,omitempty"`
+	Stats    Stats
 	// Written are the blocking partitions the task committed.
 	Written []Written
 }

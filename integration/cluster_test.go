@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,18 @@ func TestWorkerKilled(t *testing.T) {
 				}
 			}
 			sawLoss = sawLoss || losses > 0
+			lostAttempts := 0
+			for _, a := range r.Attempts {
+				if a.Outcome == "lost" {
+					lostAttempts++
+					if a.Worker != ws.addrs[1] {
+						t.Errorf("attempt %s#%d lost on %s, but %s was stopped", a.Subtask, a.Attempt, a.Worker, ws.addrs[1])
+					}
+				}
+				if a.Outcome == "succeeded" && !slices.Contains(ws.addrs, a.Worker) {
+					t.Errorf("attempt %s#%d succeeded on %q, not a worker", a.Subtask, a.Attempt, a.Worker)
+				}
+			}
 			if losses > 1 {
 				t.Errorf("%d failovers count the lost worker, want one: %+v", losses, r.Failovers)
 			}

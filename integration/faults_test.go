@@ -267,3 +267,25 @@ func explainedSubtasks(t *testing.T, text string) []string {
 	t.Fatalf("no restart line in %q", text)
 	return nil
 }
+
+// TestReportAttempts: --report names each attempt's worker, leader, start,
+// end, outcome and cause, the same shape a run on workers has.
+func TestReportAttempts(t *testing.T) {
+	ex := exampleNamed(t, "revenue-by-segment")
+	r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{
+		Faults: faultsOf(t, "error:bysegment[1]@0"), Restart: restartOf(t, noDelay)})
+	outcomes := map[string]int{}
+	for _, a := range r.Attempts {
+		outcomes[a.Outcome]++
+		if a.Worker != "local" || a.Leader == "" || a.End.Before(a.Start) || a.Start.IsZero() {
+			t.Errorf("attempt %s#%d: worker %q leader %q start %v end %v", a.Subtask, a.Attempt, a.Worker, a.Leader, a.Start, a.End)
+		}
+		failed := a.Subtask == "bysegment[1]" && a.Attempt == 0
+		if failed != (a.Outcome == "failed") || failed != strings.Contains(a.Cause, "injected fault") {
+			t.Errorf("attempt %s#%d: outcome %q cause %q", a.Subtask, a.Attempt, a.Outcome, a.Cause)
+		}
+	}
+	if outcomes["failed"] != 1 || outcomes["succeeded"] != len(r.Attempts)-1 {
+		t.Errorf("outcomes %v, want one failed and the rest succeeded", outcomes)
+	}
+}

@@ -1,13 +1,17 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/faults"
+	"github.com/batchrun/batchrun/internal/lockfile"
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/physical"
 	"github.com/batchrun/batchrun/plan"
@@ -108,4 +112,54 @@ func (l *Loaded) checkCluster(opts *RunOptions, injected []faults.Fault) error {
 		return &OptionError{Err: fmt.Errorf("jobs: a job that writes a stream (-, a pipe, a device) runs in this process only, not on workers")}
 	}
 	return nil
+}
+
+// WorkerOptions configure a batchrun worker process.
+type WorkerOptions struct {
+	// Listen is the address to serve on ("host:port"); Advertise the one
+	// coordinators reach it at (default: what it listens on).
+	Listen, Advertise string
+	// StateDir holds the worker's run stores (StateDir/worker/<run>/store)
+	// and its lock: one worker per state directory.
+	StateDir string
+	Slots    int
+	Codec    shuffle.Codec
+	Logger   *slog.Logger
+	// Ready, when set, hears the address the worker serves at once it
+	// does.
+	Ready func(addr string)
+}
+
+// ServeWorker runs a worker until ctx is done: it runs the subtasks
+// coordinators assign and serves its partitions to other workers.
+func ServeWorker(ctx context.Context, o WorkerOptions) error {
+	if o.Slots < 1 {
+		return &OptionError{Err: fmt.Errorf("jobs: worker slots must be at least 1, got %d", o.Slots)}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	dir := filepath.Join(o.StateDir, "worker")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("jobs: worker: %w", err)
+	}
+	unlock, err := lockfile.Lock(ctx, filepath.Join(dir, "LOCK"), "worker state directory", dir, 0, "worker")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	w := remote.NewWorker("", dir, WorkerLoader(o.Slots, o.Logger), shuffle.Options{Codec: o.Codec}, o.Logger)
+	w.Slots = o.Slots
+	lis, err := remote.Listen(o.Listen, w)
+	if err != nil {
+		return err
+	}
+	w.Addr = cmp.Or(o.Advertise, lis.Addr().String())
+	o.Logger.Info("worker serving", "addr", w.Addr, "slots", o.Slots, "dir", dir)
+	if o.Ready != nil {
+		o.Ready(w.Addr)
+	}
+	<-ctx.Done()
+	lis.Shutdown()
+	return w.Close()
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -35,13 +36,21 @@ type Report struct {
 	Attempts []AttemptReport `json:"attempts"`
 }
 
-// AttemptReport is one subtask attempt.
+// AttemptReport is one subtask attempt: which, where (worker, and the
+// leader that scheduled it), when, and how it ended (outcome: succeeded,
+// failed, canceled or lost; cause: the error, unless it succeeded).
 type AttemptReport struct {
-	Subtask string `json:"subtask"`
-	Attempt int    `json:"attempt"`
-	State   string `json:"state"`
-	RowsIn  int64  `json:"rows_in"`
-	RowsOut int64  `json:"rows_out"`
+	Subtask string    `json:"subtask"`
+	Attempt int       `json:"attempt"`
+	Worker  string    `json:"worker"`
+	Leader  string    `json:"leader"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Outcome string    `json:"outcome"`
+	Cause   string    `json:"cause,omitempty"`
+	State   string    `json:"state"`
+	RowsIn  int64     `json:"rows_in"`
+	RowsOut int64     `json:"rows_out"`
 	// RowsSkipped counts the malformed input rows the attempt dropped.
 	RowsSkipped int64   `json:"rows_skipped"`
 	Seconds     float64 `json:"seconds"`
@@ -151,11 +160,13 @@ func failoverReports(res *scheduler.Result) []FailoverReport {
 }
 
 func attemptReport(l *Loaded, a scheduler.Attempt) AttemptReport {
-	ar := AttemptReport{Subtask: l.Graph.SubtaskName(a.Subtask), Attempt: a.Attempt, State: a.State.String(),
+	ar := AttemptReport{Subtask: l.Graph.SubtaskName(a.Subtask), Attempt: a.Attempt, Worker: a.Worker,
+		Leader: leader, Start: a.Start, End: a.End, Outcome: a.Outcome(), State: a.State.String(),
 		RowsIn: a.Stats.RowsIn, RowsOut: a.Stats.RowsOut, RowsSkipped: a.Stats.RowsSkipped,
 		Seconds: a.End.Sub(a.Start).Seconds()}
 	if a.Err != nil {
 		ar.Error = a.Err.Error()
+		ar.Cause = ar.Error
 	}
 	return ar
 }
@@ -199,3 +210,12 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// leader names the process that schedules this run, as host/pid.
+var leader = func() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}()

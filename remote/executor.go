@@ -94,7 +94,7 @@ func (e *Executor) failAll(g *executor.Group, done func(*executor.Task, executor
 	for i := range g.Tasks {
 		t := &g.Tasks[i]
 		terr := &executor.SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: err}
-		done(t, executor.Result{}, terr)
+		done(t, executor.Result{Canceled: errors.Is(err, context.Canceled)}, terr)
 		if first == nil {
 			first = terr
 		}
@@ -231,7 +231,7 @@ func (e *Executor) abandon(ctx context.Context, g *executor.Group, ended []bool,
 		if !ok {
 			t := &g.Tasks[i]
 			terr := &executor.SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: lost}
-			done(t, executor.Result{}, terr)
+			done(t, executor.Result{Worker: w.Addr, Canceled: ctx.Err() != nil}, terr)
 			if cause == nil {
 				cause = terr
 			}

@@ -116,7 +116,7 @@ func (w *Worker) open(req openRequest) error {
 	parts := &Partitions{Local: &executor.StorePartitions{Store: store, Run: req.Run, Opts: w.Server.opts},
 		Self: w.Addr, Run: req.Run}
 	w.runs[req.Run] = &workerRun{store: store, parts: parts,
-		local: &executor.Local{Graph: g, Program: prog, Partitions: parts, Shuffle: w.Server.opts, Logger: w.Logger}}
+		local: &executor.Local{Graph: g, Program: prog, Partitions: parts, Shuffle: w.Server.opts, Logger: w.Logger, Name: w.Addr}}
 	w.Server.Add(req.Run, store)
 	return nil
 }

@@ -44,7 +44,7 @@ func (s *Scheduler) ready(r *plan.Region) bool {
 func (s *Scheduler) taskEnded(t *executor.Task, res executor.Result, err error) {
 	region := s.regions.Of[t.Subtask]
 	a := Attempt{Subtask: t.Subtask, Region: region, Attempt: t.Attempt, State: Finished,
-		Start: res.Start, End: res.End, Stats: res.Stats}
+		Start: res.Start, End: res.End, Stats: res.Stats, Worker: res.Worker, Canceled: res.Canceled}
 	if a.End.IsZero() {
 		a.End = s.clock.Now()
 	}

@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/batchrun/batchrun/executor"
@@ -34,7 +36,26 @@ type Attempt struct {
 	// Spilled are the uncompressed Arrow bytes the attempt wrote to
 	// blocking partitions; Stored the bytes after compression.
 	Spilled, Stored int64
-	Err             error
+	// Worker is where it ran; Canceled says it was stopped, not failed.
+	Worker   string
+	Canceled bool
+	Err      error
+}
+
+// Outcome is how the attempt ended: succeeded, failed, canceled (stopped
+// by another task's failure, a failover or an interrupt) or lost (its
+// worker is gone).
+func (a Attempt) Outcome() string {
+	var wl *executor.WorkerLostError
+	switch {
+	case a.State == Finished:
+		return "succeeded"
+	case errors.As(a.Err, &wl) && wl.Worker == a.Worker:
+		return "lost"
+	case a.Canceled || errors.Is(a.Err, errRestarted) || errors.Is(a.Err, context.Canceled):
+		return "canceled"
+	}
+	return "failed"
 }
 
 // Observer hears about subtask attempts as they end. Calls come from the

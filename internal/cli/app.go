@@ -26,10 +26,10 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 			return &usageError{err.Error()}
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs or gc)\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc or worker)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand()),
 	}
 }
 

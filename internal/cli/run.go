@@ -34,6 +34,7 @@ func runCommand(h Hooks) *cli.Command {
 			&cli.DurationFlag{Name: "wait", Usage: "if another run holds the state directory or an output, wait up to `DURATION` for it (default: exit 5 at once)"},
 			&cli.StringFlag{Name: "resume", Usage: "resume the run with this `ID` (see batchrun runs)"},
 			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
+			&cli.StringSliceFlag{Name: "workers", Usage: "run the subtasks on these batchrun workers (`HOST:PORT`, comma-separated or repeated) instead of in this process; --slots is then theirs"},
 		),
 		Action: func(c *cli.Context) error { return runAction(c, h) },
 	}
@@ -72,6 +73,7 @@ func runAction(c *cli.Context, h Hooks) error {
 		Wait:     c.Duration("wait"),
 		Stdout:   c.App.Writer,
 		Logger:   logger,
+		Workers:  c.StringSlice("workers"),
 	}
 	if err := parseRunFlags(c, &opts); err != nil {
 		return err
