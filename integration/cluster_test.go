@@ -1,13 +1,16 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/batchrun/batchrun/cluster/etcdtest"
 	"github.com/batchrun/batchrun/jobs"
 	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/shuffle"
@@ -109,5 +112,76 @@ func TestWorkerKilled(t *testing.T) {
 	}
 	if !sawLoss {
 		t.Error("no run noticed the worker's loss: the test killed nothing that mattered")
+	}
+}
+
+// etcdWorkers starts n workers that register in etcd (ServeWorker, as
+// `batchrun worker --etcd` does); stop[i] stops worker i, which leaves the
+// cluster at once.
+func etcdWorkers(t *testing.T, endpoints []string, n, slots int) (addrs []string, stop []func()) {
+	t.Helper()
+	for range n {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- jobs.ServeWorker(ctx, jobs.WorkerOptions{Listen: "127.0.0.1:0", StateDir: t.TempDir(), Slots: slots,
+				Cluster: endpoints, TTL: time.Second, Ready: func(a string) { ready <- a }})
+		}()
+		select {
+		case a := <-ready:
+			addrs = append(addrs, a)
+		case err := <-done:
+			t.Fatalf("worker: %v", err)
+		}
+		var once sync.Once
+		stopOne := func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("worker %s: %v", addrs[len(addrs)-1], err)
+				}
+			})
+		}
+		stop = append(stop, stopOne)
+		t.Cleanup(stopOne)
+	}
+	return addrs, stop
+}
+
+// TestClusterFromEtcd: workers register in etcd; a run with Cluster finds
+// them there, and a worker that leaves mid-run (its key goes) is lost with
+// what it held: the answer is unchanged and its loss counts once.
+func TestClusterFromEtcd(t *testing.T) {
+	srv := etcdtest.Start(t)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	sawLoss := false
+	for _, n := range []int{0, 3, 8, 5} {
+		t.Run(fmt.Sprintf("leave-after-%d", n), func(t *testing.T) {
+			addrs, stop := etcdWorkers(t, srv.Endpoints, 3, 2)
+			opts := jobs.RunOptions{Cluster: srv.Endpoints, Restart: restartOf(t, "fixed-delay:attempts=10,delay=0s")}
+			if n > 0 {
+				opts.Observer = &killAfter{n: n, kill: stop[1]}
+			}
+			r, out := runExample(t, ex, runConfig{"all-blocking", 4}, opts)
+			checkOutput(t, ex, out, want)
+			counted := 0
+			for _, f := range r.Failovers {
+				if strings.Contains(f.Cause, "worker "+addrs[1]+" lost") && !f.Aftermath {
+					counted++
+				}
+			}
+			if counted > 1 {
+				t.Errorf("the loss of %s counted %d times: %+v", addrs[1], counted, r.Failovers)
+			}
+			sawLoss = sawLoss || counted > 0
+			if r.Slots != 6 {
+				t.Errorf("run slots %d, want the workers' 6", r.Slots)
+			}
+		})
+	}
+	if !sawLoss {
+		t.Error("no run counted the worker's departure: the test stopped nothing that mattered")
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/batchrun/batchrun/cluster"
 	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/faults"
 	"github.com/batchrun/batchrun/internal/lockfile"
@@ -57,11 +59,42 @@ func workers(ctx context.Context, addrs []string) ([]remote.WorkerInfo, int, err
 	return infos, total, nil
 }
 
-// remoteExecutor is the executor of a run on workers.
-func (inv *invocation) remoteExecutor(attemptBase uint32) (*remote.Executor, error) {
+// joinCluster finds the run's workers (listed, or registered in etcd) and
+// their slots, after refusing what a run on workers cannot do.
+func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []faults.Fault) (func(), error) {
+	if err := l.checkCluster(opts, injected); err != nil {
+		return nil, err
+	}
+	if len(opts.Workers) > 0 {
+		var err error
+		opts.workerInfos, opts.Slots, err = workers(ctx, opts.Workers)
+		return func() {}, err
+	}
+	cli, err := cluster.Connect(ctx, opts.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	infos, rev, err := cluster.Workers(ctx, cli)
+	if err == nil && len(infos) == 0 {
+		err = fmt.Errorf("jobs: no worker is registered in etcd at %v (start some with batchrun worker --cluster)", opts.Cluster)
+	}
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	opts.workerInfos, opts.etcd, opts.etcdRev, opts.Slots = infos, cli, rev, 0
+	for _, w := range infos {
+		opts.Slots += w.Slots
+	}
+	return func() { cli.Close() }, nil
+}
+
+// remoteExecutor is the executor of a run on workers, and its cleanup:
+// no run on workers resumes yet, so their stores go when it ends.
+func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, func(), error) {
 	l, opts := inv.l, inv.opts
 	if l.Spec == "" {
-		return nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
+		return nil, nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
 	}
 	job := workerJob{Spec: l.Spec, Params: l.Params, Parallelism: l.fileOpts.Parallelism, Mode: l.fileOpts.Mode,
 		Broadcast: l.fileOpts.BroadcastBelow, Digest: l.Digest, RunID: statedir.IDString(inv.run.Rec.ID),
@@ -71,9 +104,17 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (*remote.Executor, err
 	}
 	data, err := json.Marshal(job)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos), nil
+	e := remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos)
+	stop := func() {}
+	if opts.etcd != nil {
+		// A worker whose lease expires is lost, with what it held.
+		ctx, cancel := context.WithCancel(context.Background())
+		go cluster.WatchGone(ctx, opts.etcd, opts.etcdRev+1, e.Lose)
+		stop = cancel
+	}
+	return e, func() { stop(); _ = e.Close(context.Background(), true) }, nil
 }
 
 // WorkerLoader is the remote.Loader of a batchrun worker: it loads the
@@ -128,6 +169,10 @@ type WorkerOptions struct {
 	// Ready, when set, hears the address the worker serves at once it
 	// does.
 	Ready func(addr string)
+	// Cluster, when set, are etcd endpoints to register with, under a
+	// lease of TTL (default cluster.DefaultTTL).
+	Cluster []string
+	TTL     time.Duration
 }
 
 // ServeWorker runs a worker until ctx is done: it runs the subtasks
@@ -155,11 +200,35 @@ func ServeWorker(ctx context.Context, o WorkerOptions) error {
 		return err
 	}
 	w.Addr = cmp.Or(o.Advertise, lis.Addr().String())
+	defer func() {
+		lis.Shutdown()
+		_ = w.Close()
+	}()
+	if len(o.Cluster) > 0 {
+		leave, err := announce(ctx, o, remote.WorkerInfo{Addr: w.Addr, Slots: o.Slots})
+		if err != nil {
+			return err
+		}
+		defer leave()
+	}
 	o.Logger.Info("worker serving", "addr", w.Addr, "slots", o.Slots, "dir", dir)
 	if o.Ready != nil {
 		o.Ready(w.Addr)
 	}
 	<-ctx.Done()
-	lis.Shutdown()
-	return w.Close()
+	return nil
+}
+
+// announce registers the worker in etcd until the returned func.
+func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (func(), error) {
+	cli, err := cluster.Connect(ctx, o.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cluster.Announce(ctx, cli, info, cmp.Or(o.TTL, cluster.DefaultTTL))
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return func() { s.Close(); cli.Close() }, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // Observer hears about subtask attempts as they end (progress displays).
@@ -82,8 +83,13 @@ type RunOptions struct {
 	// Workers, when set, are the addresses of batchrun workers that run
 	// the job's subtasks (cluster.go); Slots is then the sum of theirs.
 	Workers []string
+	// Cluster, when set, are etcd endpoints: the job runs on the workers
+	// registered there, and a worker whose lease expires is lost.
+	Cluster []string
 
 	workerInfos []remote.WorkerInfo
+	etcd        *clientv3.Client
+	etcdRev     int64
 }
 
 // OptionError is a run option that cannot work (a bad slot count, codec,
@@ -183,13 +189,12 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	if err != nil {
 		return nil, &OptionError{Err: err}
 	}
-	if len(opts.Workers) > 0 {
-		if err := l.checkCluster(&opts, injected); err != nil {
+	if len(opts.Workers) > 0 || len(opts.Cluster) > 0 {
+		closeCluster, err := l.joinCluster(ctx, &opts, injected)
+		if err != nil {
 			return nil, err
 		}
-		if opts.workerInfos, opts.Slots, err = workers(ctx, opts.Workers); err != nil {
-			return nil, err
-		}
+		defer closeCluster()
 	}
 	if err := scheduler.CheckSlots(l.Graph, l.Regions, opts.Slots); err != nil {
 		return nil, &OptionError{Err: err}
@@ -514,13 +519,8 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 // process over the run's store, with the run's faults (if any) injected
 // around the program and the partitions.
 func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, func(), error) {
-	if len(inv.opts.Workers) > 0 {
-		e, err := inv.remoteExecutor(attemptBase)
-		if err != nil {
-			return nil, nil, err
-		}
-		// No run on workers resumes yet: their stores go when it ends.
-		return e, func() { _ = e.Close(context.Background(), true) }, nil
+	if len(inv.opts.workerInfos) > 0 {
+		return inv.remoteExecutor(attemptBase)
 	}
 	run := inv.run.Rec.ID
 	prog, err := inv.l.physical(outs, physical.Config{Store: inv.store, Run: run, AttemptBase: attemptBase,

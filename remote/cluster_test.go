@@ -154,3 +154,35 @@ func TestUnreachableWorkerBeforeStart(t *testing.T) {
 		t.Errorf("worker 0 lost=%v, a[0] ran at %q: want worker 0 lost and a[0] at %s", e.workers[0].lost, e.where[plan.PartitionID{}], c.infos[1].Addr)
 	}
 }
+
+// TestLoseFromMembership: a worker the membership reports gone gets no
+// more groups, and the first group that reads what it held fails at once
+// with the loss of all of it, reported once (later reports are Known).
+func TestLoseFromMembership(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "2"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	c := startCluster(t, g, 2, 2, map[string]executortest.StageFunc{"a": executortest.Emit(10)})
+	e := NewExecutor(7, []byte("test-job"), c.infos)
+	defer e.Close(context.Background(), false)
+	ctx := context.Background()
+	var ended executortest.Ended
+	for _, name := range []string{"a[0]", "a[1]"} {
+		if err := e.Run(ctx, executortest.Group(t, g, name), ended.Done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	holder := e.where[plan.PartitionID{Edge: 0, Producer: 0}]
+	e.Lose(holder)
+	for i, wantKnown := range []bool{false, true} {
+		err := e.Run(ctx, executortest.Group(t, g, "f[0]"), ended.Done)
+		var wl *executor.WorkerLostError
+		if !errors.As(err, &wl) || wl.Worker != holder || wl.Known != wantKnown || len(wl.Lost) == 0 {
+			t.Fatalf("run %d of f[0] = %v, want the loss of %s (known=%v)", i, err, holder, wantKnown)
+		}
+	}
+	for _, w := range e.workers {
+		if w.Addr == holder && !w.lost {
+			t.Errorf("worker %s still takes groups", holder)
+		}
+	}
+}

@@ -40,6 +40,11 @@ type Executor struct {
 	changed *sync.Cond
 	workers []*assigned
 	where   map[plan.PartitionID]string
+	// Of each lost worker: what it held (lostAt: by partition, until the
+	// partition is committed again elsewhere), and whether its loss was
+	// reported to the scheduler yet.
+	lostAt   map[plan.PartitionID]string
+	reported map[string]bool
 }
 
 type assigned struct {
@@ -53,7 +58,8 @@ var _ executor.Executor = (*Executor)(nil)
 
 // NewExecutor returns an executor of run over workers.
 func NewExecutor(run uint64, job []byte, workers []WorkerInfo) *Executor {
-	e := &Executor{run: run, job: job, where: make(map[plan.PartitionID]string)}
+	e := &Executor{run: run, job: job, where: make(map[plan.PartitionID]string),
+		lostAt: make(map[plan.PartitionID]string), reported: make(map[string]bool)}
 	e.changed = sync.NewCond(&e.mu)
 	for _, w := range workers {
 		e.workers = append(e.workers, &assigned{WorkerInfo: w})
@@ -66,6 +72,11 @@ var ErrNoWorkers = errors.New("remote: no worker left")
 
 // Run implements executor.Executor.
 func (e *Executor) Run(ctx context.Context, g *executor.Group, done func(*executor.Task, executor.Result, error)) error {
+	if lost := e.lostInput(g); lost != nil {
+		// An input went with a worker the membership says is gone: the
+		// loss of all it held is this group's failure.
+		return e.failAll(g, done, lost)
+	}
 	for {
 		w, err := e.acquire(ctx, len(g.Tasks))
 		if err != nil {
@@ -299,14 +310,35 @@ func (e *Executor) committed(addr string, ws []executor.Written) {
 	defer e.mu.Unlock()
 	for _, w := range ws {
 		e.where[w.Partition] = addr
+		delete(e.lostAt, w.Partition)
 	}
 }
 
-// heldBy lists the partitions at addr.
-func (e *Executor) heldBy(addr string) []plan.PartitionID {
+// lostInput returns the loss of a worker that held an input of g, if any.
+func (e *Executor) lostInput(g *executor.Group) *executor.WorkerLostError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, t := range g.Tasks {
+		for _, in := range t.Inputs {
+			for _, p := range in.Partitions {
+				if addr, ok := e.lostAt[p]; ok {
+					return e.reportLoss(addr, fmt.Errorf("it left the cluster"))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// heldBy lists the partitions at addr, or that it held before it was
+// lost and that are not committed elsewhere since; e.mu is held.
+func (e *Executor) heldBy(addr string) []plan.PartitionID {
 	var ps []plan.PartitionID
+	for p, a := range e.lostAt {
+		if a == addr {
+			ps = append(ps, p)
+		}
+	}
 	for p, a := range e.where {
 		if a == addr {
 			ps = append(ps, p)
@@ -321,23 +353,46 @@ func (e *Executor) heldBy(addr string) []plan.PartitionID {
 	return ps
 }
 
-// lose marks the worker at addr lost and returns the loss: every
+// lose marks the worker at addr lost and returns the loss, to report: every
 // partition it held.
 func (e *Executor) lose(addr string, err error) *executor.WorkerLostError {
-	lost := &executor.WorkerLostError{Worker: addr, Lost: e.heldBy(addr), Err: err}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.markLost(addr)
+	return e.reportLoss(addr, err)
+}
+
+// Lose marks the worker at addr lost, as the cluster's membership says
+// (its lease expired): no group goes to it any more, and the next group
+// that reads what it held fails with its loss.
+func (e *Executor) Lose(addr string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.markLost(addr)
+}
+
+// markLost moves what addr holds to lostAt; e.mu is held.
+func (e *Executor) markLost(addr string) {
 	for _, w := range e.workers {
 		if w.Addr == addr {
-			lost.Known = w.lost
 			w.lost = true
 		}
 	}
-	for _, p := range lost.Lost {
-		delete(e.where, p)
+	for p, a := range e.where {
+		if a == addr {
+			e.lostAt[p] = addr
+			delete(e.where, p)
+		}
 	}
 	e.changed.Broadcast()
-	return lost
+}
+
+// reportLoss is addr's loss as a failure: Known when reported before;
+// e.mu is held.
+func (e *Executor) reportLoss(addr string, err error) *executor.WorkerLostError {
+	wl := &executor.WorkerLostError{Worker: addr, Lost: e.heldBy(addr), Known: e.reported[addr], Err: err}
+	e.reported[addr] = true
+	return wl
 }
 
 // Close closes the executor's clients after asking every live worker to

@@ -35,6 +35,7 @@ func runCommand(h Hooks) *cli.Command {
 			&cli.StringFlag{Name: "resume", Usage: "resume the run with this `ID` (see batchrun runs)"},
 			&cli.StringFlag{Name: "chaos", Usage: "inject random faults drawn from `seed=N,rate=R`"},
 			&cli.StringSliceFlag{Name: "workers", Usage: "run the subtasks on these batchrun workers (`HOST:PORT`, comma-separated or repeated) instead of in this process; --slots is then theirs"},
+			&cli.StringSliceFlag{Name: "cluster", Usage: "run the subtasks on the batchrun workers registered in the etcd at these `URLS` (see batchrun worker --etcd); a worker whose lease expires is lost"},
 		),
 		Action: func(c *cli.Context) error { return runAction(c, h) },
 	}
@@ -74,6 +75,7 @@ func runAction(c *cli.Context, h Hooks) error {
 		Stdout:   c.App.Writer,
 		Logger:   logger,
 		Workers:  c.StringSlice("workers"),
+		Cluster:  c.StringSlice("cluster"),
 	}
 	if err := parseRunFlags(c, &opts); err != nil {
 		return err

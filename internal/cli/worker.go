@@ -12,13 +12,14 @@ import (
 func workerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "worker",
-		Usage: "run the subtasks of jobs started with run --workers, until interrupted",
+		Usage: "run the subtasks of jobs started with run --workers or --cluster, until interrupted",
 		Description: "A worker serves on --listen. `batchrun run --workers ADDR,...` sends it the subtasks of a job; it\n" +
 			"loads the same spec file (inputs and outputs must be paths every process sees), keeps the\n" +
 			"blocking partitions it writes under --state-dir, and serves them to the other workers.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "serve on `HOST:PORT` (port 0 picks one)"},
 			&cli.StringFlag{Name: "advertise", Usage: "the `HOST:PORT` others reach this worker at (default: --listen)"},
+			&cli.StringSliceFlag{Name: "etcd", Usage: "register with the etcd at these `URLS` (comma-separated), so that run --cluster finds this worker; its lease is its liveness"},
 			stateDirFlag(),
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks it runs at once"},
 			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4 or none"},
@@ -50,7 +51,7 @@ func workerAction(c *cli.Context) error {
 	}
 	return jobs.ServeWorker(c.Context, jobs.WorkerOptions{
 		Listen: c.String("listen"), Advertise: c.String("advertise"), StateDir: dir,
-		Slots: c.Int("slots"), Codec: codec, Logger: logger,
+		Slots: c.Int("slots"), Codec: codec, Logger: logger, Cluster: c.StringSlice("etcd"),
 		Ready: func(addr string) { fmt.Fprintf(c.App.Writer, "batchrun worker serving at %s\n", addr) },
 	})
 }

@@ -58,6 +58,8 @@ var importRules = []importRule{
 		why: "remote imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "executor/executortest", allow: []string{"executor", "plan", "plan/plantest", "shuffle", "storage"}, third: anyThirdParty,
 		why: "executor/executortest is test support: it imports only executor, plan, plan/plantest, shuffle and storage"},
+	{pkg: "cluster", allow: []string{"remote"}, third: anyThirdParty,
+		why: "cluster imports only remote among batchrun packages: it keeps membership, it runs nothing"},
 	{pkg: "faults", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "faults imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "internal/osfs", third: anyThirdParty,
