@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,6 +20,7 @@ func workerCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "serve on `HOST:PORT` (port 0 picks one)"},
 			&cli.StringFlag{Name: "advertise", Usage: "the `HOST:PORT` others reach this worker at (default: --listen)"},
+			&cli.DurationFlag{Name: "lease", Value: 10 * time.Second, Usage: "with --etcd: how long after this worker dies others still see it (its lease's time to live)"},
 			&cli.StringSliceFlag{Name: "etcd", Usage: "register with the etcd at these `URLS` (comma-separated), so that run --cluster finds this worker; its lease is its liveness"},
 			stateDirFlag(),
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks it runs at once"},
@@ -52,6 +54,7 @@ func workerAction(c *cli.Context) error {
 	return jobs.ServeWorker(c.Context, jobs.WorkerOptions{
 		Listen: c.String("listen"), Advertise: c.String("advertise"), StateDir: dir,
 		Slots: c.Int("slots"), Codec: codec, Logger: logger, Cluster: c.StringSlice("etcd"),
+		TTL:   c.Duration("lease"),
 		Ready: func(addr string) { fmt.Fprintf(c.App.Writer, "batchrun worker serving at %s\n", addr) },
 	})
 }

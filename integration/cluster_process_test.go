@@ -1,0 +1,92 @@
+package integration
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/batchrun/batchrun/cluster/etcdtest"
+	"github.com/batchrun/batchrun/jobs"
+)
+
+var clusterSeeds = flag.Int("cluster.seeds", 8, "seeds for TestWorkerProcessKilled (the issue's bar is 50)")
+
+// workerProcess is a `batchrun worker --etcd` child process.
+type workerProcess struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startWorkerProcess(t *testing.T, bin string, endpoints []string, slots int) *workerProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "worker", "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(),
+		"--slots", fmt.Sprint(slots), "--etcd", strings.Join(endpoints, ","), "--lease", "2s", "--log-level", "error")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &workerProcess{cmd: cmd}
+	t.Cleanup(func() { w.kill() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "batchrun worker serving at ")
+	if err != nil || !ok {
+		t.Fatalf("worker said %q (%v), want its address", line, err)
+	}
+	w.addr = addr
+	return w
+}
+
+// kill is kill -9: no goodbye, the lease runs out on its own.
+func (w *workerProcess) kill() {
+	if w.cmd.ProcessState == nil {
+		_ = w.cmd.Process.Signal(syscall.SIGKILL)
+		_ = w.cmd.Wait()
+	}
+}
+
+// TestWorkerProcessKilled runs an example on three worker processes
+// registered in etcd and kill -9s one of them after a seeded number of
+// attempts ended: the answer is the local run's, and the loss counts once.
+func TestWorkerProcessKilled(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	losses := 0
+	for seed := uint64(1); seed <= uint64(*clusterSeeds); seed++ {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 13))
+			var ws []*workerProcess
+			for range 3 {
+				ws = append(ws, startWorkerProcess(t, bin, srv.Endpoints, 2))
+			}
+			victim := ws[rng.IntN(3)]
+			after := 1 + rng.IntN(14)
+			r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Cluster: srv.Endpoints,
+				Observer: &killAfter{n: after, kill: victim.kill}, Restart: restartOf(t, "fixed-delay:attempts=10,delay=0s")})
+			checkOutput(t, ex, out, want)
+			counted := 0
+			for _, f := range r.Failovers {
+				if strings.Contains(f.Cause, "worker "+victim.addr+" lost") && !f.Aftermath {
+					counted++
+				}
+			}
+			if counted > 1 {
+				t.Errorf("kill -9 of %s after %d attempts counted %d times: %+v", victim.addr, after, counted, r.Failovers)
+			}
+			losses += counted
+		})
+	}
+	if losses == 0 {
+		t.Error("no run counted a killed worker: the kills hit nothing that mattered")
+	}
+}
