@@ -232,3 +232,27 @@ func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (fun
 	}
 	return func() { s.Close(); cli.Close() }, nil
 }
+
+// ClusterStatus is what `batchrun cluster status` shows.
+type ClusterStatus struct {
+	Workers []remote.WorkerInfo `json:"workers"`
+	Slots   int                 `json:"slots"`
+}
+
+// Status lists the workers registered in the etcd at endpoints.
+func Status(ctx context.Context, endpoints []string) (*ClusterStatus, error) {
+	cli, err := cluster.Connect(ctx, endpoints)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	ws, _, err := cluster.Workers(ctx, cli)
+	if err != nil {
+		return nil, err
+	}
+	st := &ClusterStatus{Workers: ws}
+	for _, w := range ws {
+		st.Slots += w.Slots
+	}
+	return st, nil
+}

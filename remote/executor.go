@@ -19,8 +19,8 @@ import (
 
 // WorkerInfo is a worker a coordinator may assign groups to.
 type WorkerInfo struct {
-	Addr  string
-	Slots int
+	Addr  string `json:"addr"`
+	Slots int    `json:"slots"`
 }
 
 // Executor runs each group on one worker (a group's pipelined edges stay

@@ -26,10 +26,10 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 			return &usageError{err.Error()}
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc or worker)\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, worker or cluster)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand(), clusterCommand()),
 	}
 }
 
@@ -38,6 +38,7 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 func withUsageErrors(cmds ...*cli.Command) []*cli.Command {
 	for _, c := range cmds {
 		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return &usageError{err.Error()} }
+		withUsageErrors(c.Subcommands...)
 	}
 	return cmds
 }
@@ -50,8 +51,8 @@ func flagsFirst(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[1])
-	if cmd == nil {
-		return args
+	if cmd == nil || len(cmd.Subcommands) > 0 {
+		return args // a subcommand's flags follow it
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {

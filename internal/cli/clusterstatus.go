@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/batchrun/batchrun/jobs"
+)
+
+func clusterCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "cluster",
+		Usage: "look at a cluster of workers registered in etcd",
+		Subcommands: []*cli.Command{{
+			Name:  "status",
+			Usage: "list the live workers and their slots",
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "etcd", Usage: "the etcd `URLS` the workers register with (required)"},
+				&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+			},
+			Action: clusterStatusAction,
+		}},
+	}
+}
+
+func clusterStatusAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if len(c.StringSlice("etcd")) == 0 {
+		return &usageError{"cluster status: --etcd URLS is required"}
+	}
+	ctx, cancel := context.WithTimeout(c.Context, 10*time.Second)
+	defer cancel()
+	st, err := jobs.Status(ctx, c.StringSlice("etcd"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER\tSLOTS")
+	for _, w := range st.Workers {
+		fmt.Fprintf(tw, "%s\t%d\n", w.Addr, w.Slots)
+	}
+	fmt.Fprintf(tw, "%d workers\t%d\n", len(st.Workers), st.Slots)
+	return tw.Flush()
+}
