@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/flight"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/batchrun/batchrun/executor"
@@ -30,11 +27,8 @@ type Partitions struct {
 	// Self is this process's address as locations name it.
 	Self string
 	Run  uint64
-	// Dial opens a client to addr; nil dials plain gRPC (no TLS).
-	Dial func(addr string) (flight.Client, error)
 
-	mu      sync.Mutex
-	clients map[string]flight.Client
+	clients pool
 }
 
 var _ executor.Partitions = (*Partitions)(nil)
@@ -82,42 +76,8 @@ func (p *Partitions) Lost(err error) (plan.PartitionID, bool) {
 	return p.Local.Lost(err)
 }
 
-// Close closes the pooled clients.
-func (p *Partitions) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var errs []error
-	for _, c := range p.clients {
-		errs = append(errs, c.Close())
-	}
-	p.clients = nil
-	return errors.Join(errs...)
-}
-
-func (p *Partitions) client(addr string) (flight.Client, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.clients[addr]; ok {
-		return c, nil
-	}
-	dial := p.Dial
-	if dial == nil {
-		dial = func(addr string) (flight.Client, error) {
-			return flight.NewClientWithMiddleware(addr, nil, nil,
-				grpc.WithTransportCredentials(insecure.NewCredentials()),
-				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
-		}
-	}
-	c, err := dial(addr)
-	if err != nil {
-		return nil, err
-	}
-	if p.clients == nil {
-		p.clients = make(map[string]flight.Client)
-	}
-	p.clients[addr] = c
-	return c, nil
-}
+// Close closes its clients.
+func (p *Partitions) Close() error { return p.clients.Close() }
 
 // FetchError is a failed read of a partition another process holds.
 type FetchError struct {
@@ -185,7 +145,7 @@ func (r *flightReader) fail(err error) error {
 }
 
 func (r *flightReader) open(ctx context.Context) error {
-	c, err := r.p.client(r.addr)
+	c, err := r.p.clients.get(r.addr)
 	if err != nil {
 		return r.fail(status.Error(codes.Unavailable, err.Error()))
 	}
