@@ -153,6 +153,9 @@ func TestOnErrorModes(t *testing.T) {
 		if s := report.Stages[0]; s.RowsSkipped != 2 || s.RowsOut != 2 {
 			t.Errorf("p%d skip: stage %s rows_out %d rows_skipped %d, want 2 and 2", p, s.Name, s.RowsOut, s.RowsSkipped)
 		}
+		if report.RowsWritten != 2 || report.RowsSkipped != 2 || !strings.Contains(report.Summary(), "2 rows written, 2 malformed rows skipped, 0 failovers") {
+			t.Errorf("p%d skip: run rows_written %d rows_skipped %d, summary %q", p, report.RowsWritten, report.RowsSkipped, report.Summary())
+		}
 		if got := sortedCSV(t, filepath.Join(dir, "out.csv")); len(got) != 3 || got[2][0] != "4" {
 			t.Errorf("p%d skip: output %v", p, got)
 		}

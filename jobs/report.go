@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/scheduler"
@@ -26,6 +27,11 @@ type Report struct {
 	Stages   []StageReport `json:"stages"`
 	Outputs  []string      `json:"outputs"`
 	Subtasks int           `json:"subtasks_run"`
+	// RowsWritten are the rows the job's writes wrote, RowsSkipped the
+	// malformed input rows its reads dropped (each subtask's last
+	// finished attempt: a re-run does not count twice).
+	RowsWritten int64 `json:"rows_written"`
+	RowsSkipped int64 `json:"rows_skipped"`
 	// Resumed is true when this invocation continued an unfinished run;
 	// Reused lists the subtasks whose committed partitions it kept.
 	Resumed bool     `json:"resumed"`
@@ -130,8 +136,30 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 	for id, t := range first {
 		r.Stages[id].Seconds = last[id].Sub(t).Seconds()
 	}
+	r.RowsWritten, r.RowsSkipped = rowTotals(l, res)
 	r.Failovers = failoverReports(res)
 	return r
+}
+
+// rowTotals sums, over each subtask's last finished attempt, the rows
+// written by write ops and the malformed rows skipped by reads.
+func rowTotals(l *Loaded, res *scheduler.Result) (written, skipped int64) {
+	last := make(map[plan.SubtaskID]scheduler.Attempt)
+	for _, a := range res.Attempts {
+		if a.State == scheduler.Finished {
+			last[a.Subtask] = a
+		}
+	}
+	for st, a := range last {
+		skipped += a.Stats.RowsSkipped
+		for _, op := range l.Graph.Stage(st.Stage).Ops {
+			if l.Job.Step(op.Step).Kind == spec.KindWrite {
+				written += a.Stats.RowsOut
+				break
+			}
+		}
+	}
+	return written, skipped
 }
 
 // failoverReports charges each re-run attempt to the last failover before
@@ -190,8 +218,9 @@ func (r *Report) Summary() string {
 		spilled += s.Spilled
 		stored += s.Stored
 	}
-	fmt.Fprintf(&b, "job %s run %s %s in %.2fs: %d stages, %d subtask attempts, %s spilled (%s stored)\n",
-		r.Job, r.Run, r.Status, r.Seconds, len(r.Stages), r.Subtasks, byteSize(spilled), byteSize(stored))
+	fmt.Fprintf(&b, "job %s run %s %s in %.2fs: %d rows written, %d malformed rows skipped, %d failovers; %d stages, %d subtask attempts, %s spilled (%s stored)\n",
+		r.Job, r.Run, r.Status, r.Seconds, r.RowsWritten, r.RowsSkipped, len(r.Failovers),
+		len(r.Stages), r.Subtasks, byteSize(spilled), byteSize(stored))
 	for _, o := range r.Outputs {
 		fmt.Fprintf(&b, "wrote %s\n", o)
 	}

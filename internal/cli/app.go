@@ -18,6 +18,7 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 	return &cli.App{
 		Name:            "batchrun",
 		Usage:           "run batch jobs over files, surviving failures",
+		Version:         version(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,

@@ -9,7 +9,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,6 +44,26 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File, h Hooks) i
 		return ExitOK
 	}
 	code := exitCode(err)
+	var le *loggedError
+	if errors.As(err, &le) {
+		le.log(code) // one JSON object, as every log line before it
+		return code
+	}
 	fmt.Fprintf(stderr, "batchrun: %v\n", err)
 	return code
+}
+
+// loggedError is a command's final error when its logs are JSON: it is
+// written as one more log record, not as plain text.
+type loggedError struct {
+	err    error
+	logger *slog.Logger
+}
+
+func (e *loggedError) Error() string { return e.err.Error() }
+
+func (e *loggedError) Unwrap() error { return e.err }
+
+func (e *loggedError) log(code int) {
+	e.logger.Error("batchrun failed", "err", e.err.Error(), "exit_code", code)
 }

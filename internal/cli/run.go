@@ -45,12 +45,20 @@ func runCommand(h Hooks) *cli.Command {
 // shuffle buffers, scan batches, codec state.
 const memoryHeadroom = 128 << 20
 
-func runAction(c *cli.Context, h Hooks) error {
-	l, err := loadSpec(c)
+func runAction(c *cli.Context, h Hooks) (err error) {
+	logger, err := newLogger(c.App.ErrWriter, c.String("log-format"), c.String("log-level"))
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(c.App.ErrWriter, c.String("log-format"), c.String("log-level"))
+	if c.String("log-format") == "json" {
+		// The final error too is one JSON record, whatever failed.
+		defer func() {
+			if err != nil {
+				err = &loggedError{err: err, logger: logger}
+			}
+		}()
+	}
+	l, err := loadSpec(c)
 	if err != nil {
 		return err
 	}
