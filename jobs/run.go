@@ -319,7 +319,7 @@ func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, er
 	}
 	if err != nil {
 		report.Status, report.Error = "failed", err.Error()
-		inv.logger.Warn("run failed", "err", err)
+		inv.logger.Info("run failed", "err", err) // the final error says it; failovers are at WARN
 		return fail(report, fmt.Errorf("jobs: run %s: %w", l.Job.Name, err))
 	}
 	return report, nil
