@@ -16,21 +16,24 @@ import (
 
 func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 	return &cli.App{
-		Name:            "batchrun",
-		Usage:           "run batch jobs over files, surviving failures",
-		Version:         version(),
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // main maps errors to exit codes
+		Name:    "batchrun",
+		Usage:   "run batch jobs over files, surviving failures",
+		Version: version(),
+		// The completion scripts (batchrun completion) ask for candidates
+		// with --generate-bash-completion.
+		EnableBashCompletion: true,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // main maps errors to exit codes
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &usageError{err.Error()}
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, worker or cluster)\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, worker, cluster or completion)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand(), clusterCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand(), clusterCommand(), completionCommand()),
 	}
 }
 
