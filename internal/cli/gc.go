@@ -14,7 +14,7 @@ func gcCommand() *cli.Command {
 		Usage: "remove the stored partitions and records of old runs",
 		Flags: []cli.Flag{
 			stateDirFlag(),
-			&cli.IntFlag{Name: "keep", Usage: "keep the `N` newest runs of each job"},
+			&cli.IntFlag{Name: "keep", Value: 10, Usage: "keep the `N` newest runs of each job (0: none)"},
 			&cli.DurationFlag{Name: "older-than", Usage: "remove only runs that ended more than `DURATION` ago (e.g. 72h; default any age); unfinished runs, which may be resumed, are removed only with it"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be removed and remove nothing"},
 		},
