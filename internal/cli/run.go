@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,6 +25,7 @@ func runCommand(h Hooks) *cli.Command {
 			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4 or none"},
 			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB; past it they spill to the store (default: unbounded)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON run summary to `FILE`"},
+			&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics to `FILE` in Prometheus text format when it ends, succeeded or not (for node_exporter's textfile collector: name it *.prom in its directory)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress when stdout is a terminal"},
@@ -103,6 +105,11 @@ func runAction(c *cli.Context, h Hooks) (err error) {
 	}
 	report, runErr := l.Run(c.Context, opts)
 	prog.Close()
+	if path := c.String("metrics-file"); path != "" {
+		if err := writeMetrics(path, l, report, runErr); err != nil && runErr == nil {
+			runErr = fmt.Errorf("the run succeeded and its outputs are committed, but --metrics-file failed: %w", err)
+		}
+	}
 	if path := c.String("report"); path != "" && report != nil {
 		if err := writeReport(path, report); err != nil && runErr == nil {
 			// checkReportPath made this unlikely (a full disk, a folder
@@ -184,4 +191,16 @@ func stateDir(flag string) (string, error) {
 		return "", fmt.Errorf("no --state-dir and no home directory: %w", err)
 	}
 	return home + "/.local/state/batchrun", nil
+}
+
+// writeMetrics writes the run's metrics; a run that failed before it
+// started (locked, say) still says so: success 0.
+func writeMetrics(path string, l *jobs.Loaded, report *jobs.Report, runErr error) error {
+	if report == nil {
+		report = &jobs.Report{Job: l.Job.Name, Status: "failed"}
+		if runErr != nil {
+			report.Error = runErr.Error()
+		}
+	}
+	return report.WriteMetrics(path, time.Now())
 }
