@@ -105,7 +105,7 @@ func TestLocksPerJob(t *testing.T) {
 	if runs := listRuns(t, bin, state); len(runs) != 3 {
 		t.Fatalf("runs beside a running job: %+v, want 3", runs)
 	}
-	out, err := runBinary(t, bin, nil, "gc", "--state-dir", state)
+	out, err := runBinary(t, bin, nil, "gc", "--state-dir", state, "--keep", "0")
 	if err != nil || !strings.Contains(out, "kept the runs of job wordcount: it is running") {
 		t.Fatalf("gc beside a running job: %v\n%s", err, out)
 	}
