@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -14,14 +14,36 @@ import (
 	"github.com/batchrun/batchrun/jobs"
 )
 
-// progress shows stages done/total and rows produced, only on a terminal.
+// progress shows, only on a terminal, one bar per stage: its subtasks
+// finished out of all, the rows they produced, the time since it started
+// and an estimate of the time left.
 type progress struct {
-	p    *mpb.Progress
-	bar  *mpb.Bar
-	rows atomic.Int64
+	p      *mpb.Progress
+	mu     sync.Mutex
+	stages []*stageProgress
+	bars   []*mpb.Bar
+}
 
-	mu        sync.Mutex
-	remaining map[int]int // stage -> subtasks not finished
+// stageProgress counts a stage's finished subtasks and their rows. A
+// subtask that finishes again (a failover re-ran it) counts once, with the
+// rows of its latest attempt, so a bar never passes its total.
+type stageProgress struct {
+	done  map[int]int64 // subtask index -> rows of its latest finished attempt
+	total int
+	rows  int64
+}
+
+func newStageProgress(total int) *stageProgress {
+	return &stageProgress{done: make(map[int]int64, total), total: total}
+}
+
+// finished records subtask index finishing with rows; it reports whether
+// the subtask had not finished before.
+func (s *stageProgress) finished(index int, rows int64) bool {
+	prev, again := s.done[index]
+	s.done[index] = rows
+	s.rows += rows - prev
+	return !again
 }
 
 func newProgress(w io.Writer, enabled bool, l *jobs.Loaded) *progress {
@@ -29,33 +51,42 @@ func newProgress(w io.Writer, enabled bool, l *jobs.Loaded) *progress {
 	if !enabled || !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
 	}
-	stages := l.Stages()
-	pr := &progress{remaining: make(map[int]int, len(stages))}
-	for i, n := range stages {
-		pr.remaining[i] = n
+	pr := &progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(30))}
+	width := 0
+	for _, st := range l.Graph.Stages {
+		width = max(width, len(st.Name))
 	}
-	pr.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
-	pr.bar = pr.p.AddBar(int64(len(stages)),
-		mpb.PrependDecorators(decor.Name("stages "), decor.CountersNoUnit("%d/%d")),
-		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
-			return formatCount(pr.rows.Load()) + " rows"
-		})),
-	)
+	for _, st := range l.Graph.Stages {
+		sp := newStageProgress(st.Parallelism)
+		bar := pr.p.AddBar(int64(st.Parallelism),
+			mpb.PrependDecorators(decor.Name(fmt.Sprintf("%-*s ", width, st.Name)), decor.CountersNoUnit("%d/%d")),
+			mpb.AppendDecorators(
+				decor.Any(func(decor.Statistics) string {
+					pr.mu.Lock()
+					defer pr.mu.Unlock()
+					return formatCount(sp.rows) + " rows "
+				}),
+				decor.Elapsed(decor.ET_STYLE_GO),
+				decor.OnComplete(decor.Name(" ETA "), ""),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), ""),
+			),
+		)
+		pr.stages = append(pr.stages, sp)
+		pr.bars = append(pr.bars, bar)
+	}
 	return pr
 }
 
 // SubtaskFinished implements jobs.Observer.
-func (pr *progress) SubtaskFinished(stage, _ int, rowsOut int64, err error) {
-	if pr.bar == nil || err != nil {
+func (pr *progress) SubtaskFinished(stage, index int, rowsOut int64, err error) {
+	if pr.p == nil || err != nil {
 		return
 	}
-	pr.rows.Add(rowsOut)
 	pr.mu.Lock()
-	pr.remaining[stage]--
-	done := pr.remaining[stage] == 0
+	first := pr.stages[stage].finished(index, rowsOut)
 	pr.mu.Unlock()
-	if done {
-		pr.bar.Increment()
+	if first {
+		pr.bars[stage].Increment()
 	}
 }
 
@@ -64,7 +95,9 @@ func (pr *progress) Close() {
 	if pr.p == nil {
 		return
 	}
-	pr.bar.Abort(false)
+	for _, b := range pr.bars {
+		b.Abort(false)
+	}
 	pr.p.Wait()
 }
 
