@@ -2,7 +2,10 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batchrun/batchrun/jobs/statedir"
@@ -196,4 +199,71 @@ func gcVictims(ents []statedir.Entry, opts GCOptions) []statedir.Entry {
 		}
 	}
 	return victims
+}
+
+// RunDetail is one run as `batchrun runs show` prints it: its record, its
+// last report (nil when its process died before it ended) and its event
+// log.
+type RunDetail struct {
+	Info   RunInfo
+	Report *Report
+	Events []Event
+}
+
+// ShowRun finds the run of stateDir whose id starts with id (it must name
+// one run) and reads its history. It takes no lock.
+func ShowRun(stateDir, id string) (*RunDetail, error) {
+	runs, err := ListRuns(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	var match []RunInfo
+	for _, r := range runs {
+		if id != "" && strings.HasPrefix(r.ID, id) {
+			match = append(match, r)
+		}
+	}
+	switch {
+	case len(match) == 0:
+		return nil, &RunNotFoundError{ID: id, Dir: stateDir}
+	case len(match) > 1:
+		return nil, &RunNotFoundError{ID: id, Dir: stateDir, Ambiguous: len(match)}
+	}
+	sd, _ := statedir.Peek(stateDir)
+	rid, _ := strconv.ParseUint(match[0].ID, 16, 64)
+	d := &RunDetail{Info: match[0]}
+	data, err := sd.Report(rid)
+	if err != nil {
+		return nil, err
+	}
+	if data != nil {
+		d.Report = new(Report)
+		if err := json.Unmarshal(data, d.Report); err != nil {
+			return nil, fmt.Errorf("jobs: report of run %s: %w", match[0].ID, err)
+		}
+	}
+	lines, err := sd.Events(rid)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		var ev Event
+		if json.Unmarshal(l, &ev) == nil {
+			d.Events = append(d.Events, ev)
+		}
+	}
+	return d, nil
+}
+
+// RunNotFoundError says no run, or more than one, has the id asked for.
+type RunNotFoundError struct {
+	ID, Dir   string
+	Ambiguous int
+}
+
+func (e *RunNotFoundError) Error() string {
+	if e.Ambiguous > 0 {
+		return fmt.Sprintf("jobs: %d runs in %s have ids starting with %q: give more of it", e.Ambiguous, e.Dir, e.ID)
+	}
+	return fmt.Sprintf("jobs: no run in %s has an id starting with %q (see batchrun runs)", e.Dir, e.ID)
 }

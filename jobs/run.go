@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -224,7 +225,24 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		kind = "resumed"
 	}
 	inv.events.add(Event{Kind: kind, Detail: fmt.Sprintf("invocation %d, pid %d", run.Rec.Invocations, os.Getpid())}, false)
-	return inv.execute(ctx)
+	report, err := inv.execute(ctx)
+	inv.keepReport(report)
+	return report, err
+}
+
+// keepReport keeps the invocation's report with the run, for `batchrun
+// runs show`; failing that is only worth a warning.
+func (inv *invocation) keepReport(r *Report) {
+	if r == nil {
+		return
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		err = inv.run.PutReport(append(data, '\n'))
+	}
+	if err != nil {
+		inv.logger.Warn("keep the run's report", "err", err)
+	}
 }
 
 // lock takes the job's lock, then every output's (streams have none).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -55,8 +56,16 @@ func flagsFirst(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[1])
-	if cmd == nil || len(cmd.Subcommands) > 0 {
-		return args // a subcommand's flags follow it
+	if cmd == nil {
+		return args
+	}
+	prefix := 2
+	if len(cmd.Subcommands) > 0 {
+		// A subcommand's flags follow it: reorder after its name.
+		if len(args) < 3 || cmd.Command(args[2]) == nil {
+			return args
+		}
+		cmd, prefix = cmd.Command(args[2]), 3
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
@@ -66,7 +75,7 @@ func flagsFirst(app *cli.App, args []string) []string {
 		}
 	}
 	var flags, positional []string
-	rest := args[2:]
+	rest := args[prefix:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		switch {
@@ -84,7 +93,7 @@ func flagsFirst(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 		}
 	}
-	out := append([]string{args[0], args[1]}, flags...)
+	out := append(slices.Clone(args[:prefix]), flags...)
 	return append(out, positional...)
 }
 

@@ -27,9 +27,10 @@ func (e *usageError) Error() string { return e.msg }
 func exitCode(err error) int {
 	var ue *usageError
 	var oe *jobs.OptionError
+	var nf *jobs.RunNotFoundError
 	var se *spec.Error
 	switch {
-	case errors.As(err, &ue), errors.As(err, &oe):
+	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &nf):
 		return ExitUsage
 	case errors.As(err, &se):
 		return ExitSpecError

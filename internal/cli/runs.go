@@ -31,8 +31,9 @@ func noArgs(c *cli.Context) error {
 
 func runsCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "runs",
-		Usage: "list the runs in the state directory, newest first",
+		Name:        "runs",
+		Usage:       "list the runs in the state directory, newest first",
+		Subcommands: []*cli.Command{runsShowCommand()},
 		Flags: []cli.Flag{
 			stateDirFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array instead of a table"},

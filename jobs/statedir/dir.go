@@ -150,3 +150,25 @@ func (r *Run) Close() error {
 	errs = append(errs, r.release())
 	return errors.Join(errs...)
 }
+
+// PutReport keeps the run's last report (what --report writes), atomically:
+// the history `batchrun runs show` prints.
+func (r *Run) PutReport(data []byte) error {
+	dir := r.d.RunDir(r.Rec.ID)
+	if err := osfs.WriteFileAtomic(r.d.FS, filepath.Join(dir, "report.json"), data, dir); err != nil {
+		return fmt.Errorf("statedir: report of run %s: %w", IDString(r.Rec.ID), err)
+	}
+	return nil
+}
+
+// Report returns run id's last report, or nil when it has none (its
+// process died before it ended).
+func (d *Dir) Report(id uint64) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(d.RunDir(id), "report.json"))
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("statedir: report of run %s: %w", IDString(id), err)
+	}
+	return data, nil
+}
