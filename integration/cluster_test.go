@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/batchrun/batchrun/jobs"
 	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/shuffle"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // workerSet is batchrun workers on loopback, in this process, each with a
@@ -183,5 +186,52 @@ func TestClusterFromEtcd(t *testing.T) {
 	}
 	if !sawLoss {
 		t.Error("no run counted the worker's departure: the test stopped nothing that mattered")
+	}
+}
+
+// TestWorkerMetrics: a worker serving --metrics-listen counts the tasks it
+// ran by outcome and the rows it served to others, in the Prometheus text
+// format at /metrics.
+func TestWorkerMetrics(t *testing.T) {
+	var addrs, metrics []string
+	for range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready, mready, done := make(chan string, 1), make(chan string, 1), make(chan error, 1)
+		go func() {
+			done <- jobs.ServeWorker(ctx, jobs.WorkerOptions{Listen: "127.0.0.1:0", StateDir: t.TempDir(), Slots: 2,
+				MetricsListen: "127.0.0.1:0", MetricsReady: func(a string) { mready <- a }, Ready: func(a string) { ready <- a }})
+		}()
+		metrics, addrs = append(metrics, <-mready), append(addrs, <-ready)
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	ex := exampleNamed(t, "revenue-by-segment")
+	r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: addrs})
+	var tasks, served float64
+	for _, m := range metrics {
+		resp, err := http.Get("http://" + m + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mm := range fams["batchrun_worker_tasks_total"].GetMetric() {
+			if mm.GetLabel()[0].GetValue() == "succeeded" {
+				tasks += mm.GetCounter().GetValue()
+			}
+		}
+		served += fams["batchrun_worker_rows_served_total"].GetMetric()[0].GetCounter().GetValue()
+		if s := fams["batchrun_worker_slots"].GetMetric()[0].GetGauge().GetValue(); s != 2 {
+			t.Errorf("worker slots gauge %v, want 2", s)
+		}
+	}
+	if int(tasks) != len(r.Attempts) {
+		t.Errorf("workers counted %v succeeded tasks, the run %d attempts", tasks, len(r.Attempts))
+	}
+	if served == 0 {
+		t.Error("no rows served between the two workers")
 	}
 }

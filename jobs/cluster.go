@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +22,9 @@ import (
 	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Running on workers. With RunOptions.Workers set, this process schedules
@@ -173,6 +178,10 @@ type WorkerOptions struct {
 	// lease of TTL (default cluster.DefaultTTL).
 	Cluster []string
 	TTL     time.Duration
+	// MetricsListen, when set, serves Prometheus metrics at /metrics on
+	// that address; MetricsReady hears the address it serves at.
+	MetricsListen string
+	MetricsReady  func(addr string)
 }
 
 // ServeWorker runs a worker until ctx is done: it runs the subtasks
@@ -195,6 +204,13 @@ func ServeWorker(ctx context.Context, o WorkerOptions) error {
 	defer unlock()
 	w := remote.NewWorker("", dir, WorkerLoader(o.Slots, o.Logger), shuffle.Options{Codec: o.Codec}, o.Logger)
 	w.Slots = o.Slots
+	if o.MetricsListen != "" {
+		stop, err := serveMetrics(o, w)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	lis, err := remote.Listen(o.Listen, w)
 	if err != nil {
 		return err
@@ -255,4 +271,24 @@ func Status(ctx context.Context, endpoints []string) (*ClusterStatus, error) {
 		st.Slots += w.Slots
 	}
 	return st, nil
+}
+
+// serveMetrics serves the worker's metrics (and the Go runtime's) over
+// HTTP at /metrics until the returned func.
+func serveMetrics(o WorkerOptions, w *remote.Worker) (func(), error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w.Metrics = remote.NewWorkerMetrics(reg, o.Slots)
+	lis, err := net.Listen("tcp", o.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: worker metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(lis) }()
+	if o.MetricsReady != nil {
+		o.MetricsReady(lis.Addr().String())
+	}
+	return func() { _ = srv.Close() }, nil
 }

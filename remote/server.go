@@ -39,6 +39,8 @@ func (t Ticket) ref() storage.PartitionRef {
 type Server struct {
 	flight.BaseFlightServer
 	opts shuffle.Options
+	// Metrics, when set, count the reads served.
+	Metrics *WorkerMetrics
 
 	mu     sync.Mutex
 	stores map[uint64]*storage.Store
@@ -75,7 +77,9 @@ func (s *Server) store(run uint64) *storage.Store {
 // is not there (never committed, deleted, or of a run this server does
 // not hold) is codes.NotFound; one whose bytes fail their checksum is
 // codes.DataLoss.
-func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServer) error {
+func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServer) (err error) {
+	var rows int64
+	defer func() { s.Metrics.served(rows, err) }()
 	var t Ticket
 	if err := json.Unmarshal(tkt.GetTicket(), &t); err != nil {
 		return status.Errorf(codes.InvalidArgument, "remote: bad ticket: %v", err)
@@ -100,6 +104,7 @@ func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServ
 		if err != nil {
 			return readStatus(err)
 		}
+		rows += rec.NumRows()
 		err = w.Write(rec)
 		rec.Release()
 		if err != nil {

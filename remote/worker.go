@@ -133,6 +133,8 @@ func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightSe
 		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
 	}
 	defer w.active.Done()
+	w.Metrics.groupStarted()
+	defer w.Metrics.groupEnded()
 	var mu sync.Mutex
 	var sendErr error
 	send := func(m taskEnd) {
@@ -153,6 +155,7 @@ func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightSe
 		mu.Lock()
 		errs[i] = err
 		mu.Unlock()
+		w.Metrics.taskEnded(res.Canceled, err)
 		send(taskEnd{Task: i, Result: res, Err: toWire(err)})
 	})
 	end := taskEnd{Done: true, Err: toWire(cause), Cause: -1}
