@@ -2,11 +2,13 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,7 +27,13 @@ type workerProcess struct {
 
 func startWorkerProcess(t *testing.T, bin string, endpoints []string, slots int) *workerProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "worker", "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(),
+	return startWorkerProcessIn(t, bin, endpoints, slots, t.TempDir())
+}
+
+// startWorkerProcessIn starts a worker on state directory dir.
+func startWorkerProcessIn(t *testing.T, bin string, endpoints []string, slots int, dir string) *workerProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "worker", "--listen", "127.0.0.1:0", "--state-dir", dir,
 		"--slots", fmt.Sprint(slots), "--etcd", strings.Join(endpoints, ","), "--lease", "2s", "--log-level", "error")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,4 +97,57 @@ func TestWorkerProcessKilled(t *testing.T) {
 	if losses == 0 {
 		t.Error("no run counted a killed worker: the kills hit nothing that mattered")
 	}
+}
+
+// TestResumeOnRestartedWorkers: every worker process is killed -9 once the
+// first stages have committed, so the run fails; the workers restart on
+// their state directories, and the run again resumes: the live workers
+// say which of its partitions they still hold (each verified), those
+// regions are reused, not run again, and the answer is the local run's.
+func TestResumeOnRestartedWorkers(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	start := func() []*workerProcess {
+		var ws []*workerProcess
+		for _, d := range dirs {
+			ws = append(ws, startWorkerProcessIn(t, bin, srv.Endpoints, 2, d))
+		}
+		return ws
+	}
+	ws := start()
+	state := t.TempDir()
+	// users and events (4 subtasks each at p4) commit before bysegment runs.
+	killAll := func() {
+		for _, w := range ws {
+			w.kill()
+		}
+	}
+	opts := jobs.RunOptions{Cluster: srv.Endpoints, StateDir: state, Observer: &killAfter{n: 8, kill: killAll, now: true},
+		Restart: restartOf(t, "fixed-delay:attempts=2,delay=0s")}
+	specPath, _ := stageExample(t, ex.name)
+	l, err := jobs.LoadFile(specPath, jobs.FileOptions{Parallelism: 4, Mode: "all-blocking"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Run(context.Background(), opts); err == nil {
+		t.Fatal("the run succeeded though every worker was killed")
+	}
+	ws = start()
+	opts.Observer = nil
+	r, err := l.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if !r.Resumed || len(r.Reused) == 0 {
+		t.Errorf("resumed %v, reused %v: want the committed partitions the workers kept reused", r.Resumed, r.Reused)
+	}
+	for _, a := range r.Attempts {
+		if slices.Contains(r.Reused, a.Subtask) {
+			t.Errorf("%s ran again though its partitions were held", a.Subtask)
+		}
+	}
+	checkOutput(t, ex, filepath.Join(filepath.Dir(specPath), ex.output), want)
 }

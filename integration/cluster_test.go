@@ -63,13 +63,19 @@ type killAfter struct {
 	mu   sync.Mutex
 	n    int
 	kill func()
+	// now kills on the scheduler's loop, before it starts anything more
+	// (kill must not wait on the run).
+	now bool
 }
 
 func (k *killAfter) SubtaskFinished(int, int, int64, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.n--
-	if k.n == 0 {
+	switch {
+	case k.n == 0 && k.now:
+		k.kill()
+	case k.n == 0:
 		go k.kill() // not on the scheduler's loop
 	}
 }

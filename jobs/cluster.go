@@ -94,12 +94,13 @@ func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []f
 	return func() { cli.Close() }, nil
 }
 
-// remoteExecutor is the executor of a run on workers, and its cleanup:
-// no run on workers resumes yet, so their stores go when it ends.
-func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, func(), error) {
+// remoteExecutor is the executor of a run on workers. Its release asks
+// the workers to drop the run's partitions when it succeeded; when not,
+// they keep them for its resume.
+func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, error) {
 	l, opts := inv.l, inv.opts
 	if l.Spec == "" {
-		return nil, nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
+		return nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
 	}
 	job := workerJob{Spec: l.Spec, Params: l.Params, Parallelism: l.fileOpts.Parallelism, Mode: l.fileOpts.Mode,
 		Broadcast: l.fileOpts.BroadcastBelow, Digest: l.Digest, RunID: statedir.IDString(inv.run.Rec.ID),
@@ -109,7 +110,7 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, fu
 	}
 	data, err := json.Marshal(job)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	e := remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos)
 	stop := func() {}
@@ -119,7 +120,13 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, fu
 		go cluster.WatchGone(ctx, opts.etcd, opts.etcdRev+1, e.Lose)
 		stop = cancel
 	}
-	return e, func() { stop(); _ = e.Close(context.Background(), true) }, nil
+	inv.release = func(succeeded bool) {
+		stop()
+		if err := e.Close(context.Background(), succeeded); err != nil {
+			inv.logger.Warn("release the workers", "err", err)
+		}
+	}
+	return e, nil
 }
 
 // WorkerLoader is the remote.Loader of a batchrun worker: it loads the

@@ -282,6 +282,9 @@ type invocation struct {
 	logger *slog.Logger
 	events *eventLog
 	faults []faults.Fault
+	// release lets go of the executor (releaseExecutor); nil for a local
+	// one.
+	release func(succeeded bool)
 }
 
 func (inv *invocation) execute(ctx context.Context) (*Report, error) {
@@ -296,11 +299,24 @@ func (inv *invocation) execute(ctx context.Context) (*Report, error) {
 			return report, err
 		}
 	}
+	defer func() { inv.releaseExecutor(false) }() // unless released already
 	report, err := inv.compute(ctx, outs)
 	if err != nil {
 		return report, err
 	}
-	return report, inv.commitOutputs(report, outs, nil)
+	err = inv.commitOutputs(report, outs, nil)
+	inv.releaseExecutor(err == nil)
+	return report, err
+}
+
+// releaseExecutor lets go of the invocation's executor: a run on workers
+// asks them to drop its partitions once it succeeded, and keeps them for
+// its resume when it did not.
+func (inv *invocation) releaseExecutor(succeeded bool) {
+	if inv.release != nil {
+		inv.release(succeeded)
+		inv.release = nil
+	}
 }
 
 // compute runs the job's subtasks (those whose partitions a previous
@@ -322,11 +338,16 @@ func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, er
 			return fail(nil, err)
 		}
 	}
-	committed, err := inv.committedPartitions()
+	attemptBase := uint32(rec.Invocations-1) << 16
+	exec, err := inv.executor(outs, attemptBase)
 	if err != nil {
 		return fail(nil, err)
 	}
-	res, reused, err := inv.schedule(ctx, outs, committed)
+	committed, err := inv.committedPartitions(ctx, exec)
+	if err != nil {
+		return fail(nil, err)
+	}
+	res, reused, err := inv.schedule(ctx, exec, attemptBase, committed)
 	report := newReport(l, inv.opts, rec.ID, inv.start, res)
 	report.Resumed, report.Reused = rec.Invocations > 1, reused
 	if res != nil {
@@ -508,17 +529,12 @@ func (inv *invocation) finish(state statedir.State, err error) error {
 	return perr
 }
 
-func (inv *invocation) schedule(ctx context.Context, outs []*output, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
+func (inv *invocation) schedule(ctx context.Context, exec executor.Executor, attemptBase uint32, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
 	sopts := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger)
 	sopts.Committed = committed
-	sopts.AttemptBase = uint32(inv.run.Rec.Invocations-1) << 16
+	sopts.AttemptBase = attemptBase
 	inv.events.next = sopts.Observer
 	sopts.Observer = inv.events
-	exec, done, err := inv.executor(outs, sopts.AttemptBase)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer done()
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, exec, sopts)
 	if err != nil {
 		return nil, nil, err
@@ -536,7 +552,7 @@ func (inv *invocation) schedule(ctx context.Context, outs []*output, committed [
 // executor is where this invocation's subtasks run: goroutines of this
 // process over the run's store, with the run's faults (if any) injected
 // around the program and the partitions.
-func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, func(), error) {
+func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Executor, error) {
 	if len(inv.opts.workerInfos) > 0 {
 		return inv.remoteExecutor(attemptBase)
 	}
@@ -544,7 +560,7 @@ func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Ex
 	prog, err := inv.l.physical(outs, physical.Config{Store: inv.store, Run: run, AttemptBase: attemptBase,
 		Codec: inv.opts.Codec, Memory: inv.opts.Memory, Slots: inv.opts.Slots, Logger: inv.logger})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	shuffleOpts := shuffle.Options{Codec: inv.opts.Codec}
 	local := &executor.Local{Graph: inv.l.Graph, Program: prog, Logger: inv.logger, Shuffle: shuffleOpts,
@@ -554,7 +570,7 @@ func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Ex
 		local.Program = set.Program(local.Program)
 		local.Partitions = set.Partitions(local.Partitions, inv.store, run)
 	}
-	return local, func() {}, nil
+	return local, nil
 }
 
 func (l *Loaded) schedulerOptions(opts *RunOptions, run uint64, logger *slog.Logger) scheduler.Options {

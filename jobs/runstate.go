@@ -1,14 +1,17 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/batchrun/batchrun/executor"
 	"github.com/batchrun/batchrun/jobs/commit"
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/storage"
 )
 
@@ -144,27 +147,35 @@ func supersede(sd *statedir.Dir, r statedir.Record) error {
 // committedPartitions lists the run's blocking partitions that a previous
 // invocation committed and that still verify (every batch present, every
 // checksum right). A bad one is left out: the scheduler regenerates it.
-func (inv *invocation) committedPartitions() ([]plan.PartitionID, error) {
+func (inv *invocation) committedPartitions(ctx context.Context, exec executor.Executor) ([]plan.PartitionID, error) {
 	if inv.run.Rec.Invocations <= 1 {
 		return nil, nil
 	}
-	var ok []plan.PartitionID
+	var candidates []plan.PartitionID
 	for _, e := range inv.l.Graph.Edges {
 		if e.Mode != plan.Blocking {
 			continue
 		}
 		for p := 0; p < inv.l.Graph.Stage(e.From).Parallelism; p++ {
-			ref := storage.PartitionRef{Run: inv.run.Rec.ID, Edge: uint32(e.ID), Producer: uint32(p)}
-			err := inv.store.Verify(ref)
-			switch {
-			case err == nil:
-				ok = append(ok, plan.PartitionID{Edge: e.ID, Producer: int32(p)})
-			case errors.Is(err, storage.ErrNotFound):
-			case storage.IsCorrupt(err):
-				inv.logger.Warn("committed partition is corrupt; regenerating it", "partition", ref, "err", err)
-			default:
-				return nil, err
-			}
+			candidates = append(candidates, plan.PartitionID{Edge: e.ID, Producer: int32(p)})
+		}
+	}
+	if re, ok := exec.(*remote.Executor); ok {
+		// On workers: what the live ones still hold, checked by them.
+		return re.Recover(ctx, candidates)
+	}
+	var ok []plan.PartitionID
+	for _, p := range candidates {
+		ref := storage.PartitionRef{Run: inv.run.Rec.ID, Edge: uint32(p.Edge), Producer: uint32(p.Producer)}
+		err := inv.store.Verify(ref)
+		switch {
+		case err == nil:
+			ok = append(ok, p)
+		case errors.Is(err, storage.ErrNotFound):
+		case storage.IsCorrupt(err):
+			inv.logger.Warn("committed partition is corrupt; regenerating it", "partition", ref, "err", err)
+		default:
+			return nil, err
 		}
 	}
 	return ok, nil

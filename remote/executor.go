@@ -328,6 +328,61 @@ func (e *Executor) Close(ctx context.Context, drop bool) error {
 	return errors.Join(errs...)
 }
 
+// Recover asks every live worker which of candidates it holds, committed
+// and intact (a resumed run: the workers kept what the run wrote before),
+// records where each is, and returns them all. A worker it cannot reach is
+// lost; what it held is simply not found.
+func (e *Executor) Recover(ctx context.Context, candidates []plan.PartitionID) ([]plan.PartitionID, error) {
+	body, err := json.Marshal(heldRequest{Run: e.run, Partitions: candidates})
+	if err != nil {
+		return nil, err
+	}
+	var all []plan.PartitionID
+	for _, w := range e.workers {
+		held, err := e.held(ctx, w, body)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			e.Lose(w.Addr) // nothing it held is known yet: nothing to report
+			continue
+		}
+		e.mu.Lock()
+		for _, p := range held {
+			if _, ok := e.where[p]; !ok {
+				e.where[p] = w.Addr
+				all = append(all, p)
+			}
+		}
+		e.mu.Unlock()
+	}
+	return all, nil
+}
+
+// held asks worker w which partitions of body's list it holds.
+func (e *Executor) held(ctx context.Context, w *assigned, body []byte) ([]plan.PartitionID, error) {
+	c, err := e.clients.get(w.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.open(ctx, c, w); err != nil {
+		return nil, err
+	}
+	stream, err := c.DoAction(ctx, &flight.Action{Type: actionHeld, Body: body})
+	if err != nil {
+		return nil, err
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		return nil, err
+	}
+	var res heldResult
+	if err := json.Unmarshal(msg.Body, &res); err != nil {
+		return nil, err
+	}
+	return res.Held, nil
+}
+
 // Info asks the worker at addr for its slots.
 func Info(ctx context.Context, addr string) (WorkerInfo, error) {
 	var p pool

@@ -21,7 +21,20 @@ const (
 	actionClose = "batchrun.close"
 	// actionInfo describes the worker: no body; one infoResult.
 	actionInfo = "batchrun.info"
+	// actionHeld asks which of a run's partitions the worker holds,
+	// committed and intact: heldRequest; one heldResult. The run must be
+	// open.
+	actionHeld = "batchrun.held"
 )
+
+type heldRequest struct {
+	Run        uint64             `json:"run"`
+	Partitions []plan.PartitionID `json:"partitions"`
+}
+
+type heldResult struct {
+	Held []plan.PartitionID `json:"held"`
+}
 
 type infoResult struct {
 	Slots int `json:"slots"`

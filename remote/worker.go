@@ -82,6 +82,12 @@ func (w *Worker) DoAction(a *flight.Action, stream flight.FlightService_DoAction
 			return status.Error(codes.Internal, err.Error())
 		}
 		return stream.Send(&flight.Result{Body: data})
+	case actionHeld:
+		var req heldRequest
+		if err := json.Unmarshal(a.Body, &req); err != nil {
+			return status.Errorf(codes.InvalidArgument, "remote: held: %v", err)
+		}
+		return w.held(req, stream)
 	case actionClose:
 		var req closeRequest
 		if err := json.Unmarshal(a.Body, &req); err != nil {
@@ -175,6 +181,36 @@ func indexOf(g *executor.Group, t *executor.Task) int {
 		}
 	}
 	return -1
+}
+
+// held answers which of req's partitions the worker holds committed and
+// intact in run's store (each is verified: every batch against its
+// checksum), after a restart of the worker or of the coordinator.
+func (w *Worker) held(req heldRequest, stream flight.FlightService_DoActionServer) error {
+	w.mu.Lock()
+	r := w.runs[req.Run]
+	w.mu.Unlock()
+	if r == nil {
+		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
+	}
+	var res heldResult
+	for _, p := range req.Partitions {
+		ref := storage.PartitionRef{Run: req.Run, Edge: uint32(p.Edge), Producer: uint32(p.Producer)}
+		switch err := r.store.Verify(ref); {
+		case err == nil:
+			res.Held = append(res.Held, p)
+		case errors.Is(err, storage.ErrNotFound):
+		case storage.IsCorrupt(err):
+			w.Logger.Warn("a committed partition is corrupt; it will be regenerated", "partition", ref, "err", err)
+		default:
+			return status.Errorf(codes.Internal, "remote: verify %v: %v", ref, err)
+		}
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return stream.Send(&flight.Result{Body: data})
 }
 
 // closeRun drops run: it stops serving its partitions and deletes its
