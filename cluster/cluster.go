@@ -41,13 +41,13 @@ func Connect(ctx context.Context, endpoints []string) (*clientv3.Client, error) 
 	return cli, nil
 }
 
-// Announce registers a worker under a lease of ttl, kept alive until the
-// returned session is closed (which deregisters it at once) or the
-// process dies (the lease then expires). ctx bounds the registration
-// only, not the session.
+// Announce registers a worker under a lease of ttl, kept alive while ctx
+// lasts: until the returned session is closed (which deregisters it at
+// once, if ctx is not done yet), ctx ends, or the process dies (the lease
+// then expires). With etcd away it waits for it, until ctx ends.
 func Announce(ctx context.Context, cli *clientv3.Client, w remote.WorkerInfo, ttl time.Duration) (*concurrency.Session, error) {
 	secs := max(int(ttl/time.Second), 1)
-	s, err := concurrency.NewSession(cli, concurrency.WithTTL(secs))
+	s, err := concurrency.NewSession(cli, concurrency.WithTTL(secs), concurrency.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: lease for worker %s: %w", w.Addr, err)
 	}

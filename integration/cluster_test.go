@@ -128,6 +128,11 @@ func TestWorkerKilled(t *testing.T) {
 // `batchrun worker --etcd` does); stop[i] stops worker i, which leaves the
 // cluster at once.
 func etcdWorkers(t *testing.T, endpoints []string, n, slots int) (addrs []string, stop []func()) {
+	return etcdWorkersTTL(t, endpoints, n, slots, time.Second)
+}
+
+// etcdWorkersTTL is etcdWorkers with leases of ttl.
+func etcdWorkersTTL(t *testing.T, endpoints []string, n, slots int, ttl time.Duration) (addrs []string, stop []func()) {
 	t.Helper()
 	for range n {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -135,7 +140,7 @@ func etcdWorkers(t *testing.T, endpoints []string, n, slots int) (addrs []string
 		done := make(chan error, 1)
 		go func() {
 			done <- jobs.ServeWorker(ctx, jobs.WorkerOptions{Listen: "127.0.0.1:0", StateDir: t.TempDir(), Slots: slots,
-				Cluster: endpoints, TTL: time.Second, Ready: func(a string) { ready <- a }})
+				Cluster: endpoints, TTL: ttl, Ready: func(a string) { ready <- a }})
 		}()
 		select {
 		case a := <-ready:
@@ -239,5 +244,30 @@ func TestWorkerMetrics(t *testing.T) {
 	}
 	if served == 0 {
 		t.Error("no rows served between the two workers")
+	}
+}
+
+// TestEtcdRestart: etcd stops and comes back (same data) between runs and
+// during one: workers keep their registration (their leases survive a
+// short outage), a run started after it finds them, and a run on them is
+// not disturbed by etcd going away meanwhile (membership is only read).
+func TestEtcdRestart(t *testing.T) {
+	srv := etcdtest.Start(t)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	etcdWorkersTTL(t, srv.Endpoints, 2, 2, 10*time.Second)
+	srv.Restart(t)
+	st, err := jobs.Status(context.Background(), srv.Endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Workers) == 0 {
+		t.Fatal("no worker registered after etcd restarted")
+	}
+	r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Cluster: srv.Endpoints,
+		Observer: &killAfter{n: 3, kill: srv.Stop}})
+	checkOutput(t, ex, out, want)
+	if len(r.Failovers) != 0 {
+		t.Errorf("etcd going away caused failovers: %+v", r.Failovers)
 	}
 }

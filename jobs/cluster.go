@@ -242,18 +242,55 @@ func ServeWorker(ctx context.Context, o WorkerOptions) error {
 	return nil
 }
 
-// announce registers the worker in etcd until the returned func.
+// announce registers the worker in etcd until the returned func, which
+// deregisters it. When its lease is lost (etcd was away longer than the
+// lease), it registers again as soon as etcd answers.
 func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (func(), error) {
 	cli, err := cluster.Connect(ctx, o.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	s, err := cluster.Announce(ctx, cli, info, cmp.Or(o.TTL, cluster.DefaultTTL))
+	ttl := cmp.Or(o.TTL, cluster.DefaultTTL)
+	life, endLife := context.WithCancel(context.Background())
+	s, err := cluster.Announce(life, cli, info, ttl)
 	if err != nil {
+		endLife()
 		cli.Close()
 		return nil, err
 	}
-	return func() { s.Close(); cli.Close() }, nil
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				// Deregister at once; with etcd away, the lease expires.
+				rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_, _ = cli.Revoke(rctx, s.Lease())
+				cancel()
+				return
+			case <-s.Done():
+			}
+			o.Logger.Warn("lost the etcd lease; registering again", "addr", info.Addr)
+			for s, err = cluster.Announce(life, cli, info, ttl); err != nil; s, err = cluster.Announce(life, cli, info, ttl) {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Second): // etcd is away: try again
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second): // stuck waiting for etcd
+		}
+		endLife()
+		<-done
+		cli.Close()
+	}, nil
 }
 
 // ClusterStatus is what `batchrun cluster status` shows.

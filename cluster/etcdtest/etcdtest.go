@@ -26,6 +26,8 @@ func Start(t testing.TB) *Server {
 	cfg := embed.NewConfig()
 	cfg.Dir = t.TempDir()
 	cfg.LogLevel = "fatal" // its shutdown logs errors that are not
+	// One member: elect at once on a restart.
+	cfg.TickMs, cfg.ElectionMs = 10, 100
 	client, peer := freeURL(t), freeURL(t)
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
