@@ -15,7 +15,8 @@ import (
 // expandInput lists the files a read step reads, with their sizes: the
 // file Path; the regular files matching Path when it is a glob (it holds
 // one of * ? [); or, when Path is a directory, its regular files with the
-// format's extension (.csv, .jsonl or .ndjson, .parquet). A glob or a
+// format's extension (.csv, .jsonl or .ndjson, .parquet), also followed by
+// a compression extension (.gz, .zst, .bz2: "part-0.csv.gz"). A glob or a
 // directory skips names that start with "." or "_" (hidden files, and the
 // _BATCHRUN manifest of a directory batchrun wrote, as Hadoop and Spark
 // skip _SUCCESS). Files are sorted by name. No file is an error.
@@ -53,7 +54,8 @@ func expandInput(r *spec.ReadStep) (formats.ScanInput, error) {
 	return in, nil
 }
 
-// dirFiles lists the files of dir with format f's extension, sorted.
+// dirFiles lists the files of dir with format f's extension, compressed
+// or not, sorted.
 func dirFiles(dir string, f spec.Format) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -62,7 +64,7 @@ func dirFiles(dir string, f spec.Format) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		name := e.Name()
-		ext := strings.ToLower(filepath.Ext(name))
+		ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(name, spec.CompressionExt(name))))
 		ok := ext == f.Ext() || (f == spec.FormatJSONL && ext == ".ndjson")
 		if ok && !skippedName(name) && e.Type().IsRegular() {
 			out = append(out, filepath.Join(dir, name))

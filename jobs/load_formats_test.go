@@ -14,6 +14,9 @@ func TestParseFormatKeys(t *testing.T) {
 		{"compression", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64]}}\n  - {id: w, input: r, write: {path: o.parquet, compression: lz4}}\n", `t.yaml:3: step "w": compression: unknown codec "lz4" (want snappy, zstd or none)`},
 		{"quarantine", "steps:\n  - {id: r, read: {path: a.csv, schema: [a int64], on_error: quarantine}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: on_error: quarantine and quarantine: PATH go together`},
 		{"csv only", "steps:\n  - {id: r, read: {path: a.jsonl, schema: [a int64], delimiter: ;}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: delimiter, quote, header and null_string apply to csv, not jsonl`},
+		{"compressed format", "steps:\n  - {id: r, read: {path: a.jsonl.gz, schema: [a int64], delimiter: ;}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: delimiter, quote, header and null_string apply to csv, not jsonl`},
+		{"compressed parquet", "steps:\n  - {id: r, read: {path: a.parquet.gz, schema: [a int64]}}\n  - {id: w, input: r, write: {path: o.csv}}\n", `t.yaml:2: step "r": read: a parquet file compressed whole (.gz) is not supported: parquet compresses its pages; decompress it first`},
+		{"compressed write", "steps:\n  - {id: r, read: {path: a.csv.zst, schema: [a int64]}}\n  - {id: w, input: r, write: {path: o.csv.gz}}\n", `t.yaml:3: step "w": write: compressed output (.gz) is not supported; reads decompress .gz, .zst and .bz2`},
 	} {
 		_, err := Parse([]byte(tc.yaml), "t.yaml", "", LoadOptions{})
 		if err == nil || err.Error() != tc.want {

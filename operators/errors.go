@@ -9,7 +9,8 @@ import (
 
 // DataError is a malformed input row: it names the file, the 1-based line
 // and the 1-based column (field number). Callers branch on it (IsDataError)
-// to choose the data-error exit code.
+// to choose the data-error exit code. Line 0 is bad input that is no one
+// row (a corrupt compressed file): it names the file only.
 type DataError struct {
 	File   string
 	Line   int64
@@ -18,6 +19,9 @@ type DataError struct {
 }
 
 func (e *DataError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("operators: %s: %s", e.File, e.Msg)
+	}
 	return fmt.Sprintf("operators: %s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
 

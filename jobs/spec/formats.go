@@ -42,17 +42,30 @@ func ParseFormat(s string) (Format, bool) {
 
 // FormatOf is f, or when f is FormatAuto the format path's extension names
 // (CSV when it names none). A glob's extension counts ("data/*.parquet").
+// A compression extension is looked past: "data.csv.gz" is CSV.
 func FormatOf(path string, f Format) Format {
 	if f != FormatAuto {
 		return f
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
+	switch strings.ToLower(filepath.Ext(strings.TrimSuffix(path, CompressionExt(path)))) {
 	case ".jsonl", ".ndjson":
 		return FormatJSONL
 	case ".parquet":
 		return FormatParquet
 	}
 	return FormatCSV
+}
+
+// CompressionExt is path's compression extension as written (".gz",
+// ".zst" or ".bz2", in any case), or "" when it has none. A read
+// decompresses such a file as a stream (gzip, zstd, bzip2); its format is
+// the one of the name without it.
+func CompressionExt(path string) string {
+	switch ext := filepath.Ext(path); strings.ToLower(ext) {
+	case ".gz", ".zst", ".bz2":
+		return ext
+	}
+	return ""
 }
 
 // Ext is the extension of the format's files, with its dot: the one part
@@ -174,6 +187,8 @@ func checkReadFormat(r *ReadStep) string {
 	switch {
 	case f != FormatCSV && csvOnly:
 		return fmt.Sprintf("read: delimiter, quote, header and null_string apply to csv, not %s", f)
+	case f == FormatParquet && CompressionExt(r.Path) != "":
+		return fmt.Sprintf("read: a parquet file compressed whole (%s) is not supported: parquet compresses its pages; decompress it first", CompressionExt(r.Path))
 	case f == FormatParquet && r.OnError != OnErrorFail:
 		return "read: on_error applies to csv and jsonl reads (a parquet file has typed columns)"
 	case r.Quote == '\n' || r.Quote == '\r' || (r.Quote != 0 && r.Quote == r.Delimiter):
@@ -188,6 +203,9 @@ func checkReadFormat(r *ReadStep) string {
 func checkWriteFormat(w *WriteStep) string {
 	if FormatOf(w.Path, w.Format) != FormatParquet && w.Compression != CompressionSnappy {
 		return "write: compression applies to parquet"
+	}
+	if ext := CompressionExt(w.Path); ext != "" {
+		return fmt.Sprintf("write: compressed output (%s) is not supported; reads decompress .gz, .zst and .bz2", ext)
 	}
 	return ""
 }

@@ -1,12 +1,12 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/batchrun/batchrun/operators"
@@ -304,28 +304,25 @@ func parseFailure(b []byte, typ string) string {
 	return fmt.Sprintf("parse %q as %s: %s", b, typ, reason)
 }
 
-// readHeader reads the header line of f: its fields and the offset just
-// past its newline. A UTF-8 byte order mark is skipped.
-func readHeader(f *os.File, path string, delim, quote byte) ([]string, int64, error) {
-	buf := make([]byte, 0, 64<<10)
+// readHeader reads the header line from r, at the start of a file's
+// content: its fields and the offset just past it.
+func readHeader(r *bufio.Reader, path string, delim, quote byte) ([]string, int64, error) {
+	var line []byte
 	for {
-		n, err := f.ReadAt(buf[len(buf):cap(buf)], int64(len(buf)))
-		buf = buf[:len(buf)+n]
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			return splitHeader(buf[:i], path, delim, quote, int64(i+1))
-		}
-		if err == io.EOF {
-			if len(buf) == 0 {
+		b, err := r.ReadSlice('\n')
+		line = append(line, b...)
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return splitHeader(line[:len(line)-1], path, delim, quote, int64(len(line)))
+		case io.EOF:
+			if len(line) == 0 {
 				return nil, 0, &operators.DataError{File: path, Line: 1, Column: 1, Msg: "empty file, want a header row"}
 			}
-			return splitHeader(buf, path, delim, quote, int64(len(buf)))
+			return splitHeader(line, path, delim, quote, int64(len(line)))
 		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("operators: read %s: %w", path, err)
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
-		}
+		return nil, 0, err // names the file (decoders.open)
 	}
 }
 

@@ -1,9 +1,9 @@
 package formats
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -78,11 +78,11 @@ func (s *CSVScan) Run(ctx context.Context, out operators.Operator) error {
 
 // dataStart reads and checks the header of a file that has one and
 // returns the offset where its data starts.
-func (s *CSVScan) dataStart(f *os.File, path string) (int64, error) {
+func (s *CSVScan) dataStart(r *bufio.Reader, path string) (int64, error) {
 	if !s.header {
 		return 0, nil
 	}
-	names, hdrEnd, err := readHeader(f, path, s.delim, s.quote)
+	names, hdrEnd, err := readHeader(r, path, s.delim, s.quote)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,9 @@
 //
 // It owns: Scan (NewScan), which reads a read step's files in any format:
 // CSV and JSON lines as byte-range splits of files, globs and directories
-// planned by Splits and parsed straight into Arrow builders, Parquet as
+// planned by Splits (SplitFiles: a compressed file, .gz, .zst or .bz2, is
+// one whole span read as a stream, compress.go) and parsed straight into
+// Arrow builders, Parquet as
 // row groups assigned by AssignUnits, columns projected; the line scan
 // that CSV and JSON lines share (lines.go: spans aligned to lines, batches
 // filled across files, malformed rows failed, skipped or quarantined) and
@@ -14,8 +16,8 @@
 //
 // It does not own: the Operator contract, Stats and DataError (package
 // operators, which it implements and returns), expressions (package expr)
-// or relational operators. It imports only jobs/spec, Arrow, operators and
-// arrowx.
+// or relational operators. It imports only jobs/spec, Arrow, operators,
+// arrowx and klauspost/compress (gzip, zstd).
 //
 // Glossary:
 //   - split: a byte range of a CSV or JSON lines file, aligned to line

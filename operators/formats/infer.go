@@ -33,6 +33,9 @@ func InferSchema(r *spec.ReadStep, files []string, sampleRows int) (spec.Schema,
 	case spec.FormatJSONL:
 		return InferJSONLSchema(files[0], sampleRows)
 	case spec.FormatParquet:
+		if err := checkParquetFiles(files[:1]); err != nil {
+			return nil, err
+		}
 		return InferParquetSchema(files[0])
 	}
 	if !r.HasHeader() {
@@ -57,7 +60,13 @@ func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, erro
 		return nil, fmt.Errorf("operators: infer schema: %w", err)
 	}
 	defer f.Close()
-	names, hdrEnd, err := readHeader(f, path, delim, quote)
+	var d decoders
+	defer d.close()
+	br, err := d.open(f, path)
+	if err != nil {
+		return nil, err
+	}
+	names, _, err := readHeader(br, path, delim, quote)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +74,7 @@ func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, erro
 	for i := range cands {
 		cands[i] = typeCandidates{int: true, float: true, bool: true}
 	}
-	if err := sampleRowsInto(f, path, delim, quote, hdrEnd, sampleRows, cands); err != nil {
+	if err := sampleRowsInto(br, path, delim, quote, sampleRows, cands); err != nil {
 		return nil, err
 	}
 	s := make(spec.Schema, len(names))
@@ -110,15 +119,17 @@ func (t *typeCandidates) result() spec.Type {
 	return spec.String
 }
 
-// sampleRowsInto feeds the fields of up to limit rows after the header to
-// cands.
-func sampleRowsInto(f *os.File, path string, delim, quote byte, start int64, limit int, cands []typeCandidates) error {
-	br := bufio.NewReaderSize(io.NewSectionReader(f, start, 1<<62), 1<<20)
+// sampleRowsInto feeds the fields of up to limit rows of br (the content
+// after the header) to cands.
+func sampleRowsInto(br *bufio.Reader, path string, delim, quote byte, limit int, cands []typeCandidates) error {
 	sp := splitter{delim: delim, quote: quote, fields: make([][]byte, len(cands))}
 	line := int64(1)
 	for rows := 0; rows < limit; {
 		b, err := br.ReadBytes('\n')
-		if len(b) == 0 && err != nil {
+		if err != nil && err != io.EOF {
+			return err // names the file (decoders.open)
+		}
+		if len(b) == 0 {
 			break
 		}
 		line++

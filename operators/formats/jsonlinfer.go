@@ -1,7 +1,6 @@
 package formats
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -47,9 +46,14 @@ func InferJSONLSchema(path string, sampleRows int) (spec.Schema, error) {
 		return nil, fmt.Errorf("operators: infer schema: %w", err)
 	}
 	defer f.Close()
+	var d decoders
+	defer d.close()
+	br, err := d.open(f, path)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
 	kinds := map[string]*jsonKinds{}
-	br := bufio.NewReaderSize(f, 1<<20)
 	var scratch []byte
 	for line, rows := int64(0), 0; rows < sampleRows; {
 		b, err := br.ReadBytes('\n')
@@ -57,7 +61,7 @@ func InferJSONLSchema(path string, sampleRows int) (spec.Schema, error) {
 			break
 		}
 		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("operators: infer schema: %w", err)
+			return nil, err // names the file (decoders.open)
 		}
 		line++
 		if len(bytes.TrimSpace(b)) == 0 {

@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -21,6 +22,7 @@ type lineScan struct {
 	bytesRead int64
 	stats     operators.Stats
 	bad       badRows
+	dec       decoders // reused from file to file
 }
 
 func newLineScan(o ScanOptions) lineScan {
@@ -33,16 +35,17 @@ func (s *lineScan) Stats() operators.Stats { return s.stats }
 // run reads the split with the reader newReader returns, pushes its rows
 // into out in batches of at most BatchRows rows, then finishes out. On
 // error it does not finish out. dataStart, when not nil, reads what comes
-// before the data of a file (CSV: the header) and returns the offset where
-// the data starts.
+// before the data of a file (CSV: the header) from the file's content
+// (decompressed) and returns the offset where the data starts.
 func (s *lineScan) run(ctx context.Context, out operators.Operator, newReader func(capRows int) *lineReader,
-	dataStart func(f *os.File, path string) (int64, error)) error {
+	dataStart func(r *bufio.Reader, path string) (int64, error)) error {
 	spans, bytes, err := s.o.splitSpans()
 	if err != nil {
 		return err
 	}
 	r := newReader(int(min(int64(operators.BatchRows), bytes+1)))
 	defer r.release()
+	defer s.dec.close()
 	for _, sp := range spans {
 		if err := s.runSpan(ctx, r, sp, out, dataStart); err != nil {
 			return err
@@ -55,28 +58,41 @@ func (s *lineScan) run(ctx context.Context, out operators.Operator, newReader fu
 	return out.Finish(ctx)
 }
 
-// runSpan reads one span of one file into r.
+// runSpan reads one span of one file into r: its line-aligned byte range,
+// or a compressed file whole as a stream.
 func (s *lineScan) runSpan(ctx context.Context, r *lineReader, sp Span, out operators.Operator,
-	dataStart func(f *os.File, path string) (int64, error)) error {
+	dataStart func(r *bufio.Reader, path string) (int64, error)) error {
 	path, size := s.o.Input.Files[sp.File], s.o.Input.Sizes[sp.File]
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("operators: scan: %w", err)
 	}
 	defer f.Close()
+	compressed := codecOf(path) != codecNone
 	var from int64
-	if dataStart != nil {
-		if from, err = dataStart(f, path); err != nil {
+	var content *bufio.Reader
+	if dataStart != nil || compressed {
+		if content, err = s.dec.open(f, path); err != nil {
 			return err
 		}
 	}
-	start, end, err := alignSpan(f, sp, size, from)
-	if err != nil {
-		return err
+	if dataStart != nil {
+		if from, err = dataStart(content, path); err != nil {
+			return err
+		}
 	}
-	s.bytesRead += end - start
 	r.line = 0
-	r.ch.reset(f, path, start, end)
+	if compressed {
+		s.bytesRead += size
+		r.ch.resetStream(content, path, min(from, 1)) // the header's newline
+	} else {
+		start, end, err := alignSpan(f, sp, size, from)
+		if err != nil {
+			return err
+		}
+		s.bytesRead += end - start
+		r.ch.reset(f, path, start, end)
+	}
 	err = r.run(ctx, out)
 	s.bad.endFile(path)
 	s.stats.RowsSkipped = s.bad.total

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -64,6 +65,9 @@ func NewScan(o ScanOptions) (Scan, error) {
 	case spec.FormatJSONL:
 		return newJSONLScan(o), nil
 	case spec.FormatParquet:
+		if err := checkParquetFiles(o.Input.Files); err != nil {
+			return nil, err
+		}
 		return newParquetScan(o), nil
 	}
 	return newCSVScan(o)
@@ -172,10 +176,13 @@ func (o *ScanOptions) splitSpans() ([]Span, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	spans := Splits(sizes, o.NumSplits)[o.Split]
+	spans := SplitFiles(sizes, wholeFiles(o.Input.Files), o.NumSplits)[o.Split]
 	var n int64
 	for _, sp := range spans {
 		n += sp.End - sp.Start + 1
+		if codecOf(o.Input.Files[sp.File]) != codecNone {
+			n += int64(operators.BatchRows) // decompresses to more bytes than it has
+		}
 	}
 	return spans, n, nil
 }
@@ -183,8 +190,11 @@ func (o *ScanOptions) splitSpans() ([]Span, int64, error) {
 // chunker reads a range of a file in big chunks for line parsers: each
 // chunk is the unconsumed tail of the previous one plus fresh bytes, so a
 // parser loops over whole lines and hands back what it did not consume.
+// A compressed file is instead a stream (resetStream), read to its end.
 type chunker struct {
 	f          *os.File
+	rd         io.Reader // the stream when not nil (f is then unused)
+	eof        bool      // rd is at its end
 	path       string
 	off, end   int64
 	buf, data  []byte
@@ -194,9 +204,22 @@ type chunker struct {
 }
 
 func (c *chunker) reset(f *os.File, path string, start, end int64) {
-	c.f, c.path, c.off, c.end, c.data, c.started = f, path, start, end, nil, false
+	c.f, c.rd, c.eof, c.path, c.off, c.end, c.data, c.started = f, nil, false, path, start, end, nil, false
 	c.lineBase, c.rangeStart = -1, start
-	if want := min(int64(scanBufSize), end-start+1); int64(len(c.buf)) < want {
+	c.grow(end - start + 1)
+}
+
+// resetStream readies c to read rd to its end; lineBase is the number of
+// newlines rd already consumed (a header's).
+func (c *chunker) resetStream(rd io.Reader, path string, lineBase int64) {
+	c.f, c.rd, c.eof, c.path, c.off, c.end, c.data, c.started = nil, rd, false, path, 0, math.MaxInt64, nil, false
+	c.lineBase, c.rangeStart = lineBase, 0
+	c.grow(scanBufSize)
+}
+
+// grow makes the buffer at least min(n, scanBufSize) long.
+func (c *chunker) grow(n int64) {
+	if want := min(int64(scanBufSize), n); int64(len(c.buf)) < want {
 		c.buf = make([]byte, want)
 	}
 }
@@ -230,12 +253,25 @@ func (c *chunker) next(consumed int) (data []byte, last bool, err error) {
 		carry = copy(c.buf, c.data[consumed:])
 	}
 	c.started = true
-	if c.off >= c.end {
+	if c.off >= c.end || c.eof {
 		c.data = nil
 		return nil, true, nil
 	}
 	if carry == len(c.buf) { // one line longer than the buffer
 		c.buf = append(c.buf, make([]byte, len(c.buf))...)
+	}
+	if c.rd != nil {
+		n, err := io.ReadFull(c.rd, c.buf[carry:])
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF: // the stream's end (its errors are others)
+			c.eof = true
+		default:
+			return nil, false, err
+		}
+		c.off += int64(n)
+		c.data = c.buf[:carry+n]
+		return c.data, c.eof, nil
 	}
 	want := min(int64(len(c.buf)-carry), c.end-c.off)
 	n, err := c.f.ReadAt(c.buf[carry:carry+int(want)], c.off)

@@ -22,7 +22,15 @@ type Span struct {
 // the first newline at or after s, and one ending at e < size ends just
 // past the first newline at or after e. Two spans meeting at p agree on
 // where the line at p goes, so every line is read exactly once.
-func Splits(sizes []int64, n int) [][]Span {
+func Splits(sizes []int64, n int) [][]Span { return SplitFiles(sizes, nil, n) }
+
+// SplitFiles is Splits where whole[f] marks file f unsplittable (a
+// compressed file, which has no byte offsets to start reading at): it is
+// one span [0, size) of the split its midpoint falls in, as AssignUnits
+// places units, so the splits stay contiguous runs in file order and each
+// split's bytes are within about the largest whole file of total/n. whole
+// may be nil or shorter than sizes (the rest are splittable).
+func SplitFiles(sizes []int64, whole []bool, n int) [][]Span {
 	out := make([][]Span, n)
 	if n < 1 {
 		return out
@@ -35,11 +43,13 @@ func Splits(sizes []int64, n int) [][]Span {
 	var off int64 // offset of file f in the concatenation
 	k := 0
 	for f, size := range sizes {
-		if size == 0 {
-			for k < n-1 && bound(k+1) <= off {
+		if size == 0 || f < len(whole) && whole[f] {
+			// The split that holds the midpoint off+size/2 (doubled to stay exact).
+			for k < n-1 && 2*bound(k+1) <= 2*off+size {
 				k++
 			}
-			out[k] = append(out[k], Span{File: f})
+			out[k] = append(out[k], Span{File: f, End: size})
+			off += size
 			continue
 		}
 		for pos := off; pos < off+size; {

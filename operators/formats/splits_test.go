@@ -78,6 +78,75 @@ func TestSplitsCover(t *testing.T) {
 	}
 }
 
+// TestSplitFiles: a whole (compressed) file is one span [0, size) of the
+// split its midpoint falls in; splittable files are cut as by Splits.
+func TestSplitFiles(t *testing.T) {
+	for _, tc := range []struct {
+		sizes []int64
+		whole []bool
+		n     int
+		want  string
+	}{
+		{[]int64{100}, []bool{true}, 1, "f0[0,100)"},
+		{[]int64{100}, []bool{true}, 4, " |  | f0[0,100) | "},
+		{[]int64{100}, []bool{false}, 2, "f0[0,50) | f0[50,100)"},
+		{[]int64{10, 10, 10, 10}, []bool{true, true, true, true}, 4, "f0[0,10) | f1[0,10) | f2[0,10) | f3[0,10)"},
+		{[]int64{10, 10, 10, 10}, []bool{true, true, true, true}, 2, "f0[0,10) f1[0,10) | f2[0,10) f3[0,10)"},
+		{[]int64{100, 1, 1, 1}, []bool{true, true, true, true}, 2, "f0[0,100) | f1[0,1) f2[0,1) f3[0,1)"},
+		{[]int64{60, 100}, []bool{true, false}, 2, "f0[0,60) f1[0,20) | f1[20,100)"},
+		{[]int64{100, 20}, []bool{false, true}, 2, "f0[0,60) | f0[60,100) f1[0,20)"},
+		{[]int64{10, 100, 10}, []bool{false, true, false}, 3, "f0[0,10) | f1[0,100) | f2[0,10)"},
+		{[]int64{100, 300}, []bool{true}, 4, "f0[0,100) | f1[0,100) | f1[100,200) | f1[200,300)"},
+		{[]int64{0, 10}, []bool{true, true}, 2, "f0[0,0) | f1[0,10)"},
+	} {
+		got := spansString(SplitFiles(tc.sizes, tc.whole, tc.n))
+		if got != tc.want {
+			t.Errorf("SplitFiles(%v, %v, %d) = %s, want %s", tc.sizes, tc.whole, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestSplitFilesCover checks on many inputs with whole files that every
+// file is covered exactly once, in order (so splits are contiguous runs of
+// the input), a whole file by one span, and that each split's bytes are
+// within the largest whole file of total/n.
+func TestSplitFilesCover(t *testing.T) {
+	for seed := 0; seed < 500; seed++ {
+		nf, n := 1+seed%6, 1+seed%7
+		sizes, whole := make([]int64, nf), make([]bool, nf)
+		var total, maxWhole int64
+		for i := range sizes {
+			sizes[i] = int64((seed*7919 + i*104729) % 97)
+			whole[i] = (seed>>1+i)%3 == 0
+			total += sizes[i]
+			if whole[i] {
+				maxWhole = max(maxWhole, sizes[i])
+			}
+		}
+		next := make([]int64, nf)
+		last := -1
+		for k, sp := range SplitFiles(sizes, whole, n) {
+			var bytes int64
+			for _, x := range sp {
+				if x.File < last || x.Start != next[x.File] || x.End < x.Start || x.End > sizes[x.File] {
+					t.Fatalf("SplitFiles(%v, %v, %d): split %d span %+v does not continue at %d", sizes, whole, n, k, x, next[x.File])
+				}
+				if whole[x.File] && (x.Start != 0 || x.End != sizes[x.File]) {
+					t.Fatalf("SplitFiles(%v, %v, %d): split %d cuts whole file %d: %+v", sizes, whole, n, k, x.File, x)
+				}
+				last, next[x.File] = x.File, x.End
+				bytes += x.End - x.Start
+			}
+			if lo, hi := total/int64(n)-maxWhole, total/int64(n)+1+maxWhole; bytes < lo || bytes > hi {
+				t.Errorf("SplitFiles(%v, %v, %d): split %d has %d bytes, want %d..%d", sizes, whole, n, k, bytes, lo, hi)
+			}
+		}
+		if !slices.Equal(next, sizes) {
+			t.Errorf("SplitFiles(%v, %v, %d) covers %v", sizes, whole, n, next)
+		}
+	}
+}
+
 func TestAssignUnits(t *testing.T) {
 	for _, tc := range []struct {
 		weights []int64
