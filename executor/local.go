@@ -46,10 +46,12 @@ func (l *Local) Run(ctx context.Context, g *Group, done func(*Task, Result, erro
 	for i := range g.Tasks {
 		t := &g.Tasks[i]
 		wg.Go(func() {
-			res, err := l.runTask(ctx, t, w)
+			// The first cause wins; the rest are its aftermath. A task
+			// cancels the group before it aborts its outputs, so that its
+			// readers' "producer aborted" never passes for the cause.
+			res, err := l.runTask(ctx, t, w, cancel)
 			if err != nil {
 				errs[i] = err
-				cancel(err) // the first cause wins; the rest are its aftermath
 			} else {
 				w.committed(res.Written)
 			}
@@ -89,7 +91,7 @@ func (l *Local) logger() *slog.Logger {
 // runTask runs one task and returns what it committed. A failure comes
 // back as a *SubtaskError; a failed read of a blocking input wraps a
 // *LostPartitionError.
-func (l *Local) runTask(ctx context.Context, t *Task, w *wiring) (res Result, err error) {
+func (l *Local) runTask(ctx context.Context, t *Task, w *wiring, fail context.CancelCauseFunc) (res Result, err error) {
 	res.Start = time.Now()
 	log := l.logger().With("subtask", t.Name, "attempt", t.Attempt)
 	log.Debug("subtask started")
@@ -105,8 +107,9 @@ func (l *Local) runTask(ctx context.Context, t *Task, w *wiring) (res Result, er
 		}
 		if err != nil {
 			res.Canceled = ctx.Err() != nil // stopped by another's failure, not its own
-			outs.abort()
 			err = &SubtaskError{Subtask: t.Subtask, Name: t.Name, Attempt: t.Attempt, Err: l.lostInput(t, err)}
+			fail(err)
+			outs.abort()
 			log.Debug("subtask failed", "err", err)
 			return
 		}
