@@ -135,11 +135,12 @@ func (o *RunOptions) EnsureDefaults() {
 	}
 	if o.Memory > 0 {
 		// The store's own memory (block cache, memtables) sits outside the
-		// operators' budget; a bounded run keeps it small. Partition data
-		// is ingested as sstables, so memtables hold little but commit
-		// records.
+		// operators' budget; a bounded run keeps its cache to a sixteenth
+		// of the bound, between 8 and 64 MiB (the unbounded default), and
+		// its memtables to 8 MiB. Partition data is ingested as sstables,
+		// so memtables hold little but commit records.
 		if o.Store.CacheSize == 0 {
-			o.Store.CacheSize = 8 << 20
+			o.Store.CacheSize = min(max(o.Memory/16, 8<<20), 64<<20)
 		}
 		if o.Store.MemTableSize == 0 {
 			o.Store.MemTableSize = 8 << 20

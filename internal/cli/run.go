@@ -23,7 +23,7 @@ func runCommand(h Hooks) *cli.Command {
 			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live (default: $XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun)"},
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks that may run at once"},
 			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4 or none"},
-			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB; past it they spill to the store (default: unbounded)"},
+			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB, or unbounded; past it they spill to the store (default: half the machine's memory or its cgroup's limit)"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON run summary to `FILE`"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics to `FILE` in Prometheus text format when it ends, succeeded or not (for node_exporter's textfile collector: name it *.prom in its directory)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
@@ -129,8 +129,15 @@ func runAction(c *cli.Context, h Hooks) (err error) {
 // value that does not parse is a usage error.
 func parseRunFlags(c *cli.Context, opts *jobs.RunOptions) error {
 	var err error
-	if opts.Memory, err = parseSize(c.String("memory")); err != nil {
-		return &usageError{"--memory: " + err.Error()}
+	switch m := c.String("memory"); m {
+	case "":
+		opts.Memory = jobs.DefaultMemory()
+	case "unbounded":
+		opts.Memory = 0
+	default:
+		if opts.Memory, err = parseSize(m); err != nil {
+			return &usageError{"--memory: " + err.Error()}
+		}
 	}
 	if opts.Codec, err = jobs.ParseCodec(c.String("codec")); err != nil {
 		return &usageError{"--codec: " + err.Error()}
