@@ -11,23 +11,14 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/executor/executortest"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/plan/plantest"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
 )
 
 func compile(t *testing.T) *plan.StageGraph {
-	t.Helper()
-	job, err := plantest.ParseJob(map[string]string{"parallelism": "2", "mode": "all-blocking"}, "read id=a\nagg id=b input=a keys=k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := plan.Compile(job)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return executortest.Compile(t, map[string]string{"parallelism": "2", "mode": "all-blocking"}, "read id=a\nagg id=b input=a keys=k")
 }
 
 // TestParseAndResolve: the command line's fault syntax, and the errors
@@ -117,8 +108,10 @@ func (reading) Run(ctx context.Context, in []shuffle.Reader, out executor.Sink) 
 
 type readingProgram struct{}
 
-func (readingProgram) NewTask(plan.SubtaskID, int) (executor.Computation, error) { return reading{}, nil }
-func (readingProgram) EdgeSchema(plan.EdgeID) *arrow.Schema                      { return nil }
+func (readingProgram) NewTask(plan.SubtaskID, int) (executor.Computation, error) {
+	return reading{}, nil
+}
+func (readingProgram) EdgeSchema(plan.EdgeID) *arrow.Schema { return nil }
 
 // TestTaskFaultTrips: a task fault fails its attempt after its batch
 // count, or at the end of a shorter input; other attempts run clean.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/batchrun/batchrun/executor"
+	"github.com/batchrun/batchrun/executor/executortest"
 	"github.com/batchrun/batchrun/plan"
-	"github.com/batchrun/batchrun/plan/plantest"
 	"github.com/batchrun/batchrun/recovery"
 )
 
@@ -80,15 +80,7 @@ func (c *autoClock) After(d time.Duration) <-chan time.Time {
 }
 
 func compileJob(t *testing.T, args map[string]string, steps string) (*plan.StageGraph, *plan.Regions) {
-	t.Helper()
-	job, err := plantest.ParseJob(args, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := plan.Compile(job)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := executortest.Compile(t, args, steps)
 	return g, plan.ComputeRegions(g)
 }
 
@@ -139,7 +131,9 @@ func TestRunFailsOverAndWaitsOnTheClock(t *testing.T) {
 
 type observerFunc func(stage, index int, rows int64, err error)
 
-func (f observerFunc) SubtaskFinished(stage, index int, rows int64, err error) { f(stage, index, rows, err) }
+func (f observerFunc) SubtaskFinished(stage, index int, rows int64, err error) {
+	f(stage, index, rows, err)
+}
 
 // TestRunGivesUp: when the restart strategy gives up, Run returns the
 // failure that made it, wrapping recovery.ErrGiveUp.
