@@ -101,8 +101,8 @@ func flagsFirst(app *cli.App, args []string) []string {
 func specFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "param", Aliases: []string{"p"}, Usage: "substitute `NAME=VALUE` for ${NAME} in the spec (repeatable)"},
-		&cli.IntFlag{Name: "parallelism", Usage: "default parallelism of steps that set none (default: the spec's, else the number of CPUs)"},
-		&cli.StringFlag{Name: "mode", Usage: "exchange mode: all-blocking or all-pipelined (default: the spec's, else all-blocking)"},
+		&cli.IntFlag{Name: "parallelism", Usage: "default parallelism of steps that set none", DefaultText: "the spec's, else the number of CPUs"},
+		&cli.StringFlag{Name: "mode", Usage: "exchange mode: all-blocking or all-pipelined", DefaultText: "the spec's, else all-blocking"},
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // stateDirFlag is --state-dir as every command that reads a state
 // directory takes it.
 func stateDirFlag() cli.Flag {
-	return &cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live (default: $XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun)"}
+	return &cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live", DefaultText: "$XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun"}
 }
 
 // noArgs refuses positional arguments to a command that takes none.
