@@ -40,6 +40,9 @@ type Report struct {
 	Failovers []FailoverReport `json:"failovers"`
 	// Attempts lists every subtask attempt, in completion order.
 	Attempts []AttemptReport `json:"attempts"`
+	// Plan is the compiled job as `batchrun explain` prints it: stages,
+	// exchanges, subtasks and regions.
+	Plan string `json:"plan"`
 }
 
 // AttemptReport is one subtask attempt: which, where (worker, and the
@@ -102,6 +105,7 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 		Mode: l.Job.Mode.String(), Slots: opts.Slots, Codec: opts.Codec.String(), Memory: opts.Memory,
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}
+	r.Plan, _ = l.Explain("text") // a compiled job always explains
 	r.Stages = make([]StageReport, len(l.Graph.Stages))
 	for i, st := range l.Graph.Stages {
 		r.Stages[i] = StageReport{ID: st.ID.String(), Name: st.Name, Ops: opsString(st.Ops), Subtasks: st.Parallelism}

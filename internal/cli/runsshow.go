@@ -73,6 +73,12 @@ func writeRunDetail(w io.Writer, d *jobs.RunDetail) {
 		return
 	}
 	writeTimeline(w, d.Report)
+	if d.Report.Plan != "" {
+		fmt.Fprintln(w, "plan:")
+		for _, line := range strings.Split(strings.TrimRight(d.Report.Plan, "\n"), "\n") {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
 }
 
 // timelineLine is one line of a timeline, at an offset from the start.
