@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -269,5 +270,24 @@ func TestEtcdRestart(t *testing.T) {
 	checkOutput(t, ex, out, want)
 	if len(r.Failovers) != 0 {
 		t.Errorf("etcd going away caused failovers: %+v", r.Failovers)
+	}
+}
+
+// TestRegionLargerThanAnyWorker: a region runs on one worker, so a job
+// whose region is larger than every worker's slots is refused before
+// anything runs (an option error: exit 2), though the slots of all the
+// workers together would be enough.
+func TestRegionLargerThanAnyWorker(t *testing.T) {
+	ws := startWorkers(t, 3, 2)
+	ex := exampleNamed(t, "revenue-by-segment")
+	specPath, _ := stageExample(t, ex.name)
+	l, err := jobs.LoadFile(specPath, jobs.FileOptions{Parallelism: 2, Mode: "all-pipelined"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Run(context.Background(), jobs.RunOptions{StateDir: t.TempDir(), Workers: ws.addrs})
+	var oe *jobs.OptionError
+	if !errors.As(err, &oe) || !strings.Contains(err.Error(), "the largest has 2 slots") {
+		t.Fatalf("Run = %v, want an option error naming the largest worker's slots", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/batchrun/batchrun/physical"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/remote"
+	"github.com/batchrun/batchrun/scheduler"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/batchrun/batchrun/storage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,8 +73,10 @@ func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []f
 	}
 	if len(opts.Workers) > 0 {
 		var err error
-		opts.workerInfos, opts.Slots, err = workers(ctx, opts.Workers)
-		return func() {}, err
+		if opts.workerInfos, opts.Slots, err = workers(ctx, opts.Workers); err != nil {
+			return nil, err
+		}
+		return func() {}, l.checkWorkerSlots(opts.workerInfos)
 	}
 	cli, err := cluster.Connect(ctx, opts.Cluster)
 	if err != nil {
@@ -91,7 +94,24 @@ func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []f
 	for _, w := range infos {
 		opts.Slots += w.Slots
 	}
+	if err := l.checkWorkerSlots(infos); err != nil {
+		cli.Close()
+		return nil, err
+	}
 	return func() { cli.Close() }, nil
+}
+
+// checkWorkerSlots refuses a job with a region larger than every worker:
+// a region runs on one worker (its pipelined edges stay in one process).
+func (l *Loaded) checkWorkerSlots(infos []remote.WorkerInfo) error {
+	most := 0
+	for _, w := range infos {
+		most = max(most, w.Slots)
+	}
+	if err := scheduler.CheckSlots(l.Graph, l.Regions, most); err != nil {
+		return &OptionError{Err: fmt.Errorf("%w (on workers: the largest has %d slots)", err, most)}
+	}
+	return nil
 }
 
 // remoteExecutor is the executor of a run on workers. Its release asks

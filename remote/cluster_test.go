@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -184,5 +185,19 @@ func TestLoseFromMembership(t *testing.T) {
 		if w.Addr == holder && !w.lost {
 			t.Errorf("worker %s still takes groups", holder)
 		}
+	}
+}
+
+// TestGroupFitsNoWorker: a group larger than every live worker fails at
+// once instead of waiting for slots that can never come.
+func TestGroupFitsNoWorker(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "2"}, "read id=a")
+	c := startCluster(t, g, 2, 1, map[string]executortest.StageFunc{"a": executortest.Emit(1)})
+	e := NewExecutor(7, []byte("test-job"), c.infos)
+	defer e.Close(context.Background(), false)
+	var ended executortest.Ended
+	err := e.Run(context.Background(), executortest.Group(t, g, "a[0]", "a[1]"), ended.Done)
+	if err == nil || !strings.Contains(err.Error(), "fits no live worker") || len(ended.Errs) != 2 {
+		t.Fatalf("Run = %v (ends %v), want both tasks failed: the group fits no worker", err, ended.Errs)
 	}
 }

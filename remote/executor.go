@@ -128,15 +128,19 @@ func (e *Executor) acquire(ctx context.Context, n int) (*assigned, error) {
 			return nil, context.Cause(ctx)
 		}
 		var best *assigned
-		alive := false
+		alive, fits := false, false
 		for _, w := range e.workers {
 			alive = alive || !w.lost
+			fits = fits || !w.lost && w.Slots >= n
 			if !w.lost && w.Slots-w.busy >= n && (best == nil || w.Slots-w.busy > best.Slots-best.busy) {
 				best = w
 			}
 		}
 		if !alive {
 			return nil, ErrNoWorkers
+		}
+		if !fits {
+			return nil, fmt.Errorf("remote: a group of %d subtasks fits no live worker (a group runs on one worker)", n)
 		}
 		if best != nil {
 			best.busy += n
