@@ -291,3 +291,39 @@ func TestRegionLargerThanAnyWorker(t *testing.T) {
 		t.Fatalf("Run = %v, want an option error naming the largest worker's slots", err)
 	}
 }
+
+// TestTaskFaultsOnWorkers: error and panic faults are injected by the
+// worker that runs the attempt; the answer is the local run's, and the
+// failed attempt shows on a worker. Partition faults are refused there.
+func TestTaskFaultsOnWorkers(t *testing.T) {
+	ws := startWorkers(t, 3, 2)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	for _, fault := range []string{"error:bysegment[1]@0", "panic:events[2]#0@1"} {
+		r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: ws.addrs,
+			Faults: faultsOf(t, fault), Restart: restartOf(t, noDelay)})
+		checkOutput(t, ex, out, want)
+		failed := 0
+		for _, a := range r.Attempts {
+			if a.Outcome == "failed" {
+				failed++
+				if !slices.Contains(ws.addrs, a.Worker) || !strings.Contains(a.Cause, "injected") {
+					t.Errorf("%s: attempt %s#%d failed on %q: %s", fault, a.Subtask, a.Attempt, a.Worker, a.Cause)
+				}
+			}
+		}
+		if failed != 1 || len(r.Failovers) != 1 {
+			t.Errorf("%s: %d failed attempts, %d failovers; want 1 and 1", fault, failed, len(r.Failovers))
+		}
+	}
+	specPath, _ := stageExample(t, ex.name)
+	l, err := jobs.LoadFile(specPath, jobs.FileOptions{Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Run(context.Background(), jobs.RunOptions{StateDir: t.TempDir(), Workers: ws.addrs, Faults: faultsOf(t, "lose:events[0]")})
+	var oe *jobs.OptionError
+	if !errors.As(err, &oe) {
+		t.Errorf("a lose fault on workers: %v, want an option error", err)
+	}
+}

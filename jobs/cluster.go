@@ -48,6 +48,9 @@ type workerJob struct {
 	Codec       shuffle.Codec     `json:"codec"`
 	// Memory is each worker's share: the run's bound split by slots.
 	MemoryPerSlot int64 `json:"memory_per_slot,omitempty"`
+	// Faults are the run's task faults (error, panic), as --fault names
+	// them: the worker running the attempt injects them.
+	Faults []string `json:"faults,omitempty"`
 }
 
 // workers asks each worker for its slots; the run's slots are their sum.
@@ -128,6 +131,9 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 	if opts.Memory > 0 {
 		job.MemoryPerSlot = max(opts.Memory/int64(opts.Slots), 1)
 	}
+	for _, f := range opts.Faults {
+		job.Faults = append(job.Faults, f.String())
+	}
 	data, err := json.Marshal(job)
 	if err != nil {
 		return nil, err
@@ -172,15 +178,42 @@ func WorkerLoader(slots int, logger *slog.Logger) remote.Loader {
 		if err != nil {
 			return nil, nil, err
 		}
-		return l.Graph, prog, nil
+		wrapped, err := withTaskFaults(l, prog, job.Faults, logger)
+		return l.Graph, wrapped, err
 	}
+}
+
+// withTaskFaults wraps prog with the task faults a coordinator sent.
+func withTaskFaults(l *Loaded, prog executor.Program, texts []string, logger *slog.Logger) (executor.Program, error) {
+	if len(texts) == 0 {
+		return prog, nil
+	}
+	var specs []faults.Spec
+	for _, t := range texts {
+		s, err := faults.Parse(t)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: fault from the coordinator: %w", err)
+		}
+		specs = append(specs, s)
+	}
+	fs, err := l.resolveFaults(specs, nil)
+	if err != nil {
+		return nil, err
+	}
+	return faults.NewSet(l.Graph, fs, logger).Program(prog), nil
 }
 
 // checkCluster refuses what a run on workers cannot do yet.
 func (l *Loaded) checkCluster(opts *RunOptions, injected []faults.Fault) error {
+	partitionFault := false
+	for _, f := range injected {
+		partitionFault = partitionFault || f.Kind == faults.Lose || f.Kind == faults.Corrupt
+	}
 	switch {
-	case len(injected) > 0:
-		return &OptionError{Err: fmt.Errorf("jobs: --fault and --chaos run in this process only, not on workers")}
+	case opts.Chaos != nil || partitionFault:
+		// A partition fault fires where the partition is read, but on
+		// workers it lives elsewhere: not supported yet.
+		return &OptionError{Err: fmt.Errorf("jobs: lose and corrupt faults and --chaos run in this process only, not on workers (error and panic faults do)")}
 	case l.WritesStdout():
 		return &OptionError{Err: fmt.Errorf("jobs: a job that writes a stream (-, a pipe, a device) runs in this process only, not on workers")}
 	}
