@@ -160,9 +160,14 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	sorted := results["srt[0]"].Stats
-	if sorted.RowsOut != 200000 || sorted.OperatorSpilled == 0 || sorted.SpillRuns < 1 {
-		t.Errorf("sort: rows out %d, spilled %d bytes in %d runs; want all 200000 rows, spilled under a 256 KiB bound",
-			sorted.RowsOut, sorted.OperatorSpilled, sorted.SpillRuns)
+	// The partial sort (chained into the read stage) holds at most its
+	// share of the bound: it spills a run per batch or so; the final
+	// merge streams its sorted input.
+	partial, final := results["s[0]"].Stats, results["srt[0]"].Stats
+	if partial.SpillRuns < 2 || partial.OperatorSpilled == 0 {
+		t.Errorf("partial sort spilled %d bytes in %d runs; want several runs under a 256 KiB bound", partial.OperatorSpilled, partial.SpillRuns)
+	}
+	if final.RowsOut != 200000 {
+		t.Errorf("sort emitted %d rows, want all 200000", final.RowsOut)
 	}
 }
