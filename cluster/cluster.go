@@ -93,3 +93,50 @@ func WatchGone(ctx context.Context, cli *clientv3.Client, rev int64, gone func(a
 		}
 	}
 }
+
+const runsPrefix = Prefix + "runs/"
+
+// RunInfo is a run in progress on the cluster, as the process scheduling
+// it announces it.
+type RunInfo struct {
+	ID     string    `json:"id"`
+	Job    string    `json:"job"`
+	Leader string    `json:"leader"` // the scheduling process, host/pid
+	Start  time.Time `json:"start"`
+}
+
+// AnnounceRun lists run r as running, under a lease of ttl, until the
+// returned session is closed or its process dies.
+func AnnounceRun(ctx context.Context, cli *clientv3.Client, r RunInfo, ttl time.Duration) (*concurrency.Session, error) {
+	s, err := concurrency.NewSession(cli, concurrency.WithTTL(max(int(ttl/time.Second), 1)))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: lease for run %s: %w", r.ID, err)
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if _, err := cli.Put(ctx, runsPrefix+r.ID, string(data), clientv3.WithLease(s.Lease())); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cluster: announce run %s: %w", r.ID, err)
+	}
+	return s, nil
+}
+
+// Runs lists the runs in progress.
+func Runs(ctx context.Context, cli *clientv3.Client) ([]RunInfo, error) {
+	resp, err := cli.Get(ctx, runsPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("cluster: list runs: %w", err)
+	}
+	var rs []RunInfo
+	for _, kv := range resp.Kvs {
+		var r RunInfo
+		if err := json.Unmarshal(kv.Value, &r); err != nil {
+			return nil, fmt.Errorf("cluster: run %s: %w", kv.Key, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}

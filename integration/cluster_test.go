@@ -327,3 +327,38 @@ func TestTaskFaultsOnWorkers(t *testing.T) {
 		t.Errorf("a lose fault on workers: %v, want an option error", err)
 	}
 }
+
+// statusDuring records the cluster status when the first attempt ends.
+type statusDuring struct {
+	endpoints []string
+	once      sync.Once
+	st        *jobs.ClusterStatus
+	err       error
+}
+
+func (s *statusDuring) SubtaskFinished(int, int, int64, error) {
+	s.once.Do(func() { s.st, s.err = jobs.Status(context.Background(), s.endpoints) })
+}
+
+// TestClusterStatusListsRuns: while a run on the cluster runs, cluster
+// status lists it (job, scheduling process); once it ended, it does not.
+func TestClusterStatusListsRuns(t *testing.T) {
+	srv := etcdtest.Start(t)
+	etcdWorkers(t, srv.Endpoints, 2, 2)
+	ex := exampleNamed(t, "revenue-by-segment")
+	obs := &statusDuring{endpoints: srv.Endpoints}
+	r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Cluster: srv.Endpoints, Observer: obs})
+	if obs.err != nil {
+		t.Fatal(obs.err)
+	}
+	if len(obs.st.Runs) != 1 || obs.st.Runs[0].ID != r.Run || obs.st.Runs[0].Job != r.Job || obs.st.Runs[0].Leader == "" {
+		t.Errorf("status during the run: %+v, want run %s of job %s", obs.st.Runs, r.Run, r.Job)
+	}
+	after, err := jobs.Status(context.Background(), srv.Endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Runs) != 0 {
+		t.Errorf("status after the run: %+v, want no run", after.Runs)
+	}
+}

@@ -145,6 +145,14 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 		ctx, cancel := context.WithCancel(context.Background())
 		go cluster.WatchGone(ctx, opts.etcd, opts.etcdRev+1, e.Lose)
 		stop = cancel
+		// cluster status lists the run while it runs.
+		s, err := cluster.AnnounceRun(ctx, opts.etcd, cluster.RunInfo{ID: job.RunID, Job: l.Job.Name,
+			Leader: leader, Start: inv.start}, cluster.DefaultTTL)
+		if err != nil {
+			inv.logger.Warn("announce the run in etcd", "err", err)
+		} else {
+			stop = func() { s.Close(); cancel() }
+		}
 	}
 	inv.release = func(succeeded bool) {
 		stop()
@@ -350,6 +358,7 @@ func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (fun
 type ClusterStatus struct {
 	Workers []remote.WorkerInfo `json:"workers"`
 	Slots   int                 `json:"slots"`
+	Runs    []cluster.RunInfo   `json:"runs"`
 }
 
 // Status lists the workers registered in the etcd at endpoints.
@@ -366,6 +375,9 @@ func Status(ctx context.Context, endpoints []string) (*ClusterStatus, error) {
 	st := &ClusterStatus{Workers: ws}
 	for _, w := range ws {
 		st.Slots += w.Slots
+	}
+	if st.Runs, err = cluster.Runs(ctx, cli); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

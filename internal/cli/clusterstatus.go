@@ -18,7 +18,7 @@ func clusterCommand() *cli.Command {
 		Usage: "look at a cluster of workers registered in etcd",
 		Subcommands: []*cli.Command{{
 			Name:  "status",
-			Usage: "list the live workers and their slots",
+			Usage: "list the live workers and their slots, and the runs in progress",
 			Flags: []cli.Flag{
 				&cli.StringSliceFlag{Name: "etcd", Usage: "the etcd `URLS` the workers register with (required)"},
 				&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
@@ -52,5 +52,15 @@ func clusterStatusAction(c *cli.Context) error {
 		fmt.Fprintf(tw, "%s\t%d\n", w.Addr, w.Slots)
 	}
 	fmt.Fprintf(tw, "%d workers\t%d\n", len(st.Workers), st.Slots)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer)
+	tw = tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tJOB\tLEADER\tSTART")
+	for _, r := range st.Runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Job, r.Leader, r.Start.Local().Format(time.RFC3339))
+	}
+	fmt.Fprintf(tw, "%d running\n", len(st.Runs))
 	return tw.Flush()
 }
