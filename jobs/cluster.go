@@ -87,7 +87,7 @@ func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []f
 	}
 	infos, rev, err := cluster.Workers(ctx, cli)
 	if err == nil && len(infos) == 0 {
-		err = fmt.Errorf("jobs: no worker is registered in etcd at %v (start some with batchrun worker --cluster)", opts.Cluster)
+		err = fmt.Errorf("jobs: no worker is registered in etcd at %v (start some with batchrun worker --etcd)", opts.Cluster)
 	}
 	if err != nil {
 		cli.Close()
