@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -34,7 +36,9 @@ const DefaultTTL = 10 * time.Second
 // Connect opens an etcd client on endpoints ("host:port" or URLs). It
 // lives until Close, whatever happens to ctx.
 func Connect(ctx context.Context, endpoints []string) (*clientv3.Client, error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
+	// The client's own logger would print its retries on stderr; errors
+	// reach the caller instead.
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect to etcd %v: %w", endpoints, err)
 	}

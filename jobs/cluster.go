@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -68,6 +69,9 @@ func workers(ctx context.Context, addrs []string) ([]remote.WorkerInfo, int, err
 	return infos, total, nil
 }
 
+// etcdTimeout bounds how long a run waits for etcd to answer.
+const etcdTimeout = 10 * time.Second
+
 // joinCluster finds the run's workers (listed, or registered in etcd) and
 // their slots, after refusing what a run on workers cannot do.
 func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []faults.Fault) (func(), error) {
@@ -85,7 +89,13 @@ func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []f
 	if err != nil {
 		return nil, err
 	}
-	infos, rev, err := cluster.Workers(ctx, cli)
+	// An etcd that does not answer fails the run, not hangs it (cron).
+	lctx, cancel := context.WithTimeout(ctx, etcdTimeout)
+	infos, rev, err := cluster.Workers(lctx, cli)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("jobs: etcd at %v did not answer in %v: %w", opts.Cluster, etcdTimeout, err)
+	}
 	if err == nil && len(infos) == 0 {
 		err = fmt.Errorf("jobs: no worker is registered in etcd at %v (start some with batchrun worker --etcd)", opts.Cluster)
 	}
