@@ -321,6 +321,15 @@ func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (fun
 	if err != nil {
 		return nil, err
 	}
+	// Fail at once (a service manager restarts us) rather than hang when
+	// etcd does not answer.
+	tctx, cancel := context.WithTimeout(ctx, etcdTimeout)
+	_, _, err = cluster.Workers(tctx, cli)
+	cancel()
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("jobs: worker: etcd at %v: %w", o.Cluster, err)
+	}
 	ttl := cmp.Or(o.TTL, cluster.DefaultTTL)
 	life, endLife := context.WithCancel(context.Background())
 	s, err := cluster.Announce(life, cli, info, ttl)
