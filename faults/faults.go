@@ -182,4 +182,3 @@ func Chaos(g *plan.StageGraph, seed uint64, rate float64) []Fault {
 	}
 	return faults
 }
-

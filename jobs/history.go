@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -213,14 +212,18 @@ type RunDetail struct {
 // ShowRun finds the run of stateDir whose id starts with id (it must name
 // one run) and reads its history. It takes no lock.
 func ShowRun(stateDir, id string) (*RunDetail, error) {
-	runs, err := ListRuns(stateDir)
+	sd, ok := statedir.Peek(stateDir)
+	if !ok {
+		return nil, &RunNotFoundError{ID: id, Dir: stateDir}
+	}
+	ents, err := sd.List()
 	if err != nil {
 		return nil, err
 	}
-	var match []RunInfo
-	for _, r := range runs {
-		if id != "" && strings.HasPrefix(r.ID, id) {
-			match = append(match, r)
+	var match []statedir.Entry
+	for _, e := range ents {
+		if id != "" && strings.HasPrefix(statedir.IDString(e.ID), id) {
+			match = append(match, e)
 		}
 	}
 	switch {
@@ -229,9 +232,8 @@ func ShowRun(stateDir, id string) (*RunDetail, error) {
 	case len(match) > 1:
 		return nil, &RunNotFoundError{ID: id, Dir: stateDir, Ambiguous: len(match)}
 	}
-	sd, _ := statedir.Peek(stateDir)
-	rid, _ := strconv.ParseUint(match[0].ID, 16, 64)
-	d := &RunDetail{Info: match[0]}
+	rid := match[0].ID
+	d := &RunDetail{Info: runInfo(sd, match[0])}
 	data, err := sd.Report(rid)
 	if err != nil {
 		return nil, err
@@ -239,7 +241,7 @@ func ShowRun(stateDir, id string) (*RunDetail, error) {
 	if data != nil {
 		d.Report = new(Report)
 		if err := json.Unmarshal(data, d.Report); err != nil {
-			return nil, fmt.Errorf("jobs: report of run %s: %w", match[0].ID, err)
+			return nil, fmt.Errorf("jobs: report of run %s: %w", d.Info.ID, err)
 		}
 	}
 	lines, err := sd.Events(rid)

@@ -14,7 +14,4 @@ func TestMemoryLimits(t *testing.T) {
 			t.Errorf("cgroupLimit(%q) = %d, want %d", in, got, want)
 		}
 	}
-	if m := DefaultMemory(); m < 0 {
-		t.Errorf("DefaultMemory = %d", m)
-	}
 }

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/remote"
-	"github.com/batchrun/batchrun/storage"
 )
 
 // openRun finds the run this invocation works on and records that it
@@ -164,19 +162,8 @@ func (inv *invocation) committedPartitions(ctx context.Context, exec executor.Ex
 		// On workers: what the live ones still hold, checked by them.
 		return re.Recover(ctx, candidates)
 	}
-	var ok []plan.PartitionID
-	for _, p := range candidates {
-		ref := storage.PartitionRef{Run: inv.run.Rec.ID, Edge: uint32(p.Edge), Producer: uint32(p.Producer)}
-		err := inv.store.Verify(ref)
-		switch {
-		case err == nil:
-			ok = append(ok, p)
-		case errors.Is(err, storage.ErrNotFound):
-		case storage.IsCorrupt(err):
-			inv.logger.Warn("committed partition is corrupt; regenerating it", "partition", ref, "err", err)
-		default:
-			return nil, err
-		}
-	}
-	return ok, nil
+	local := &executor.StorePartitions{Store: inv.store, Run: inv.run.Rec.ID}
+	return local.Intact(candidates, func(p plan.PartitionID, err error) {
+		inv.logger.Warn("committed partition is corrupt; regenerating it", "partition", p, "err", err)
+	})
 }

@@ -3,6 +3,8 @@ package remote
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -199,5 +201,39 @@ func TestGroupFitsNoWorker(t *testing.T) {
 	err := e.Run(context.Background(), executortest.Group(t, g, "a[0]", "a[1]"), ended.Done)
 	if err == nil || !strings.Contains(err.Error(), "fits no live worker") || len(ended.Errs) != 2 {
 		t.Fatalf("Run = %v (ends %v), want both tasks failed: the group fits no worker", err, ended.Errs)
+	}
+}
+
+// TestCloseDropsOnlyTheRun: a run that succeeded is dropped from its
+// workers: its store directory goes, and nothing else in the worker's
+// directory; a run kept for its resume keeps its store.
+func TestCloseDropsOnlyTheRun(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "1"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	c := startCluster(t, g, 1, 1, map[string]executortest.StageFunc{"a": executortest.Emit(10)})
+	w := c.workers[0]
+	other := filepath.Join(w.Dir, "not-batchrun.txt")
+	if err := os.WriteFile(other, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		run  uint64
+		drop bool
+	}{{run: 7, drop: false}, {run: 8, drop: true}} {
+		e := NewExecutor(tc.run, []byte("test-job"), c.infos)
+		var ended executortest.Ended
+		if err := e.Run(context.Background(), executortest.Group(t, g, "a[0]"), ended.Done); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Close(context.Background(), tc.drop); err != nil {
+			t.Fatal(err)
+		}
+		_, err := os.Stat(filepath.Dir(w.storeDir(tc.run)))
+		if gone := os.IsNotExist(err); gone != tc.drop {
+			t.Errorf("run %d (drop %v): its directory gone=%v (%v)", tc.run, tc.drop, gone, err)
+		}
+	}
+	if data, err := os.ReadFile(other); err != nil || string(data) != "mine" {
+		t.Errorf("a file batchrun did not write: %q, %v", data, err)
 	}
 }

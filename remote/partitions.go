@@ -41,6 +41,7 @@ func (p *Partitions) Writer(id plan.PartitionID, attempt uint32, subpartitions i
 // Reader implements executor.Partitions: it reads the partitions in order,
 // each from where it is, one stream open at a time.
 func (p *Partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.Schema) (shuffle.Reader, error) {
+	var wireSchema []byte // serialized once, for the remote ones
 	parts := make([]func() (shuffle.Reader, error), len(in.Partitions))
 	for i, pid := range in.Partitions {
 		loc := ""
@@ -52,10 +53,12 @@ func (p *Partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.S
 			parts[i] = func() (shuffle.Reader, error) { return p.Local.Reader(c, one, schema) }
 			continue
 		}
+		if wireSchema == nil {
+			wireSchema = flight.SerializeSchema(schema, memory.DefaultAllocator)
+		}
+		ticket := Ticket{Run: p.Run, Edge: uint32(pid.Edge), Producer: uint32(pid.Producer), Sub: in.Subpartition, Schema: wireSchema}
 		parts[i] = func() (shuffle.Reader, error) {
-			return &flightReader{p: p, addr: loc, part: pid, schema: schema,
-				ticket: Ticket{Run: p.Run, Edge: uint32(pid.Edge), Producer: uint32(pid.Producer), Sub: in.Subpartition,
-					Schema: flight.SerializeSchema(schema, memory.DefaultAllocator)}}, nil
+			return &flightReader{p: p, addr: loc, part: pid, schema: schema, ticket: ticket}, nil
 		}
 	}
 	return &chain{parts: parts}, nil

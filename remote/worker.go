@@ -193,20 +193,14 @@ func (w *Worker) held(req heldRequest, stream flight.FlightService_DoActionServe
 	if r == nil {
 		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
 	}
-	var res heldResult
-	for _, p := range req.Partitions {
-		ref := storage.PartitionRef{Run: req.Run, Edge: uint32(p.Edge), Producer: uint32(p.Producer)}
-		switch err := r.store.Verify(ref); {
-		case err == nil:
-			res.Held = append(res.Held, p)
-		case errors.Is(err, storage.ErrNotFound):
-		case storage.IsCorrupt(err):
-			w.Logger.Warn("a committed partition is corrupt; it will be regenerated", "partition", ref, "err", err)
-		default:
-			return status.Errorf(codes.Internal, "remote: verify %v: %v", ref, err)
-		}
+	local := &executor.StorePartitions{Store: r.store, Run: req.Run}
+	held, err := local.Intact(req.Partitions, func(p plan.PartitionID, err error) {
+		w.Logger.Warn("a committed partition is corrupt; it will be regenerated", "partition", p, "err", err)
+	})
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
 	}
-	data, err := json.Marshal(res)
+	data, err := json.Marshal(heldResult{Held: held})
 	if err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}

@@ -55,17 +55,11 @@ func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, erro
 	if sampleRows <= 0 {
 		sampleRows = 1000
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("operators: infer schema: %w", err)
-	}
-	defer f.Close()
-	var d decoders
-	defer d.close()
-	br, err := d.open(f, path)
+	br, done, err := openSample(path)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	names, _, err := readHeader(br, path, delim, quote)
 	if err != nil {
 		return nil, err
@@ -154,4 +148,20 @@ func sampleRowsInto(br *bufio.Reader, path string, delim, quote byte, limit int,
 		rows++
 	}
 	return nil
+}
+
+// openSample opens path for schema inference, decompressed when its name
+// says so; done closes it.
+func openSample(path string) (br *bufio.Reader, done func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("operators: infer schema: %w", err)
+	}
+	d := new(decoders)
+	if br, err = d.open(f, path); err != nil {
+		d.close()
+		f.Close()
+		return nil, nil, err
+	}
+	return br, func() { d.close(); f.Close() }, nil
 }

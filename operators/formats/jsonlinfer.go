@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
@@ -41,17 +40,11 @@ func InferJSONLSchema(path string, sampleRows int) (spec.Schema, error) {
 	if sampleRows <= 0 {
 		sampleRows = 1000
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("operators: infer schema: %w", err)
-	}
-	defer f.Close()
-	var d decoders
-	defer d.close()
-	br, err := d.open(f, path)
+	br, done, err := openSample(path)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	var names []string
 	kinds := map[string]*jsonKinds{}
 	var scratch []byte
