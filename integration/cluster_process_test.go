@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
@@ -33,8 +34,20 @@ func startWorkerProcess(t *testing.T, bin string, endpoints []string, slots int)
 // startWorkerProcessIn starts a worker on state directory dir.
 func startWorkerProcessIn(t *testing.T, bin string, endpoints []string, slots int, dir string) *workerProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "worker", "--listen", "127.0.0.1:0", "--state-dir", dir,
+	cmd, addr := startChild(t, bin, nil, "batchrun worker serving at ", "worker", "--listen", "127.0.0.1:0", "--state-dir", dir,
 		"--slots", fmt.Sprint(slots), "--etcd", strings.Join(endpoints, ","), "--lease", "2s", "--log-level", "error")
+	w := &workerProcess{cmd: cmd, addr: addr}
+	t.Cleanup(w.kill)
+	return w
+}
+
+// startChild starts bin with args, its stderr to stderr (nil: dropped),
+// and returns it with the address its first line of output gives after
+// prefix; it is killed -9 when the test ends.
+func startChild(t *testing.T, bin string, stderr io.Writer, prefix string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,15 +55,18 @@ func startWorkerProcessIn(t *testing.T, bin string, endpoints []string, slots in
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &workerProcess{cmd: cmd}
-	t.Cleanup(func() { w.kill() })
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "batchrun worker serving at ")
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
 	if err != nil || !ok {
-		t.Fatalf("worker said %q (%v), want its address", line, err)
+		t.Fatalf("%s said %q (%v), want its address", args[0], line, err)
 	}
-	w.addr = addr
-	return w
+	return cmd, addr
 }
 
 // kill is kill -9: no goodbye, the lease runs out on its own.

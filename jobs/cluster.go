@@ -135,7 +135,11 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 	if l.Spec == "" {
 		return nil, fmt.Errorf("jobs: a job built in Go cannot run on workers: they load it from its spec file")
 	}
-	job := workerJob{Spec: l.Spec, Params: l.Params, Parallelism: l.fileOpts.Parallelism, Mode: l.fileOpts.Mode,
+	spec, err := filepath.Abs(l.Spec) // the workers' working directories are theirs
+	if err != nil {
+		return nil, err
+	}
+	job := workerJob{Spec: spec, Params: l.Params, Parallelism: l.fileOpts.Parallelism, Mode: l.fileOpts.Mode,
 		Broadcast: l.fileOpts.BroadcastBelow, Digest: l.Digest, RunID: statedir.IDString(inv.run.Rec.ID),
 		AttemptBase: attemptBase, Codec: opts.Codec}
 	if opts.Memory > 0 {
@@ -149,6 +153,7 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 		return nil, err
 	}
 	e := remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos)
+	e.Fence = opts.Fence
 	stop := func() {}
 	if opts.etcd != nil {
 		// A worker whose lease expires is lost, with what it held.
@@ -157,7 +162,7 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 		stop = cancel
 		// cluster status lists the run while it runs.
 		s, err := cluster.AnnounceRun(ctx, opts.etcd, cluster.RunInfo{ID: job.RunID, Job: l.Job.Name,
-			Leader: leader, Start: inv.start}, cluster.DefaultTTL)
+			Leader: cmp.Or(opts.Leader, leader), Start: inv.start}, cluster.DefaultTTL)
 		if err != nil {
 			inv.logger.Warn("announce the run in etcd", "err", err)
 		} else {
@@ -375,9 +380,11 @@ func announce(ctx context.Context, o WorkerOptions, info remote.WorkerInfo) (fun
 
 // ClusterStatus is what `batchrun cluster status` shows.
 type ClusterStatus struct {
-	Workers []remote.WorkerInfo `json:"workers"`
-	Slots   int                 `json:"slots"`
-	Runs    []cluster.RunInfo   `json:"runs"`
+	// Coordinators are the live coordinators, the leader first.
+	Coordinators []cluster.Coordinator `json:"coordinators"`
+	Workers      []remote.WorkerInfo   `json:"workers"`
+	Slots        int                   `json:"slots"`
+	Runs         []cluster.RunInfo     `json:"runs"`
 }
 
 // Status lists the workers registered in the etcd at endpoints.
@@ -392,6 +399,9 @@ func Status(ctx context.Context, endpoints []string) (*ClusterStatus, error) {
 		return nil, err
 	}
 	st := &ClusterStatus{Workers: ws}
+	if st.Coordinators, err = cluster.Coordinators(ctx, cli); err != nil {
+		return nil, err
+	}
 	for _, w := range ws {
 		st.Slots += w.Slots
 	}

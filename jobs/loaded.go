@@ -223,3 +223,7 @@ func compileExprs(job *spec.Job, res *spec.Resolved) error {
 	}
 	return nil
 }
+
+// FileOptions are the options the job was loaded with: another process
+// loads the same spec file with them to compile the same work.
+func (l *Loaded) FileOptions() FileOptions { return l.fileOpts }

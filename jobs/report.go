@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -116,7 +117,7 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 	first := make(map[plan.StageID]time.Time)
 	last := make(map[plan.StageID]time.Time)
 	for _, a := range res.Attempts {
-		r.Attempts = append(r.Attempts, attemptReport(l, a))
+		r.Attempts = append(r.Attempts, attemptReport(l, a, cmp.Or(opts.Leader, leader)))
 		s := &r.Stages[a.Subtask.Stage]
 		s.Attempts++
 		r.Subtasks++
@@ -191,7 +192,7 @@ func failoverReports(res *scheduler.Result) []FailoverReport {
 	return out
 }
 
-func attemptReport(l *Loaded, a scheduler.Attempt) AttemptReport {
+func attemptReport(l *Loaded, a scheduler.Attempt, leader string) AttemptReport {
 	ar := AttemptReport{Subtask: l.Graph.SubtaskName(a.Subtask), Attempt: a.Attempt, Worker: a.Worker,
 		Leader: leader, Start: a.Start, End: a.End, Outcome: a.Outcome(), State: a.State.String(),
 		RowsIn: a.Stats.RowsIn, RowsOut: a.Stats.RowsOut, RowsSkipped: a.Stats.RowsSkipped,

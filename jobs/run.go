@@ -88,6 +88,17 @@ type RunOptions struct {
 	// registered there, and a worker whose lease expires is lost.
 	Cluster []string
 
+	// Fence is the election revision of the coordinator that schedules
+	// the run on workers (0: none); workers refuse a deposed leader's.
+	Fence int64
+	// Records, when set, keeps the run records of the job's runs outside
+	// the state directory (a coordinator's etcd), authoritative over its
+	// copies there: a new leader continues the runs of the one before.
+	Records RecordLog
+	// Leader names the scheduling process in the report's attempts
+	// (default host/pid).
+	Leader string
+
 	workerInfos []remote.WorkerInfo
 	etcd        *clientv3.Client
 	etcdRev     int64
@@ -213,6 +224,12 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	defer unlock()
+	if opts.Records != nil {
+		if err := l.importRecords(ctx, sd, opts.Records); err != nil {
+			return nil, err
+		}
+		sd.Mirror = opts.Records.Put
+	}
 	run, err := l.openRun(sd, &opts)
 	if err != nil {
 		return nil, err

@@ -167,3 +167,28 @@ func (inv *invocation) committedPartitions(ctx context.Context, exec executor.Ex
 		inv.logger.Warn("committed partition is corrupt; regenerating it", "partition", p, "err", err)
 	})
 }
+
+// RecordLog keeps run records outside the state directory: a
+// coordinator's etcd, where the next leader finds them.
+type RecordLog interface {
+	// Put writes rec (fenced: it fails once the writer is deposed).
+	Put(rec statedir.Record) error
+	// Records returns the records kept of job's runs.
+	Records(ctx context.Context, job string) ([]statedir.Record, error)
+}
+
+// importRecords writes the records log keeps of the job's runs into the
+// state directory over what it has of them: a run another coordinator
+// scheduled is then resumed here as if it had been scheduled here.
+func (l *Loaded) importRecords(ctx context.Context, sd *statedir.Dir, log RecordLog) error {
+	recs, err := log.Records(ctx, l.Job.Name)
+	if err != nil {
+		return fmt.Errorf("jobs: read the job's run records: %w", err)
+	}
+	for _, rec := range recs {
+		if err := sd.Import(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -237,3 +237,46 @@ func TestCloseDropsOnlyTheRun(t *testing.T) {
 		t.Errorf("a file batchrun did not write: %q, %v", data, err)
 	}
 }
+
+// TestFencing: when a newer leader (a larger fence) opens a run, the
+// groups an older one runs there stop, and every later assignment of the
+// older one is refused with a permanent *FencedError, so that a deposed
+// leader cannot run anything of the run again.
+func TestFencing(t *testing.T) {
+	g := executortest.Compile(t, map[string]string{"parallelism": "2"},
+		"read id=a\nrepartition id=f input=a by=hash keys=k exchange=blocking")
+	started := make(chan struct{})
+	hang := func(ctx context.Context, _ plan.SubtaskID, _ []shuffle.Reader, _ executor.Sink) (executor.Stats, error) {
+		close(started)
+		<-ctx.Done()
+		return executor.Stats{}, ctx.Err()
+	}
+	c := startCluster(t, g, 1, 2, map[string]executortest.StageFunc{"a": hang})
+	old := NewExecutor(7, []byte("test-job"), c.infos)
+	old.Fence = 5
+	defer old.Close(context.Background(), false)
+	ended := make(chan error, 1)
+	go func() {
+		var e executortest.Ended
+		ended <- old.Run(context.Background(), executortest.Group(t, g, "a[0]"), e.Done)
+	}()
+	<-started
+	newer := NewExecutor(7, []byte("test-job"), c.infos)
+	newer.Fence = 9
+	defer newer.Close(context.Background(), false)
+	if _, err := newer.Recover(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; err == nil {
+		t.Fatal("the old leader's group went on after a newer leader opened the run")
+	}
+	var e executortest.Ended
+	err := old.Run(context.Background(), executortest.Group(t, g, "a[1]"), e.Done)
+	var fe *FencedError
+	if !errors.As(err, &fe) || !fe.Permanent() {
+		t.Fatalf("old leader's next group: %v, want a permanent *FencedError", err)
+	}
+	if old.workers[0].lost {
+		t.Error("a fenced assignment marked the worker lost")
+	}
+}

@@ -33,6 +33,9 @@ type Executor struct {
 	run uint64
 	// job is what each worker's Loader compiles.
 	job []byte
+	// Fence is the scheduling leader's election revision (0: no
+	// coordinator); set it before the first Run.
+	Fence int64
 
 	clients pool
 
@@ -67,6 +70,22 @@ func NewExecutor(run uint64, job []byte, workers []WorkerInfo) *Executor {
 	return e
 }
 
+// FencedError is a worker's refusal of an assignment: a newer leader
+// schedules the run. Running again cannot help this process.
+type FencedError struct {
+	Worker string
+	Err    error
+}
+
+func (e *FencedError) Error() string {
+	return fmt.Sprintf("remote: worker %s: %v", e.Worker, status.Convert(e.Err).Message())
+}
+
+func (e *FencedError) Unwrap() error { return e.Err }
+
+// Permanent implements the scheduler's test for failures not worth a retry.
+func (e *FencedError) Permanent() bool { return true }
+
 // ErrNoWorkers says every worker is lost.
 var ErrNoWorkers = errors.New("remote: no worker left")
 
@@ -86,6 +105,9 @@ func (e *Executor) Run(ctx context.Context, g *executor.Group, done func(*execut
 		e.release(w, len(g.Tasks))
 		if err == nil || started {
 			return cause
+		}
+		if status.Code(err) == codes.Aborted {
+			return e.failAll(g, done, &FencedError{Worker: w.Addr, Err: err})
 		}
 		if ctx.Err() != nil {
 			return e.failAll(g, done, context.Cause(ctx))
@@ -189,7 +211,7 @@ func (e *Executor) runOn(ctx context.Context, w *assigned, g *executor.Group, do
 	if err := e.open(ctx, c, w); err != nil {
 		return false, nil, err
 	}
-	body, err := json.Marshal(runRequest{Run: e.run, Group: g})
+	body, err := json.Marshal(runRequest{Run: e.run, Group: g, Fence: e.Fence})
 	if err != nil {
 		return false, nil, err
 	}
@@ -236,7 +258,9 @@ func (e *Executor) abandon(ctx context.Context, g *executor.Group, ended []bool,
 	switch {
 	case ctx.Err() != nil:
 		lost = context.Cause(ctx) // cancelled here: the worker is fine
-	case !slices.Contains(ended, true) && status.Code(err) == codes.Unavailable:
+	case !slices.Contains(ended, true) && (status.Code(err) == codes.Unavailable || status.Code(err) == codes.Aborted):
+		// Unreachable before anything ran, or refused (fenced): nothing
+		// of the group ran there.
 		return false, nil, err
 	default:
 		lost = e.lose(w.Addr, err)
@@ -291,7 +315,7 @@ func (e *Executor) open(ctx context.Context, c flight.Client, w *assigned) error
 	if opened {
 		return nil
 	}
-	body, err := json.Marshal(openRequest{Run: e.run, Job: e.job})
+	body, err := json.Marshal(openRequest{Run: e.run, Job: e.job, Fence: e.Fence})
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,17 @@ type openRequest struct {
 	Run uint64 `json:"run"`
 	// Job is opaque to this package: the worker's Loader compiles it.
 	Job []byte `json:"job"`
+	// Fence is the scheduling leader's election revision (0 without a
+	// coordinator): the worker refuses a smaller one than the largest it
+	// saw for the run, and cancels the groups of a smaller one when a
+	// larger one opens the run.
+	Fence int64 `json:"fence,omitempty"`
 }
 
 type runRequest struct {
 	Run   uint64          `json:"run"`
 	Group *executor.Group `json:"group"`
+	Fence int64           `json:"fence,omitempty"`
 }
 
 type closeRequest struct {

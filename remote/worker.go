@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,12 @@ type workerRun struct {
 	store *storage.Store
 	local *executor.Local
 	parts *Partitions
+	// job and fence are what the run was opened with last; groups
+	// cancels the groups running, by a number of their own.
+	job    []byte
+	fence  int64
+	groups map[int]context.CancelFunc
+	next   int
 }
 
 // NewWorker returns a worker reached at addr that keeps its runs under dir.
@@ -103,42 +110,89 @@ func (w *Worker) storeDir(run uint64) string {
 }
 
 // open prepares run: its store (kept if the worker already has one) and
-// its compiled job. Opening an open run again is a no-op.
+// its compiled job. Opening an open run again with the same job and fence
+// is a no-op; with a larger fence (a new leader) or another job (a resumed
+// run: its attempts are numbered anew) the groups running stop and the
+// job is compiled again. A smaller fence than the run's is refused: that
+// leader was deposed.
 func (w *Worker) open(req openRequest) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.runs[req.Run] != nil {
+	if r := w.runs[req.Run]; r != nil {
+		switch {
+		case req.Fence < r.fence:
+			return fenced(req.Run, req.Fence, r.fence)
+		case req.Fence == r.fence && bytes.Equal(req.Job, r.job):
+			return nil
+		}
+		for _, cancel := range r.groups {
+			cancel()
+		}
+		local, err := w.load(req, r.store, r.parts)
+		if err != nil {
+			return err
+		}
+		r.local, r.job, r.fence = local, req.Job, req.Fence
 		return nil
 	}
 	store, err := storage.Open(w.storeDir(req.Run), storage.Options{})
 	if err != nil {
 		return status.Errorf(codes.Internal, "remote: open run %x: %v", req.Run, err)
 	}
-	g, prog, err := w.Load(req.Job, req.Run, store)
-	if err != nil {
-		store.Close()
-		return status.Errorf(codes.FailedPrecondition, "remote: run %x: %v", req.Run, err)
-	}
 	parts := &Partitions{Local: &executor.StorePartitions{Store: store, Run: req.Run, Opts: w.Server.opts},
 		Self: w.Addr, Run: req.Run}
-	w.runs[req.Run] = &workerRun{store: store, parts: parts,
-		local: &executor.Local{Graph: g, Program: prog, Partitions: parts, Shuffle: w.Server.opts, Logger: w.Logger, Name: w.Addr}}
+	local, err := w.load(req, store, parts)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	w.runs[req.Run] = &workerRun{store: store, parts: parts, local: local, job: req.Job, fence: req.Fence,
+		groups: make(map[int]context.CancelFunc)}
 	w.Server.Add(req.Run, store)
 	return nil
 }
 
+// load compiles the job req names into the executor of its groups.
+func (w *Worker) load(req openRequest, store *storage.Store, parts *Partitions) (*executor.Local, error) {
+	g, prog, err := w.Load(req.Job, req.Run, store)
+	if err != nil {
+		return nil, status.Errorf(codes.FailedPrecondition, "remote: run %x: %v", req.Run, err)
+	}
+	return &executor.Local{Graph: g, Program: prog, Partitions: parts, Shuffle: w.Server.opts, Logger: w.Logger, Name: w.Addr}, nil
+}
+
+// fenced refuses an assignment of a deposed leader.
+func fenced(run uint64, got, have int64) error {
+	return status.Errorf(codes.Aborted, "remote: run %x: fenced: a newer leader (election revision %d) schedules it, not this one (%d)", run, have, got)
+}
+
 // run runs one group and streams each task's end, then the group's.
 func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightService_DoActionServer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	w.mu.Lock()
 	r := w.runs[req.Run]
-	if r != nil {
+	var local *executor.Local
+	var id int
+	if r != nil && req.Fence == r.fence {
 		w.active.Add(1)
+		local, id = r.local, r.next
+		r.next++
+		r.groups[id] = cancel
 	}
 	w.mu.Unlock()
-	if r == nil {
+	switch {
+	case r == nil:
 		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
+	case local == nil:
+		return fenced(req.Run, req.Fence, r.fence)
 	}
-	defer w.active.Done()
+	defer func() {
+		w.mu.Lock()
+		delete(r.groups, id)
+		w.mu.Unlock()
+		w.active.Done()
+	}()
 	w.Metrics.groupStarted()
 	defer w.Metrics.groupEnded()
 	var mu sync.Mutex
@@ -156,7 +210,7 @@ func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightSe
 	}
 	g := req.Group
 	errs := make([]error, len(g.Tasks))
-	cause := r.local.Run(ctx, g, func(t *executor.Task, res executor.Result, err error) {
+	cause := local.Run(ctx, g, func(t *executor.Task, res executor.Result, err error) {
 		i := indexOf(g, t)
 		mu.Lock()
 		errs[i] = err

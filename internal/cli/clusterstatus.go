@@ -15,10 +15,10 @@ import (
 func clusterCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "cluster",
-		Usage: "look at a cluster of workers registered in etcd",
+		Usage: "look at a cluster of coordinators and workers registered in etcd",
 		Subcommands: []*cli.Command{{
 			Name:  "status",
-			Usage: "list the live workers and their slots, and the runs in progress",
+			Usage: "list the live coordinators (the leader first), the workers and their slots, and the runs in progress",
 			Flags: []cli.Flag{
 				&cli.StringSliceFlag{Name: "etcd", Usage: "the etcd `URLS` the workers register with (required)"},
 				&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
@@ -47,6 +47,20 @@ func clusterStatusAction(c *cli.Context) error {
 		return enc.Encode(st)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COORDINATOR\tROLE")
+	for _, co := range st.Coordinators {
+		role := "standby"
+		if co.Leader {
+			role = "leader"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", co.Addr, role)
+	}
+	fmt.Fprintf(tw, "%d coordinators\n", len(st.Coordinators))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer)
+	tw = tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKER\tSLOTS")
 	for _, w := range st.Workers {
 		fmt.Fprintf(tw, "%s\t%d\n", w.Addr, w.Slots)

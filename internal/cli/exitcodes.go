@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 
 	"github.com/batchrun/batchrun/jobs"
-	"github.com/batchrun/batchrun/jobs/spec"
 )
 
 // Exit codes. Scripts and cron wrappers branch on them; keep them stable.
@@ -26,19 +24,19 @@ func (e *usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var ue *usageError
-	var oe *jobs.OptionError
-	var nf *jobs.RunNotFoundError
-	var se *spec.Error
-	switch {
-	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &nf):
+	if errors.As(err, &ue) {
 		return ExitUsage
-	case errors.As(err, &se):
+	}
+	switch jobs.Classify(err) {
+	case jobs.ClassUsage:
+		return ExitUsage
+	case jobs.ClassSpec:
 		return ExitSpecError
-	case jobs.IsDataError(err):
+	case jobs.ClassData:
 		return ExitDataError
-	case jobs.IsLocked(err):
+	case jobs.ClassLocked:
 		return ExitLocked
-	case errors.Is(err, context.Canceled):
+	case jobs.ClassInterrupted:
 		return ExitInterrupted
 	}
 	return ExitJobFailed

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/batchrun/batchrun/coordinator"
 	"github.com/batchrun/batchrun/jobs"
 )
 
@@ -103,7 +105,7 @@ func runAction(c *cli.Context, h Hooks) (err error) {
 	if h.RunOptions != nil {
 		h.RunOptions(&opts)
 	}
-	report, runErr := l.Run(c.Context, opts)
+	report, runErr := runJob(c, l, opts, logger)
 	prog.Close()
 	if path := c.String("metrics-file"); path != "" {
 		if err := writeMetrics(path, l, report, runErr); err != nil && runErr == nil {
@@ -122,6 +124,32 @@ func runAction(c *cli.Context, h Hooks) (err error) {
 	}
 	fmt.Fprint(msgs, report.Summary())
 	return nil
+}
+
+// runJob runs l: in this process, or (with --cluster and coordinators up
+// in its etcd) submitted to their leader and followed to its end.
+func runJob(c *cli.Context, l *jobs.Loaded, opts jobs.RunOptions, logger *slog.Logger) (*jobs.Report, error) {
+	if len(opts.Cluster) == 0 {
+		return l.Run(c.Context, opts)
+	}
+	up, err := coordinator.Available(c.Context, opts.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if !up {
+		return l.Run(c.Context, opts) // no coordinator: this process schedules
+	}
+	if c.String("chaos") != "" {
+		return nil, &usageError{"--chaos: runs in this process only; with coordinators up, use --fault"}
+	}
+	spec, err := filepath.Abs(c.Args().First())
+	if err != nil {
+		return nil, err
+	}
+	sub := coordinator.Submission{Spec: spec, Load: l.FileOptions(), Codec: c.String("codec"),
+		Memory: opts.Memory, Failover: c.String("failover"), Restart: c.String("restart"),
+		Faults: c.StringSlice("fault"), Seed: opts.Seed, Fresh: opts.Fresh, Resume: opts.Resume, Wait: opts.Wait}
+	return coordinator.Submit(c.Context, opts.Cluster, sub, opts.Observer, logger)
 }
 
 // parseRunFlags parses the flags of `batchrun run` that name typed

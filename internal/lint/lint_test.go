@@ -59,7 +59,9 @@ var importRules = []importRule{
 	{pkg: "executor/executortest", allow: []string{"executor", "plan", "plan/plantest", "shuffle", "storage"}, third: anyThirdParty,
 		why: "executor/executortest is test support: it imports only executor, plan, plan/plantest, shuffle and storage"},
 	{pkg: "cluster", allow: []string{"remote"}, third: anyThirdParty,
-		why: "cluster imports only remote among batchrun packages: it keeps membership, it runs nothing"},
+		why: "cluster imports only remote among batchrun packages: it keeps membership and the run log's keys, it runs nothing"},
+	{pkg: "coordinator", allow: []string{"cluster", "jobs", "jobs/statedir"}, third: anyThirdParty,
+		why: "coordinator imports only cluster, jobs and jobs/statedir among batchrun packages: it leads and submits; jobs runs"},
 	{pkg: "faults", allow: []string{"plan", "executor", "shuffle", "storage"}, third: anyThirdParty,
 		why: "faults imports only plan, executor, shuffle and storage among batchrun packages"},
 	{pkg: "internal/osfs", third: anyThirdParty,
@@ -74,8 +76,8 @@ var importRules = []importRule{
 		why: "jobs/statedir imports only internal/osfs, internal/lockfile, jobs/commit and the standard library"},
 	{pkg: "cmd/batchrun", allow: []string{"internal/cli"}, third: noThirdParty,
 		why: "cmd/batchrun is only a main: it imports internal/cli"},
-	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec"}, third: anyThirdParty,
-		why: "internal/cli imports only jobs and jobs/spec among batchrun packages"},
+	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec", "coordinator"}, third: anyThirdParty,
+		why: "internal/cli imports only jobs, jobs/spec and coordinator among batchrun packages"},
 }
 
 // noImporting is the rule every package follows: integration and the

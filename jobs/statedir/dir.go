@@ -21,6 +21,10 @@ type Dir struct {
 	Path string
 	// FS carries the record writes (tests inject faults through it).
 	FS osfs.FS
+	// Mirror, when set, is called with every record written, after the
+	// local write: a coordinator keeps its runs' records in etcd too,
+	// fenced by its leadership. Its error fails the write.
+	Mirror func(Record) error
 }
 
 // Open returns the state directory at path, creating its folders.
@@ -116,6 +120,30 @@ func (r *Run) Put() error {
 	dir := r.d.RunDir(r.Rec.ID)
 	if err := osfs.WriteFileAtomic(r.d.FS, filepath.Join(dir, "run.json"), append(data, '\n'), dir); err != nil {
 		return fmt.Errorf("statedir: record run %s: %w", IDString(r.Rec.ID), err)
+	}
+	if r.d.Mirror != nil {
+		if err := r.d.Mirror(r.Rec); err != nil {
+			return fmt.Errorf("statedir: record run %s: %w", IDString(r.Rec.ID), err)
+		}
+	}
+	return nil
+}
+
+// Import writes rec, a run record kept elsewhere (a coordinator's etcd),
+// as the record of its run here, creating the run's directory if needed.
+// The caller holds the job's lock; a run this process owns is not
+// imported over.
+func (d *Dir) Import(rec Record) error {
+	dir := d.RunDir(rec.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("statedir: import run %s: %w", IDString(rec.ID), err)
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("statedir: encode run %s: %w", IDString(rec.ID), err)
+	}
+	if err := osfs.WriteFileAtomic(d.FS, filepath.Join(dir, "run.json"), append(data, '\n'), dir); err != nil {
+		return fmt.Errorf("statedir: import run %s: %w", IDString(rec.ID), err)
 	}
 	return nil
 }

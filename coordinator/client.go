@@ -1,0 +1,97 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/batchrun/batchrun/cluster"
+	"github.com/batchrun/batchrun/jobs"
+)
+
+// Available reports whether any coordinator is up in the etcd at
+// endpoints: `batchrun run --cluster` then submits to the leader rather
+// than scheduling in its own process.
+func Available(ctx context.Context, endpoints []string) (bool, error) {
+	cli, err := cluster.Connect(ctx, endpoints)
+	if err != nil {
+		return false, err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(ctx, etcdTimeout)
+	defer cancel()
+	cs, err := cluster.Coordinators(ctx, cli)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("coordinator: etcd at %v did not answer in %v: %w", endpoints, etcdTimeout, err)
+	}
+	return len(cs) > 0, err
+}
+
+// Submit submits sub to the coordinators at endpoints and follows its run
+// to the end, wherever the lead goes meanwhile: each subtask's end goes
+// to obs (progress), and the run's report and error are the leader's.
+// Cancelling ctx withdraws the submission (the leader stops the run).
+func Submit(ctx context.Context, endpoints []string, sub Submission, obs jobs.Observer, logger *slog.Logger) (*jobs.Report, error) {
+	cli, err := cluster.Connect(ctx, endpoints)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	host, _ := os.Hostname()
+	sub.Client, sub.Submitted = fmt.Sprintf("%s/%d", host, os.Getpid()), time.Now()
+	body, err := json.Marshal(sub)
+	if err != nil {
+		return nil, err
+	}
+	sid := fmt.Sprintf("%016x-%08x", sub.Submitted.UnixNano(), rand.Uint32())
+	sctx, cancel := context.WithTimeout(ctx, etcdTimeout)
+	rev, err := cluster.Submit(sctx, cli, sid, body)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("submitted", "submission", sid)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go cluster.WatchLeader(wctx, cli, func(addr string) {
+		if addr == "" {
+			logger.Warn("no coordinator leads now; the run waits for one", "submission", sid)
+		} else {
+			logger.Info("leader", "addr", addr, "submission", sid)
+		}
+	})
+	data, err := cluster.Follow(ctx, cli, sid, rev, func(b []byte) {
+		if obs != nil {
+			if err := decodeEvents(b, obs); err != nil {
+				logger.Warn("progress", "err", err)
+			}
+		}
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			withdraw(cli, sid, logger)
+		}
+		return nil, err
+	}
+	var res Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("coordinator: bad result of submission %s: %w", sid, err)
+	}
+	return res.Report, res.err()
+}
+
+// withdraw removes the submission of a client that stops following it.
+func withdraw(cli *clientv3.Client, sid string, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := cluster.Withdraw(ctx, cli, sid); err != nil {
+		logger.Warn("withdraw the submission; the run may go on", "submission", sid, "err", err)
+	}
+}

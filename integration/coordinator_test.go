@@ -1,0 +1,244 @@
+package integration
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batchrun/batchrun/cluster"
+	"github.com/batchrun/batchrun/cluster/etcdtest"
+	"github.com/batchrun/batchrun/coordinator"
+	"github.com/batchrun/batchrun/jobs"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+var leaderSeeds = flag.Int("leader.seeds", 20, "seeds for TestLeaderKilled (the issue's bar is 20)")
+
+// coordinatorProcess is a `batchrun coordinator` child process.
+type coordinatorProcess struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startCoordinatorProcess(t *testing.T, bin string, endpoints []string) *coordinatorProcess {
+	t.Helper()
+	logs, err := os.Create(filepath.Join(t.TempDir(), "coordinator.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		logs.Close()
+		if t.Failed() {
+			data, _ := os.ReadFile(logs.Name())
+			t.Logf("coordinator log:\n%s", data)
+		}
+	})
+	cmd, addr := startChild(t, bin, logs, "batchrun coordinator serving at ", "coordinator", "--listen", "127.0.0.1:0",
+		"--state-dir", t.TempDir(), "--etcd", strings.Join(endpoints, ","), "--lease", "1s", "--log-level", "info")
+	return &coordinatorProcess{cmd: cmd, addr: addr}
+}
+
+// kill is kill -9: its lease runs out on its own.
+func (c *coordinatorProcess) kill() {
+	if c.cmd.ProcessState == nil {
+		_ = c.cmd.Process.Signal(syscall.SIGKILL)
+		_ = c.cmd.Wait()
+	}
+}
+
+// submission is the Submission of an example staged for a test.
+func submission(t *testing.T, ex example, cfg runConfig, restart string) (coordinator.Submission, string) {
+	t.Helper()
+	specPath, dir := stageExample(t, ex.name)
+	return coordinator.Submission{Spec: specPath, Load: jobs.FileOptions{Parallelism: cfg.parallelism, Mode: cfg.mode},
+		Restart: restart}, filepath.Join(dir, ex.output)
+}
+
+// leaderOf is the address of the coordinator leading in etcd.
+func leaderOf(t *testing.T, endpoints []string) string {
+	t.Helper()
+	cli, err := cluster.Connect(context.Background(), endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	cs, err := cluster.Coordinators(context.Background(), cli)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("no leader: %v", err)
+	}
+	return cs[0].Addr
+}
+
+// TestSubmitToCoordinators: with coordinators up, a submitted run is
+// scheduled by the leader on the workers; its answer is the local run's,
+// and every attempt names the leader.
+func TestSubmitToCoordinators(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	etcdWorkers(t, srv.Endpoints, 3, 2)
+	for range 2 {
+		startCoordinatorProcess(t, bin, srv.Endpoints)
+	}
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	sub, out := submission(t, ex, runConfig{"all-blocking", 4}, "")
+	var seen counter
+	r, err := coordinator.Submit(context.Background(), srv.Endpoints, sub, &seen, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, ex, out, want)
+	lead := leaderOf(t, srv.Endpoints)
+	if len(r.Attempts) == 0 || seen.n != len(r.Attempts) {
+		t.Errorf("the client heard of %d attempt ends, the report lists %d", seen.n, len(r.Attempts))
+	}
+	for _, a := range r.Attempts {
+		if a.Leader != lead {
+			t.Fatalf("attempt %s scheduled by %q, want the leader %s", a.Subtask, a.Leader, lead)
+		}
+	}
+}
+
+// counter counts subtask ends.
+type counter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counter) SubtaskFinished(int, int, int64, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+// TestSubmissionErrors: a run the leader refuses or that fails comes back
+// to the client with its class, so that exit codes match a local run's.
+func TestSubmissionErrors(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	etcdWorkers(t, srv.Endpoints, 1, 2)
+	startCoordinatorProcess(t, bin, srv.Endpoints)
+	ex := exampleNamed(t, "revenue-by-segment")
+	cases := []struct {
+		name  string
+		edit  func(*coordinator.Submission)
+		class jobs.ErrorClass
+	}{
+		{"missing spec", func(s *coordinator.Submission) { s.Spec += ".gone" }, jobs.ClassSpec},
+		{"bad restart", func(s *coordinator.Submission) { s.Restart = "sometimes" }, jobs.ClassUsage},
+		{"task fails for good", func(s *coordinator.Submission) {
+			s.Faults, s.Restart = []string{"error:users[0]"}, "none"
+		}, jobs.ClassFailed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sub, _ := submission(t, ex, runConfig{"all-blocking", 2}, "")
+			c.edit(&sub)
+			_, err := coordinator.Submit(context.Background(), srv.Endpoints, sub, nil, discard)
+			if err == nil || jobs.Classify(err) != c.class {
+				t.Fatalf("Submit = %v (class %q), want class %q", err, jobs.Classify(err), c.class)
+			}
+		})
+	}
+}
+
+// killLeaderAfter is a client's observer that kill -9s the leading
+// coordinator when the n-th attempt end arrives, and keeps which
+// subtasks it heard succeed before that.
+type killLeaderAfter struct {
+	mu        sync.Mutex
+	n         int
+	kill      func() string
+	killed    string
+	succeeded map[[2]int]bool
+}
+
+func (k *killLeaderAfter) SubtaskFinished(stage, index int, _ int64, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.killed != "" {
+		return
+	}
+	if err == nil {
+		k.succeeded[[2]int{stage, index}] = true
+	}
+	if k.n--; k.n == 0 {
+		k.killed = k.kill()
+	}
+}
+
+// TestLeaderKilled kill -9s the leading coordinator after a seeded number
+// of attempt ends: the standby takes over within the lease, continues the
+// run from etcd's record and the workers' partitions, and the answer is
+// the local run's. No subtask with blocking output that the client heard
+// succeed under the old leader runs again under the new one.
+func TestLeaderKilled(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	var ws []*workerProcess
+	for range 3 {
+		ws = append(ws, startWorkerProcess(t, bin, srv.Endpoints, 2))
+	}
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	coords := map[string]*coordinatorProcess{}
+	takeovers := 0
+	parent := t // coordinators outlive a seed's subtest
+	for seed := uint64(1); seed <= uint64(*leaderSeeds); seed++ {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+			for len(coords) < 2 {
+				c := startCoordinatorProcess(parent, bin, srv.Endpoints)
+				coords[c.addr] = c
+			}
+			rng := rand.New(rand.NewPCG(seed, 20))
+			k := &killLeaderAfter{n: 1 + rng.IntN(12), succeeded: map[[2]int]bool{}, kill: func() string {
+				lead := leaderOf(t, srv.Endpoints)
+				coords[lead].kill()
+				delete(coords, lead)
+				return lead
+			}}
+			sub, out := submission(t, ex, runConfig{"all-blocking", 4}, "fixed-delay:attempts=10,delay=0s")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			r, err := coordinator.Submit(ctx, srv.Endpoints, sub, k, discard)
+			if err != nil {
+				t.Fatalf("after killing the leader: %v", err)
+			}
+			checkOutput(t, ex, out, want)
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			if k.killed == "" || len(r.Attempts) == 0 || r.Attempts[0].Leader == k.killed {
+				return // the run ended before the kill landed
+			}
+			takeovers++
+			t.Logf("killed %s after %d succeeded; the next leader reused %d subtasks and ran %d attempts",
+				k.killed, len(k.succeeded), len(r.Reused), len(r.Attempts))
+			// The last stage writes the output: its staged part files are
+			// not partitions a worker holds, so it runs again.
+			sink := len(r.Stages) - 1
+			for st, idx := range k.succeeded {
+				name := fmt.Sprintf("%s[%d]", r.Stages[st[0]].Name, st[1])
+				ran := slices.ContainsFunc(r.Attempts, func(a jobs.AttemptReport) bool { return a.Subtask == name })
+				if ran && st[0] != sink && idx {
+					t.Errorf("%s succeeded under %s and ran again under the next leader", name, k.killed)
+				}
+			}
+		})
+	}
+	if takeovers == 0 {
+		t.Error("no run was taken over: the kills hit nothing that mattered")
+	}
+	_ = ws
+}
