@@ -9,18 +9,34 @@ import (
 )
 
 // csvReader reads the spans of one split (see lineReader), fields parsed
-// straight into column builders.
+// straight into column builders. The fields of columns the scan does not
+// emit (ScanOptions.Columns) are only delimited: no conversion, no copy,
+// no check of their value; past the last emitted column the rest of the
+// line is only counted.
 type csvReader struct {
 	lineReader
 	s    *CSVScan
 	sp   splitter
 	fast bool // unquoted fields may take the fused fast paths
+	// fileCols has one entry per column of the file (the read's schema):
+	// its builder, or nil for a column the scan skips.
+	fileCols []*arrowx.ColBuilder
+	lastKept int    // the index in fileCols of the last emitted column
+	delim    []byte // the delimiter, for bytes.Count
 }
 
 func newCSVReader(s *CSVScan, capRows int) *csvReader {
-	r := &csvReader{s: s, fast: s.null == nil}
+	r := &csvReader{s: s, fast: s.null == nil, delim: []byte{s.delim}}
 	r.sp = splitter{delim: s.delim, quote: s.quote, fields: make([][]byte, len(s.schema))}
 	r.init(&s.lineScan, capRows, r.row)
+	r.fileCols = make([]*arrowx.ColBuilder, len(s.schema))
+	k := 0
+	for i, keep := range s.o.keep {
+		if keep {
+			r.fileCols[i], r.lastKept = r.cols[k], i
+			k++
+		}
+	}
 	return r
 }
 
@@ -29,7 +45,7 @@ func newCSVReader(s *CSVScan, capRows int) *csvReader {
 func (r *csvReader) row(line []byte) error {
 	r.line++
 	line = trimCR(line)
-	if len(line) == 0 && len(r.cols) > 1 {
+	if len(line) == 0 && len(r.fileCols) > 1 {
 		return nil
 	}
 	if len(line) > maxBatchStrBytes { // keeps a batch's strings under 2 GiB
@@ -37,24 +53,79 @@ func (r *csvReader) row(line []byte) error {
 	}
 	r.startBatch()
 	r.sp.scratch = r.sp.scratch[:0]
-	last := len(r.cols) - 1
-	pos := 0
-	for c, b := range r.cols {
-		end, err := r.value(b, c, line, pos)
-		if err != nil {
-			return err
-		}
-		if c < last {
-			if end >= len(line) {
-				return r.errorf(c+2, "row has %d fields, want %d", c+1, len(r.cols))
-			}
-			pos = end + 1
-		} else if end < len(line) {
-			return r.errorf(len(r.cols)+1, "row has more than %d fields", len(r.cols))
-		}
+	pos, err := r.fields(line, 0, 0, r.lastKept+1)
+	if err == nil && r.lastKept < len(r.fileCols)-1 {
+		err = r.rest(line, pos)
+	}
+	if err != nil {
+		return err
 	}
 	r.rows++
 	return nil
+}
+
+// fields parses (or skips) the fields of columns [from, to) starting at
+// line[pos], checking that the line has exactly one field per column,
+// and returns where the field of column to starts.
+func (r *csvReader) fields(line []byte, pos, from, to int) (int, error) {
+	last := len(r.fileCols) - 1
+	for c := from; c < to; c++ {
+		var end int
+		var err error
+		if b := r.fileCols[c]; b != nil {
+			end, err = r.value(b, c, line, pos)
+		} else {
+			end, err = r.skip(c, line, pos)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if c < last {
+			if end >= len(line) {
+				return 0, r.errorf(c+2, "row has %d fields, want %d", c+1, len(r.fileCols))
+			}
+			pos = end + 1
+		} else if end < len(line) {
+			return 0, r.errorf(len(r.fileCols)+1, "row has more than %d fields", len(r.fileCols))
+		}
+	}
+	return pos, nil
+}
+
+// rest checks the skipped fields after the last emitted column, from
+// line[pos]: without a quote byte there, counting delimiters is enough
+// (one memchr-like pass); otherwise they are delimited one by one, as a
+// quoted field may hold the delimiter.
+func (r *csvReader) rest(line []byte, pos int) error {
+	n, first := len(r.fileCols), r.lastKept+1
+	if bytes.IndexByte(line[pos:], r.sp.quote) >= 0 {
+		_, err := r.fields(line, pos, first, n)
+		return err
+	}
+	got := first + bytes.Count(line[pos:], r.delim) + 1
+	switch {
+	case got < n:
+		return r.errorf(got+1, "row has %d fields, want %d", got, n)
+	case got > n:
+		return r.errorf(n+1, "row has more than %d fields", n)
+	}
+	return nil
+}
+
+// skip returns the end of column c's field at line[pos] (the index of the
+// delimiter after it, or len(line)) without converting or copying it.
+func (r *csvReader) skip(c int, line []byte, pos int) (int, error) {
+	if pos < len(line) && line[pos] == r.sp.quote {
+		end, msg := skipQuoted(line, pos, r.sp.quote, r.s.delim)
+		if msg != "" {
+			return 0, r.errorf(c+1, "%s", msg)
+		}
+		return end, nil
+	}
+	if i := bytes.IndexByte(line[pos:], r.s.delim); i >= 0 {
+		return pos + i, nil
+	}
+	return len(line), nil
 }
 
 // value parses the field of column c that starts at line[pos] and returns
