@@ -45,7 +45,8 @@ func newCSVReader(s *CSVScan, capRows int) *csvReader {
 func (r *csvReader) row(line []byte) error {
 	r.line++
 	line = trimCR(line)
-	if len(line) == 0 && len(r.fileCols) > 1 {
+	n := len(r.fileCols)
+	if len(line) == 0 && n > 1 {
 		return nil
 	}
 	if len(line) > maxBatchStrBytes { // keeps a batch's strings under 2 GiB
@@ -53,61 +54,67 @@ func (r *csvReader) row(line []byte) error {
 	}
 	r.startBatch()
 	r.sp.scratch = r.sp.scratch[:0]
-	pos, err := r.fields(line, 0, 0, r.lastKept+1)
-	if err == nil && r.lastKept < len(r.fileCols)-1 {
-		err = r.rest(line, pos)
-	}
-	if err != nil {
-		return err
-	}
-	r.rows++
-	return nil
-}
-
-// fields parses (or skips) the fields of columns [from, to) starting at
-// line[pos], checking that the line has exactly one field per column,
-// and returns where the field of column to starts.
-func (r *csvReader) fields(line []byte, pos, from, to int) (int, error) {
-	last := len(r.fileCols) - 1
-	for c := from; c < to; c++ {
+	last := n - 1
+	pos := 0
+	for c, b := range r.fileCols[:r.lastKept+1] {
 		var end int
 		var err error
-		if b := r.fileCols[c]; b != nil {
+		if b != nil {
 			end, err = r.value(b, c, line, pos)
 		} else {
 			end, err = r.skip(c, line, pos)
 		}
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if c < last {
 			if end >= len(line) {
-				return 0, r.errorf(c+2, "row has %d fields, want %d", c+1, len(r.fileCols))
+				return r.errorf(c+2, "row has %d fields, want %d", c+1, n)
 			}
 			pos = end + 1
 		} else if end < len(line) {
-			return 0, r.errorf(len(r.fileCols)+1, "row has more than %d fields", len(r.fileCols))
+			return r.errorf(n+1, "row has more than %d fields", n)
 		}
 	}
-	return pos, nil
+	if r.lastKept < last {
+		if err := r.rest(line, pos); err != nil {
+			return err
+		}
+	}
+	r.rows++
+	return nil
 }
 
 // rest checks the skipped fields after the last emitted column, from
-// line[pos]: without a quote byte there, counting delimiters is enough
-// (one memchr-like pass); otherwise they are delimited one by one, as a
+// line[pos]: the line must hold exactly one field per remaining column.
+// Without a quote byte there, counting delimiters says so in one
+// memchr-like pass; otherwise the fields are delimited one by one, as a
 // quoted field may hold the delimiter.
 func (r *csvReader) rest(line []byte, pos int) error {
 	n, first := len(r.fileCols), r.lastKept+1
-	if bytes.IndexByte(line[pos:], r.sp.quote) >= 0 {
-		_, err := r.fields(line, pos, first, n)
-		return err
+	if bytes.IndexByte(line[pos:], r.sp.quote) < 0 {
+		got := first + bytes.Count(line[pos:], r.delim) + 1
+		switch {
+		case got < n:
+			return r.errorf(got+1, "row has %d fields, want %d", got, n)
+		case got > n:
+			return r.errorf(n+1, "row has more than %d fields", n)
+		}
+		return nil
 	}
-	got := first + bytes.Count(line[pos:], r.delim) + 1
-	switch {
-	case got < n:
-		return r.errorf(got+1, "row has %d fields, want %d", got, n)
-	case got > n:
-		return r.errorf(n+1, "row has more than %d fields", n)
+	for c := first; c < n; c++ {
+		end, err := r.skip(c, line, pos)
+		if err != nil {
+			return err
+		}
+		if c < n-1 {
+			if end >= len(line) {
+				return r.errorf(c+2, "row has %d fields, want %d", c+1, n)
+			}
+			pos = end + 1
+		} else if end < len(line) {
+			return r.errorf(n+1, "row has more than %d fields", n)
+		}
 	}
 	return nil
 }
