@@ -86,10 +86,13 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 
 // engineVersion names what a resumed run relies on being the same as when
 // its partitions were written: how rows are hashed to consumers, how
-// batches are encoded and stored. Bump it when any of that changes, so
-// that a newer batchrun starts a new run instead of mixing its partitions
-// with an older one's.
-const engineVersion = 1
+// batches are encoded and stored, which columns they hold. Bump it when
+// any of that changes, so that a newer batchrun starts a new run instead
+// of mixing its partitions with an older one's.
+//
+// 2: projection pushdown (plan.Project): a blocking partition behind a
+// pruned read holds only the columns later steps use.
+const engineVersion = 2
 
 // digest identifies a run's work: the engine, the spec text, its
 // parameters, the compiled parallelism and mode, and each input file's

@@ -5,10 +5,11 @@
 // share of the run's operator memory and a spiller into the run's store.
 // A Job is the executor.Program of a run.
 //
-// It owns: op to operator translation, edge schemas, the order a task
-// reads its inputs in (a chained join's build side first), operator
-// memory budgets and the spill key space use (spill.go), and quarantine
-// files of malformed rows.
+// It owns: op to operator translation, edge schemas (with projection
+// pushdown: the pruned schemas of plan.Project, each read's scan told
+// which columns to emit), the order a task reads its inputs in (a chained
+// join's build side first), operator memory budgets and the spill key
+// space use (spill.go), and quarantine files of malformed rows.
 //
 // It must not: decide what runs or where (scheduler, executor), know the
 // state directory or the output commit (jobs), or parse specs.

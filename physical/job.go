@@ -40,6 +40,9 @@ type Config struct {
 	Slots       int
 	// Logger hears about skipped rows; nil discards.
 	Logger *slog.Logger
+	// KeepAllColumns turns projection pushdown off: every read emits its
+	// whole schema (tests compare the two).
+	KeepAllColumns bool
 }
 
 // Job is what each stage of a compiled job computes: it builds each
@@ -49,6 +52,15 @@ type Job struct {
 	cfg      Config
 	mem      memory.Allocator
 	spillSeq atomic.Uint32 // spill runs numbered per job (spill.go)
+
+	// schemas is every step's output schema under the projection: reads
+	// emit only the columns some later step uses (plan.Project), and the
+	// steps after them carry no others. Every process that builds the job
+	// derives the same, so the producers and consumers of an edge agree.
+	schemas map[string]spec.Schema
+	// readColumns names, per read step that is pruned, the columns its
+	// scan emits; a read not in it emits its whole schema.
+	readColumns map[string][]string
 
 	edgeSchemas []spec.Schema
 	arrowEdges  []*arrow.Schema
@@ -63,6 +75,9 @@ func New(cfg Config) (*Job, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Job{cfg: cfg, mem: memory.NewGoAllocator()}
+	if err := p.project(); err != nil {
+		return nil, err
+	}
 	g := cfg.Graph
 	n := len(g.Edges)
 	p.edgeSchemas = make([]spec.Schema, n)
@@ -84,6 +99,26 @@ func New(cfg Config) (*Job, error) {
 	return p, nil
 }
 
+// project sets the schemas the job's steps have, pruned unless
+// KeepAllColumns.
+func (p *Job) project() error {
+	p.schemas, p.readColumns = p.cfg.Resolved.Schemas, map[string][]string{}
+	if p.cfg.KeepAllColumns {
+		return nil
+	}
+	proj, err := plan.Project(p.cfg.Job, p.cfg.Resolved)
+	if err != nil {
+		return fmt.Errorf("physical: %w", err)
+	}
+	p.schemas = proj.Schemas
+	for id, cols := range proj.Reads {
+		if proj.Pruned(p.cfg.Job, id) {
+			p.readColumns[id] = cols.Names()
+		}
+	}
+	return nil
+}
+
 // EdgeSchema implements executor.Program.
 func (p *Job) EdgeSchema(e plan.EdgeID) *arrow.Schema { return p.arrowEdges[e] }
 
@@ -96,7 +131,7 @@ func (p *Job) NewTask(st plan.SubtaskID, attempt int) (executor.Computation, err
 // or for a final op the output of its partial half.
 func (p *Job) opInput(op plan.Op, port int) (spec.Schema, error) {
 	step := p.cfg.Job.Step(op.Step)
-	in := p.cfg.Resolved.Schemas[step.Inputs[port]]
+	in := p.schemas[step.Inputs[port]]
 	if op.Role == plan.Final && step.Kind == spec.KindAggregate {
 		return operators.PartialAggSchema(in, step.Aggregate)
 	}
@@ -107,7 +142,7 @@ func (p *Job) opInput(op plan.Op, port int) (spec.Schema, error) {
 func (p *Job) opOutput(op plan.Op) (spec.Schema, error) {
 	step := p.cfg.Job.Step(op.Step)
 	if op.Role == plan.Partial && step.Kind == spec.KindAggregate {
-		return operators.PartialAggSchema(p.cfg.Resolved.Schemas[step.Inputs[0]], step.Aggregate)
+		return operators.PartialAggSchema(p.schemas[step.Inputs[0]], step.Aggregate)
 	}
-	return p.cfg.Resolved.Schemas[step.ID], nil
+	return p.schemas[step.ID], nil
 }

@@ -33,7 +33,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 	case spec.KindAggregate:
 		// Every mode takes the step's input schema; a final one derives the
 		// partial schema of the batches it is fed.
-		raw := t.p.cfg.Resolved.Schemas[step.Inputs[0]]
+		raw := t.p.schemas[step.Inputs[0]]
 		return operators.NewHashAggregate(aggMode(op.Role), raw, step.Aggregate, next, mem)
 	case spec.KindJoin:
 		return t.buildJoin(step, next, c)
@@ -53,7 +53,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		return operators.NewHashDistinct(in, step.Distinct.Keys, next, mem)
 	case spec.KindExplode:
 		e := step.Explode
-		return operators.NewExplode(in, e.Column, e.Split, t.p.cfg.Resolved.Schemas[step.ID], next, mem)
+		return operators.NewExplode(in, e.Column, e.Split, t.p.schemas[step.ID], next, mem)
 	case spec.KindUnion:
 		if step.Union.Distinct != nil {
 			// Every port is hashed on the keys; one Finish after all ports.
@@ -77,7 +77,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 func (t *task) opInputSchema(op plan.Op) (spec.Schema, error) {
 	step := t.p.cfg.Job.Step(op.Step)
 	if step.Kind == spec.KindRead {
-		return step.Read.Schema, nil
+		return t.p.schemas[step.ID], nil // what its scan emits
 	}
 	return t.p.opInput(op, 0)
 }
@@ -91,13 +91,13 @@ func (t *task) buildSelect(step *spec.Step, in spec.Schema, next operators.Opera
 		}
 		exprs[i] = e
 	}
-	return operators.NewProject(exprs, t.p.cfg.Resolved.Schemas[step.ID].Names(), next, t.p.mem)
+	return operators.NewProject(exprs, t.p.schemas[step.ID].Names(), next, t.p.mem)
 }
 
 func (t *task) buildJoin(step *spec.Step, next operators.Operator, c *chain) (operators.Operator, error) {
-	left := t.p.cfg.Resolved.Schemas[step.Inputs[0]]
-	right := t.p.cfg.Resolved.Schemas[step.Inputs[1]]
-	out := t.p.cfg.Resolved.Schemas[step.ID]
+	left := t.p.schemas[step.Inputs[0]]
+	right := t.p.schemas[step.Inputs[1]]
+	out := t.p.schemas[step.ID]
 	j, err := operators.NewHashJoin(step.Join, left, right, out, next, t.p.mem)
 	if err != nil {
 		return nil, err

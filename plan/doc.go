@@ -27,7 +27,8 @@
 //     it and a final op after it (aggregate, sort, limit); otherwise whole.
 //
 // Entry points: Compile (job -> StageGraph), ComputeRegions (StageGraph ->
-// Regions) and Explain (text, json, dot). Tests are data-driven, in
+// Regions), Project (job -> the columns each read must emit and every
+// step's schema with them) and Explain (text, json, dot). Tests are data-driven, in
 // testdata/, run by datadriven_test.go (rewrite with -rewrite).
 //
 // Not done yet: range partitioning (a global sort merges in one subtask);

@@ -68,6 +68,26 @@ func (s *splitter) quoted(line []byte, pos int) ([]byte, int, string) {
 	}
 }
 
+// skipQuoted returns the end of the quoted field at line[pos] == quote as
+// splitter.quoted finds it, or its message, without unescaping the field.
+func skipQuoted(line []byte, pos int, quote, delim byte) (int, string) {
+	for i := pos + 1; ; {
+		q := bytes.IndexByte(line[i:], quote)
+		if q < 0 {
+			return 0, msgNoCloseQuote
+		}
+		q += i
+		if q+1 < len(line) && line[q+1] == quote {
+			i = q + 2
+			continue
+		}
+		if q+1 < len(line) && line[q+1] != delim {
+			return 0, msgAfterQuote
+		}
+		return q + 1, ""
+	}
+}
+
 // split splits line into s.fields. It returns the number of fields the
 // line has (counting stops at len(s.fields)+1), or the 1-based column and
 // message of a malformed quoted field.

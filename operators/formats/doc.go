@@ -5,8 +5,10 @@
 // CSV and JSON lines as byte-range splits of files, globs and directories
 // planned by Splits (SplitFiles: a compressed file, .gz, .zst or .bz2, is
 // one whole span read as a stream, compress.go) and parsed straight into
-// Arrow builders, Parquet as
-// row groups assigned by AssignUnits, columns projected; the line scan
+// Arrow builders, Parquet as row groups assigned by AssignUnits; a
+// projection (ScanOptions.Columns: the other columns are only delimited in
+// CSV, skipped like unknown keys in JSON lines, not read in Parquet); the
+// line scan
 // that CSV and JSON lines share (lines.go: spans aligned to lines, batches
 // filled across files, malformed rows failed, skipped or quarantined) and
 // the parsing of cells into typed values; schema inference

@@ -17,7 +17,9 @@ import (
 // every type; an int64 column takes integers, a float64 column any number,
 // a bool column true/false, a string column strings (valid UTF-8) and
 // also numbers and booleans as their literal text. Nested objects and
-// arrays in a schema column are an error. Blank lines are skipped.
+// arrays in a schema column are an error. Blank lines are skipped. A
+// column the scan does not emit (ScanOptions.Columns) is read like a key
+// the schema lacks: its value is skipped, whatever its type.
 //
 // Errors name the file, the line and, as the column, the 1-based position
 // of the member in the line's object (the message names the key):
@@ -33,22 +35,33 @@ func (s *JSONLScan) Run(ctx context.Context, out operators.Operator) error {
 }
 
 // jsonlReader parses lines (see lineReader) into the column builders.
+// Keys are matched against the read's whole schema (so that the fast
+// path of keys in schema order holds under a projection); slot maps a
+// schema column to its builder in cols.
 type jsonlReader struct {
 	lineReader
 	names   [][]byte
 	index   map[string]int
-	seen    []uint64 // the row stamp of the last value set per column
+	slot    []int    // per schema column, its index in cols, or -1: skipped
+	seen    []uint64 // the row stamp of the last value set per emitted column
 	stamp   uint64
 	scratch []byte
 }
 
 func newJSONLReader(s *JSONLScan, capRows int) *jsonlReader {
 	schema := s.o.Read.Schema
-	r := &jsonlReader{index: make(map[string]int, len(schema)), seen: make([]uint64, len(schema))}
+	r := &jsonlReader{index: make(map[string]int, len(schema)), slot: make([]int, len(schema))}
 	r.init(&s.lineScan, capRows, r.row)
+	r.seen = make([]uint64, len(r.cols))
+	k := 0
 	for i, f := range schema {
 		r.names = append(r.names, []byte(f.Name))
 		r.index[f.Name] = i
+		r.slot[i] = -1
+		if s.o.keep[i] {
+			r.slot[i] = k
+			k++
+		}
 	}
 	return r
 }
@@ -123,6 +136,9 @@ func (r *jsonlReader) member(line []byte, p, key int, name []byte) (int, error) 
 		c = key - 1 // keys in schema order: no map lookup
 	} else if i, ok := r.index[string(name)]; ok {
 		c = i
+	}
+	if c >= 0 {
+		c = r.slot[c]
 	}
 	if c < 0 {
 		end, msg := jsonSkip(line, p, &r.scratch)

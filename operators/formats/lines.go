@@ -26,7 +26,7 @@ type lineScan struct {
 }
 
 func newLineScan(o ScanOptions) lineScan {
-	return lineScan{o: o, arrow: arrowx.ArrowSchema(o.Read.Schema), bad: newBadRows(&o)}
+	return lineScan{o: o, arrow: arrowx.ArrowSchema(o.out), bad: newBadRows(&o)}
 }
 
 // Stats returns the rows read and skipped so far (RowsIn = RowsOut).
@@ -117,10 +117,11 @@ type lineReader struct {
 }
 
 // init readies r to read batches of at most capRows rows of the scan's
-// schema, each line parsed by parse.
+// emitted schema (one builder per emitted column), each line parsed by
+// parse.
 func (r *lineReader) init(s *lineScan, capRows int, parse func(line []byte) error) {
 	r.scan, r.capRows, r.parse = s, max(capRows, 1), parse
-	for _, fld := range s.o.Read.Schema {
+	for _, fld := range s.o.out {
 		b := arrowx.NewColBuilder(fld.Type, s.o.Mem)
 		r.cols = append(r.cols, b)
 		if fld.Type == spec.String {

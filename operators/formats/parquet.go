@@ -15,9 +15,10 @@ import (
 	"github.com/batchrun/batchrun/operators/arrowx"
 )
 
-// ParquetScan is the Parquet source. It reads only the schema's columns
-// (by name; projection pushed into the reader, so other columns are never
-// decoded) and splits the input by row groups: the row groups of all the
+// ParquetScan is the Parquet source. It reads only the columns it emits
+// (by name: the schema's, or their projection on ScanOptions.Columns;
+// pushed into the reader, so no other column chunk is read or decoded),
+// though every schema column must be in each file with its type, and splits the input by row groups: the row groups of all the
 // files, in order, are assigned to splits with AssignUnits weighted by
 // their compressed bytes. File types map to spec types: int8-int64 and
 // uint8-uint32 to int64, float32 and float64 to float64, bool, and string;
@@ -29,7 +30,7 @@ type ParquetScan struct {
 }
 
 func newParquetScan(o ScanOptions) *ParquetScan {
-	return &ParquetScan{o: o, arrow: arrowx.ArrowSchema(o.Read.Schema)}
+	return &ParquetScan{o: o, arrow: arrowx.ArrowSchema(o.out)}
 }
 
 // Stats returns the rows read so far.
@@ -92,6 +93,7 @@ func (s *ParquetScan) readGroups(ctx context.Context, path string, r *file.Reade
 	if err != nil {
 		return err
 	}
+	cols, convs = keepParquetColumns(cols, convs, s.o.keep)
 	rr, err := fr.GetRecordReader(ctx, cols, groups)
 	if err != nil {
 		return fmt.Errorf("operators: scan %s: %w", path, err)
@@ -120,7 +122,7 @@ func (s *ParquetScan) readGroups(ctx context.Context, path string, r *file.Reade
 func (s *ParquetScan) push(ctx context.Context, rec arrow.Record, convs []arrow.Type, out operators.Operator) error {
 	cols := make([]arrow.Array, len(convs))
 	for i, from := range convs {
-		cols[i] = convertColumn(rec.Column(i), from, s.o.Read.Schema[i].Type, s.o.Mem)
+		cols[i] = convertColumn(rec.Column(i), from, s.o.out[i].Type, s.o.Mem)
 	}
 	b := array.NewRecord(s.arrow, cols, rec.NumRows())
 	for _, c := range cols {
@@ -156,6 +158,19 @@ func parquetColumns(path string, r *file.Reader, fr *pqarrow.FileReader, schema 
 		convs[i] = t.ID()
 	}
 	return cols, convs, nil
+}
+
+// keepParquetColumns keeps the leaf columns (and their file types) of the
+// schema columns the scan emits: the record reader reads those only.
+func keepParquetColumns(cols []int, convs []arrow.Type, keep []bool) ([]int, []arrow.Type) {
+	var kc []int
+	var kv []arrow.Type
+	for i, k := range keep {
+		if k {
+			kc, kv = append(kc, cols[i]), append(kv, convs[i])
+		}
+	}
+	return kc, kv
 }
 
 func parquetNames(sc *arrow.Schema) string {

@@ -45,6 +45,20 @@ type ScanOptions struct {
 	// Skipped, when set, hears once per file how many rows the split
 	// dropped from it (only when it dropped some).
 	Skipped func(file string, rows int64)
+	// Columns, when not empty, names the columns of Read.Schema the scan
+	// emits (projection pushdown): its batches hold those columns, in the
+	// schema's order, and the others are not parsed. CSV still finds
+	// every field's boundaries (a row must have the schema's number of
+	// fields, quoted fields must be well formed) but does not convert or
+	// check a skipped field's value; JSON lines skips a skipped key's
+	// value like a key the schema lacks; Parquet reads no column chunk of
+	// a skipped column. Empty emits every column.
+	Columns []string
+
+	// out is the emitted schema and keep marks, per column of Read.Schema,
+	// whether it is emitted; both set by check.
+	out  spec.Schema
+	keep []bool
 }
 
 // Scan is a read's source: Run pushes the split's rows and finishes out.
@@ -93,6 +107,39 @@ func (o *ScanOptions) check() error {
 	for _, f := range o.Read.Schema {
 		if f.Type == spec.Null || arrowx.ArrowType(f.Type) == arrow.Null {
 			return fmt.Errorf("operators: scan %s: column %q has type %s", name, f.Name, f.Type)
+		}
+	}
+	if err := o.project(); err != nil {
+		return fmt.Errorf("operators: scan %s: %w", name, err)
+	}
+	return nil
+}
+
+// project sets out and keep from Columns.
+func (o *ScanOptions) project() error {
+	schema := o.Read.Schema
+	o.keep = make([]bool, len(schema))
+	if len(o.Columns) == 0 {
+		o.out = schema
+		for i := range o.keep {
+			o.keep[i] = true
+		}
+		return nil
+	}
+	for _, name := range o.Columns {
+		i := schema.Index(name)
+		if i < 0 {
+			return fmt.Errorf("projected column %q is not in the schema %s", name, schema)
+		}
+		if o.keep[i] {
+			return fmt.Errorf("projected column %q named twice", name)
+		}
+		o.keep[i] = true
+	}
+	o.out = make(spec.Schema, 0, len(o.Columns))
+	for i, f := range schema {
+		if o.keep[i] {
+			o.out = append(o.out, f)
 		}
 	}
 	return nil

@@ -1,0 +1,253 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+)
+
+// Projection is projection pushdown for a job: which columns each read
+// must emit because some later step uses them, and the output schema of
+// every step when the reads emit only those. A scan then skips the other
+// columns of its files (CSV and JSON lines do not convert them, Parquet
+// does not read their column chunks), and fewer columns cross the
+// exchanges behind it.
+type Projection struct {
+	// Reads maps each read step id to the columns it emits: a non-empty
+	// subset of its declared schema, in the schema's order.
+	Reads map[string]spec.Schema
+	// Schemas maps every step id to its output schema with the pruned
+	// reads: what spec.Resolve derives from them. Steps whose output is
+	// fixed by the spec (select, aggregate) and everything needing all of
+	// its input (write, union) keep their schema; the others lose the
+	// columns no one reads.
+	Schemas map[string]spec.Schema
+}
+
+// Pruned reports whether read step id emits fewer columns than it declares.
+func (p *Projection) Pruned(job *spec.Job, id string) bool {
+	s := job.Step(id)
+	return s != nil && s.Read != nil && len(p.Reads[id]) < len(s.Read.Schema)
+}
+
+// Project computes the projection of a resolved job (res = spec.Resolve(job),
+// after jobs' prepare filled in distinct keys). It is a pure function of
+// the job: every process that compiles the same job gets the same schemas,
+// so producers and consumers of an exchange agree on them.
+//
+// A step's inputs must supply the columns its own logic reads (filter
+// predicates, select expressions, aggregate keys and arguments, join,
+// sort, distinct and repartition keys, the exploded column) and, for the
+// steps that pass their input's columns through (filter, sort, limit,
+// distinct, repartition, explode, join), whichever of those columns its
+// consumers need. A write needs every column of its input, and so does a
+// union: its inputs must keep identical schemas, which pruning each of
+// them by what they pass through would not guarantee. A read that no one
+// needs any column of (a count(*)) still emits its first column, so that
+// its batches have a column to carry their row count.
+func Project(job *spec.Job, res *spec.Resolved) (*Projection, error) {
+	need, err := neededColumns(job, res)
+	if err != nil {
+		return nil, err
+	}
+	p := &Projection{Reads: map[string]spec.Schema{}}
+	pruned := *job
+	pruned.Steps = make([]*spec.Step, len(job.Steps))
+	for i, s := range job.Steps {
+		pruned.Steps[i] = s
+		if s.Kind != spec.KindRead || s.Read == nil {
+			continue
+		}
+		cols := keepColumns(s.Read.Schema, need[s.ID])
+		p.Reads[s.ID] = cols
+		step, read := *s, *s.Read
+		read.Schema = cols
+		step.Read = &read
+		pruned.Steps[i] = &step
+	}
+	pres, err := spec.Resolve(&pruned)
+	if err != nil {
+		// Removing columns no one reads cannot break a valid job; if it
+		// does, the analysis missed a use.
+		return nil, fmt.Errorf("plan: projection of job %s does not resolve: %w", job.Name, err)
+	}
+	p.Schemas = pres.Schemas
+	return p, nil
+}
+
+// keepColumns is schema restricted to the names in keep, in schema order;
+// its first column when keep names none of them.
+func keepColumns(schema spec.Schema, keep colSet) spec.Schema {
+	var out spec.Schema
+	for _, f := range schema {
+		if keep[f.Name] {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 && len(schema) > 0 {
+		out = spec.Schema{schema[0]}
+	}
+	return out
+}
+
+// colSet is a set of column names.
+type colSet map[string]bool
+
+func (c colSet) add(names ...string) {
+	for _, n := range names {
+		c[n] = true
+	}
+}
+
+// neededColumns returns, for every step, the columns of its output that
+// the steps reading it use. Steps are visited consumers first (res.Order
+// reversed), so a step's set is complete before it passes needs on to its
+// inputs.
+func neededColumns(job *spec.Job, res *spec.Resolved) (map[string]colSet, error) {
+	need := make(map[string]colSet, len(res.Order))
+	for _, s := range res.Order {
+		need[s.ID] = colSet{}
+	}
+	for i := len(res.Order) - 1; i >= 0; i-- {
+		s := res.Order[i]
+		ins := make([]colSet, len(s.Inputs))
+		for k, id := range s.Inputs {
+			if need[id] == nil {
+				return nil, fmt.Errorf("plan: step %q: input %q is not resolved", s.ID, id)
+			}
+			ins[k] = need[id]
+		}
+		if err := passNeeds(s, need[s.ID], ins, res.Schemas); err != nil {
+			return nil, fmt.Errorf("plan: step %q: %w", s.ID, err)
+		}
+	}
+	return need, nil
+}
+
+// passNeeds adds to ins (one set per input of s) the input columns that s
+// uses, given out, the columns of s's output its consumers use.
+func passNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.Schema) error {
+	all := func(k int) { ins[k].add(schemas[s.Inputs[k]].Names()...) }
+	through := func(k int) {
+		for n := range out {
+			ins[k][n] = true
+		}
+	}
+	switch s.Kind {
+	case spec.KindRead:
+	case spec.KindWrite:
+		all(0)
+	case spec.KindUnion:
+		for k := range ins {
+			all(k)
+		}
+	case spec.KindFilter:
+		through(0)
+		return addExprColumns(ins[0], s.Filter.Predicate)
+	case spec.KindSelect:
+		for _, c := range s.Select.Columns {
+			if err := addExprColumns(ins[0], c.Expr); err != nil {
+				return err
+			}
+		}
+	case spec.KindAggregate:
+		ins[0].add(s.Aggregate.Keys...)
+		for _, g := range s.Aggregate.Aggs {
+			if g.Arg != "" {
+				ins[0].add(g.Arg)
+			}
+		}
+	case spec.KindJoin:
+		joinNeeds(s, out, ins, schemas)
+	case spec.KindSort:
+		through(0)
+		for _, k := range s.Sort.Keys {
+			ins[0].add(k.Column)
+		}
+	case spec.KindLimit:
+		through(0)
+	case spec.KindDistinct:
+		through(0)
+		ins[0].add(s.Distinct.Keys...)
+	case spec.KindRepartition:
+		through(0)
+		ins[0].add(s.Repartition.Keys...)
+	case spec.KindExplode:
+		explodeNeeds(s.Explode, out, ins[0])
+	default:
+		return fmt.Errorf("no column analysis for %s steps", s.Kind)
+	}
+	return nil
+}
+
+// joinNeeds: each side supplies its keys and the output columns it
+// contributes (a right key equal by name to its left key is folded into
+// the left column, so the left side supplies that one).
+func joinNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.Schema) {
+	j := s.Join
+	left, right := schemas[s.Inputs[0]], schemas[s.Inputs[1]]
+	ins[0].add(j.LeftKeys...)
+	ins[1].add(j.RightKeys...)
+	for n := range out {
+		switch {
+		case left.Index(n) >= 0:
+			ins[0][n] = true
+		case right.Index(n) >= 0 && !j.Type.LeftOnly():
+			ins[1][n] = true
+		}
+	}
+}
+
+// explodeNeeds: the exploded column is always read (it decides how many
+// rows come out), under its input name; the others pass through.
+func explodeNeeds(e *spec.ExplodeStep, out, in colSet) {
+	as := e.As
+	if as == "" {
+		as = e.Column
+	}
+	for n := range out {
+		if n != as {
+			in[n] = true
+		}
+	}
+	in.add(e.Column)
+}
+
+// addExprColumns adds every column e references. An expression kind it
+// does not know is an error: it could read any column.
+func addExprColumns(set colSet, e spec.Expr) error {
+	var err error
+	walk := func(xs ...spec.Expr) {
+		for _, x := range xs {
+			if err == nil {
+				err = addExprColumns(set, x)
+			}
+		}
+	}
+	switch e := e.(type) {
+	case nil, *spec.Literal:
+	case *spec.Column:
+		set[e.Name] = true
+	case *spec.Unary:
+		walk(e.X)
+	case *spec.Binary:
+		walk(e.L, e.R)
+	case *spec.In:
+		walk(e.X)
+		walk(e.List...)
+	case *spec.IsNull:
+		walk(e.X)
+	case *spec.Call:
+		walk(e.Args...)
+	case *spec.Case:
+		for _, w := range e.Whens {
+			walk(w.Cond, w.Then)
+		}
+		walk(e.Else)
+	case *spec.Cast:
+		walk(e.X)
+	default:
+		return fmt.Errorf("column analysis does not know expression %T", e)
+	}
+	return err
+}
