@@ -44,6 +44,11 @@ type Report struct {
 	// Plan is the compiled job as `batchrun explain` prints it: stages,
 	// exchanges, subtasks and regions.
 	Plan string `json:"plan"`
+	// Graph is the same plan as data (explain --format json), so that a
+	// reader of the report (batchrun ui) draws the stage graph without
+	// compiling the spec, which may have changed since. Reports written
+	// before it existed lack it.
+	Graph *plan.Description `json:"graph,omitempty"`
 }
 
 // AttemptReport is one subtask attempt: which, where (worker, and the
@@ -107,6 +112,7 @@ func newReport(l *Loaded, opts *RunOptions, run uint64, start time.Time, res *sc
 		Start: start, Seconds: time.Since(start).Seconds(),
 	}
 	r.Plan, _ = l.Explain("text") // a compiled job always explains
+	r.Graph = plan.Describe(l.Graph, l.Regions)
 	r.Stages = make([]StageReport, len(l.Graph.Stages))
 	for i, st := range l.Graph.Stages {
 		r.Stages[i] = StageReport{ID: st.ID.String(), Name: st.Name, Ops: opsString(st.Ops), Subtasks: st.Parallelism}

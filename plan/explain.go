@@ -119,41 +119,56 @@ func explainText(g *StageGraph, r *Regions) string {
 	return b.String()
 }
 
-// The JSON form: structs keep the field order stable.
-type (
-	jsonPlan struct {
-		Stages  []jsonStage  `json:"stages"`
-		Edges   []jsonEdge   `json:"edges"`
-		Regions []jsonRegion `json:"regions"`
-	}
-	jsonStage struct {
-		ID          string   `json:"id"`
-		Name        string   `json:"name"`
-		Parallelism int      `json:"parallelism"`
-		Ops         []string `json:"ops"`
-		Subtasks    []string `json:"subtasks"`
-	}
-	jsonEdge struct {
-		ID            string   `json:"id"`
-		From          string   `json:"from"`
-		To            string   `json:"to"`
-		Port          int      `json:"port"`
-		Partitioner   string   `json:"partitioner"`
-		Keys          []string `json:"keys"`
-		Mode          string   `json:"mode"`
-		Deterministic bool     `json:"deterministic"`
-	}
-	jsonRegion struct {
-		ID       string   `json:"id"`
-		Subtasks []string `json:"subtasks"`
-		Inputs   []string `json:"inputs"`
-	}
-)
+// Description is a compiled job as data: its stages, edges and regions.
+// It is `explain --format json` and the plan a run's report keeps, so that
+// a reader (the web UI) can draw the graph without compiling the spec
+// again; structs keep the JSON field order stable.
+type Description struct {
+	Stages  []StageDescription  `json:"stages"`
+	Edges   []EdgeDescription   `json:"edges"`
+	Regions []RegionDescription `json:"regions"`
+}
 
-func explainJSON(g *StageGraph, r *Regions) (string, error) {
-	p := jsonPlan{Stages: []jsonStage{}, Edges: []jsonEdge{}, Regions: []jsonRegion{}}
+// StageDescription is one stage: its ops in order and its subtasks' names.
+type StageDescription struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Parallelism int      `json:"parallelism"`
+	Ops         []string `json:"ops"`
+	Subtasks    []string `json:"subtasks"`
+}
+
+// EdgeDescription is one exchange: producer and consumer stage ids, the
+// consumer's input port, the partitioner and its keys, pipelined or
+// blocking.
+type EdgeDescription struct {
+	ID            string   `json:"id"`
+	From          string   `json:"from"`
+	To            string   `json:"to"`
+	Port          int      `json:"port"`
+	Partitioner   string   `json:"partitioner"`
+	Keys          []string `json:"keys"`
+	Mode          string   `json:"mode"`
+	Deterministic bool     `json:"deterministic"`
+}
+
+// RegionDescription is one pipelined region: the subtasks that run
+// together and the blocking partitions they read.
+type RegionDescription struct {
+	ID       string   `json:"id"`
+	Subtasks []string `json:"subtasks"`
+	Inputs   []string `json:"inputs"`
+}
+
+// Describe returns g and its regions as data. When r is nil the regions
+// are computed.
+func Describe(g *StageGraph, r *Regions) *Description {
+	if r == nil {
+		r = ComputeRegions(g)
+	}
+	p := &Description{Stages: []StageDescription{}, Edges: []EdgeDescription{}, Regions: []RegionDescription{}}
 	for _, s := range g.Stages {
-		js := jsonStage{ID: s.ID.String(), Name: s.Name, Parallelism: s.Parallelism, Ops: []string{}, Subtasks: []string{}}
+		js := StageDescription{ID: s.ID.String(), Name: s.Name, Parallelism: s.Parallelism, Ops: []string{}, Subtasks: []string{}}
 		for _, op := range s.Ops {
 			js.Ops = append(js.Ops, op.String())
 		}
@@ -163,20 +178,24 @@ func explainJSON(g *StageGraph, r *Regions) (string, error) {
 		p.Stages = append(p.Stages, js)
 	}
 	for _, e := range g.Edges {
-		p.Edges = append(p.Edges, jsonEdge{
+		p.Edges = append(p.Edges, EdgeDescription{
 			ID: e.ID.String(), From: e.From.String(), To: e.To.String(), Port: e.Port,
 			Partitioner: e.Partitioner.String(), Keys: append([]string{}, e.Keys...),
 			Mode: e.Mode.String(), Deterministic: e.Deterministic(),
 		})
 	}
 	for _, reg := range r.List {
-		jr := jsonRegion{ID: reg.ID.String(), Subtasks: g.subtaskNames(reg.Subtasks), Inputs: []string{}}
+		jr := RegionDescription{ID: reg.ID.String(), Subtasks: g.subtaskNames(reg.Subtasks), Inputs: []string{}}
 		for _, in := range reg.Inputs {
 			jr.Inputs = append(jr.Inputs, in.String())
 		}
 		p.Regions = append(p.Regions, jr)
 	}
-	out, err := json.MarshalIndent(p, "", "  ")
+	return p
+}
+
+func explainJSON(g *StageGraph, r *Regions) (string, error) {
+	out, err := json.MarshalIndent(Describe(g, r), "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("plan: explain json: %w", err)
 	}

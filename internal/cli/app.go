@@ -31,10 +31,10 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 			return &usageError{err.Error()}
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, worker, cluster or completion)\n", name)
+			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, ui, worker, coordinator, cluster or completion)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), workerCommand(), coordinatorCommand(), clusterCommand(), completionCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), uiCommand(), workerCommand(), coordinatorCommand(), clusterCommand(), completionCommand()),
 	}
 }
 

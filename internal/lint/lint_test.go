@@ -76,8 +76,10 @@ var importRules = []importRule{
 		why: "jobs/statedir imports only internal/osfs, internal/lockfile, jobs/commit and the standard library"},
 	{pkg: "cmd/batchrun", allow: []string{"internal/cli"}, third: noThirdParty,
 		why: "cmd/batchrun is only a main: it imports internal/cli"},
-	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec", "coordinator"}, third: anyThirdParty,
-		why: "internal/cli imports only jobs, jobs/spec and coordinator among batchrun packages"},
+	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec", "coordinator", "ui"}, third: anyThirdParty,
+		why: "internal/cli imports only jobs, jobs/spec, coordinator and ui among batchrun packages"},
+	{pkg: "ui", allow: []string{"jobs", "jobs/statedir"}, third: noThirdParty,
+		why: "ui imports only jobs, jobs/statedir and the standard library: it shows the run history, it runs nothing"},
 }
 
 // noImporting is the rule every package follows: integration and the
@@ -164,6 +166,7 @@ func TestViolationsCatchesForbiddenEdges(t *testing.T) {
 	add(mod+"/cmd/batchrun", mod, nil, mod+"/internal/cli", mod+"/plan", mod+"/cmd/batchrun/internal/flags")
 	add(mod+"/internal/cli", mod, nil, mod+"/jobs")
 	add(mod+"/cmd/batchrun/internal/flags", mod, nil)
+	add(mod+"/ui", mod, nil, mod+"/jobs", mod+"/jobs/statedir", mod+"/scheduler")
 
 	got := g.violations(importRules)
 	want := []string{
@@ -178,6 +181,7 @@ func TestViolationsCatchesForbiddenEdges(t *testing.T) {
 		"pkg scheduler imports jobs: forbidden (scheduler imports only plan, recovery, executor and the standard library: it decides, it runs nothing itself)",
 		"pkg integration imports cmd/batchrun: forbidden (" + noImporting + ")",
 		"pkg cmd/batchrun imports plan: forbidden (cmd/batchrun is only a main: it imports internal/cli)",
+		"pkg ui imports scheduler: forbidden (ui imports only jobs, jobs/statedir and the standard library: it shows the run history, it runs nothing)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("violations() =\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
