@@ -20,6 +20,7 @@ const eventsTTL = 24 * time.Hour
 // batches subtask ends and publishes each batch as one etcd key, in
 // order, for the client to show.
 type publisher struct {
+	tenure context.Context
 	lead   *cluster.Leadership
 	sid    string
 	lease  clientv3.LeaseID
@@ -38,8 +39,8 @@ type publisher struct {
 
 var _ jobs.Observer = (*publisher)(nil)
 
-func newPublisher(lead *cluster.Leadership, sid string, lease clientv3.LeaseID, logger *slog.Logger) *publisher {
-	p := &publisher{lead: lead, sid: sid, lease: lease, logger: logger, wake: make(chan struct{}, 1),
+func newPublisher(tenure context.Context, lead *cluster.Leadership, sid string, lease clientv3.LeaseID, logger *slog.Logger) *publisher {
+	p := &publisher{tenure: tenure, lead: lead, sid: sid, lease: lease, logger: logger, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
@@ -87,9 +88,9 @@ func (p *publisher) flush() {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), etcdTimeout)
+	ctx, cancel := context.WithTimeout(p.tenure, etcdTimeout)
 	defer cancel()
-	if err := p.lead.PutEvents(ctx, p.sid, p.seq, body, p.lease); err != nil {
+	if err := p.lead.PutEvents(ctx, p.sid, p.seq, body, p.lease); err != nil && p.tenure.Err() == nil {
 		p.logger.Warn("publish progress", "submission", p.sid, "err", err)
 	}
 	p.seq++

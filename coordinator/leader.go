@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -24,10 +25,19 @@ type leader struct {
 	opts    Options
 	metrics *metrics
 
+	// tenure is done when the tenure ends: every write to etcd uses it,
+	// so that a deposed leader's writes fail at once, not after a timeout
+	// (it must let go of its runs, and their locks, quickly).
+	tenure context.Context
+
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
 	wg      sync.WaitGroup
 }
+
+// takeoverWait is how long a new leader waits for the locks of a run it
+// takes over.
+const takeoverWait = 30 * time.Second
 
 // errWithdrawn cancels a run whose client withdrew its submission.
 var errWithdrawn = errors.New("coordinator: the client withdrew the submission")
@@ -38,6 +48,7 @@ var errWithdrawn = errors.New("coordinator: the client withdrew the submission")
 func (l *leader) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	l.tenure = ctx
 	go func() {
 		select {
 		case <-l.lead.Done():
@@ -85,7 +96,7 @@ func (l *leader) start(ctx context.Context, s cluster.Submission) {
 			l.metrics.running.Dec()
 			cancel(nil)
 		}()
-		l.runSubmission(rctx, ctx, s)
+		l.runSubmission(rctx, s)
 	})
 }
 
@@ -98,8 +109,8 @@ func (l *leader) withdraw(sid string) {
 }
 
 // runSubmission runs s and publishes how it ended, unless the tenure
-// ended first (lead is then done): the next leader continues the run.
-func (l *leader) runSubmission(ctx, lead context.Context, s cluster.Submission) {
+// ended first: the next leader continues the run.
+func (l *leader) runSubmission(ctx context.Context, s cluster.Submission) {
 	logger := l.opts.Logger.With("submission", s.ID)
 	var sub Submission
 	report, err := func() (*jobs.Report, error) {
@@ -108,7 +119,7 @@ func (l *leader) runSubmission(ctx, lead context.Context, s cluster.Submission) 
 		}
 		return l.runJob(ctx, s.ID, &sub, logger)
 	}()
-	if lead.Err() != nil {
+	if l.tenure.Err() != nil {
 		logger.Info("the lead ended before the run did; the next leader continues it", "err", err)
 		return
 	}
@@ -124,7 +135,7 @@ func (l *leader) runSubmission(ctx, lead context.Context, s cluster.Submission) 
 		logger.Error("encode the result", "err", merr)
 		return
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), etcdTimeout)
+	fctx, cancel := context.WithTimeout(l.tenure, etcdTimeout)
 	defer cancel()
 	if err := l.lead.Finish(fctx, s.ID, body); err != nil {
 		logger.Warn("publish the result", "err", err)
@@ -141,7 +152,7 @@ func (l *leader) runJob(ctx context.Context, sid string, sub *Submission, logger
 	if err != nil {
 		return nil, err
 	}
-	recs := &records{cli: l.cli, lead: l.lead, ctx: ctx, sid: sid, sub: sub}
+	recs := &records{cli: l.cli, lead: l.lead, ctx: l.tenure, sid: sid, sub: sub}
 	if done, err := committedBefore(ctx, recs, ld.Job.Name, sub.Run); done != nil || err != nil {
 		return done, err
 	}
@@ -151,11 +162,16 @@ func (l *leader) runJob(ctx context.Context, sid string, sub *Submission, logger
 	if err != nil {
 		return nil, err
 	}
-	pub := newPublisher(l.lead, sid, lease, l.opts.Logger)
+	pub := newPublisher(l.tenure, l.lead, sid, lease, l.opts.Logger)
 	defer pub.Close()
 	opts.StateDir, opts.Cluster, opts.Fence, opts.Leader = l.opts.StateDir, l.opts.Etcd, l.lead.Fence, l.addr
 	opts.Records = recs
 	opts.Observer, opts.Logger = pub, l.opts.Logger.With("submission", sid)
+	if sub.Run != "" {
+		// Taking over: the deposed leader may still be letting go of the
+		// run's locks (its writes fail at once, its groups are stopped).
+		opts.Wait = max(opts.Wait, takeoverWait)
+	}
 	logger.Info("running", "spec", sub.Spec, "resume", opts.Resume)
 	return ld.Run(ctx, opts)
 }

@@ -22,8 +22,9 @@ const finalRecordTTL = 7 * 24 * time.Hour
 // records is a leader's jobs.RecordLog in etcd, for one submission: it
 // also notes, in the submission, the run the leader started for it.
 type records struct {
-	cli   *clientv3.Client
-	lead  *cluster.Leadership
+	cli  *clientv3.Client
+	lead *cluster.Leadership
+	// ctx is the tenure's: a deposed leader's writes fail at once.
 	ctx   context.Context
 	sid   string
 	sub   *Submission
@@ -35,7 +36,7 @@ var _ jobs.RecordLog = (*records)(nil)
 // Put implements jobs.RecordLog: a fenced write, so a deposed leader
 // records nothing.
 func (r *records) Put(rec statedir.Record) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), etcdTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, etcdTimeout)
 	defer cancel()
 	if !r.noted && rec.State.Unfinished() && r.sub.Run == "" {
 		// The run this submission started: a later leader resumes it.
