@@ -49,7 +49,27 @@ func NewCandidate(ctx context.Context, cli *clientv3.Client, addr string, ttl ti
 	if err != nil {
 		return nil, fmt.Errorf("cluster: lease for coordinator %s: %w", addr, err)
 	}
-	return &Candidate{cli: cli, session: s, election: concurrency.NewElection(s, leaderPrefix), addr: addr}, nil
+	return &Candidate{cli: cli, session: s, election: concurrency.NewElection(s, strings.TrimSuffix(leaderPrefix, "/")), addr: addr}, nil
+}
+
+// Listed waits until the candidate is in the election (its key, named
+// by its lease as concurrency.Election names it, is there): from then on,
+// clients find a coordinator up.
+func (c *Candidate) Listed(ctx context.Context) error {
+	key := fmt.Sprintf("%s%x", leaderPrefix, c.session.Lease())
+	w := c.cli.Watch(ctx, key)
+	for {
+		resp, err := c.cli.Get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("cluster: candidate %s: %w", c.addr, err)
+		}
+		if len(resp.Kvs) > 0 {
+			return nil
+		}
+		if _, ok := <-w; !ok {
+			return fmt.Errorf("cluster: candidate %s: %w", c.addr, context.Cause(ctx))
+		}
+	}
 }
 
 // Done is closed when the candidate's lease is gone (expired while etcd

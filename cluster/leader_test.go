@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/batchrun/batchrun/cluster/etcdtest"
 )
 
@@ -44,7 +42,10 @@ func TestElectionAndFencing(t *testing.T) {
 		}
 		won <- lb
 	}()
-	cs := waitCoordinators(t, cli, 2)
+	if err := b.Listed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Coordinators(ctx, cli)
 	if err != nil || len(cs) != 2 || cs[0].Addr != "a:1" || !cs[0].Leader || cs[1].Leader {
 		t.Fatalf("coordinators %+v (%v), want a:1 leading, b:1 standing by", cs, err)
 	}
@@ -128,25 +129,5 @@ func TestSubmissionLifecycle(t *testing.T) {
 	}
 	if ok, err := lead.UpdateSubmission(ctx, "s1", []byte("late")); ok || err != nil {
 		t.Errorf("update of a finished submission: %v, %v; want refused", ok, err)
-	}
-}
-
-// waitCoordinators waits, by a watch, until n coordinators are listed.
-func waitCoordinators(t *testing.T, cli *clientv3.Client, n int) []Coordinator {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	w := cli.Watch(ctx, leaderPrefix, clientv3.WithPrefix())
-	for {
-		cs, err := Coordinators(ctx, cli)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cs) == n {
-			return cs
-		}
-		if _, ok := <-w; !ok {
-			t.Fatalf("%d coordinators listed, want %d", len(cs), n)
-		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,8 @@ type Options struct {
 	// may take over (default cluster.DefaultTTL).
 	TTL    time.Duration
 	Logger *slog.Logger
-	// Ready, when set, hears the address the coordinator serves at.
+	// Ready, when set, hears the address the coordinator serves at, once
+	// it is in the election (clients then submit to the coordinators).
 	Ready func(addr string)
 }
 
@@ -64,11 +66,14 @@ func Serve(ctx context.Context, o Options) error {
 	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Close()
-	if o.Ready != nil {
-		o.Ready(addr)
+	var ready sync.Once
+	listed := func() {
+		if o.Ready != nil {
+			ready.Do(func() { o.Ready(addr) })
+		}
 	}
 	for ctx.Err() == nil {
-		if err := campaign(ctx, cli, addr, o, m); err != nil && ctx.Err() == nil {
+		if err := campaign(ctx, cli, addr, o, m, listed); err != nil && ctx.Err() == nil {
 			o.Logger.Warn("out of the election; entering again", "err", err)
 			select {
 			case <-ctx.Done():
@@ -79,16 +84,25 @@ func Serve(ctx context.Context, o Options) error {
 	return nil
 }
 
-// campaign enters the election, waits to lead, and leads until the lead
-// is lost or ctx is done.
-func campaign(ctx context.Context, cli *clientv3.Client, addr string, o Options, m *metrics) error {
+// campaign enters the election (calling listed once it is in), waits to
+// lead, and leads until the lead is lost or ctx is done.
+func campaign(ctx context.Context, cli *clientv3.Client, addr string, o Options, m *metrics, listed func()) error {
 	c, err := cluster.NewCandidate(ctx, cli, addr, o.TTL)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	lead, err := c.Campaign(ctx)
-	if err != nil {
+	won := make(chan error, 1)
+	var lead *cluster.Leadership
+	go func() {
+		var err error
+		lead, err = c.Campaign(ctx)
+		won <- err
+	}()
+	if err := c.Listed(ctx); err == nil {
+		listed()
+	}
+	if err := <-won; err != nil {
 		return err
 	}
 	o.Logger.Info("leading", "addr", addr, "fence", lead.Fence)

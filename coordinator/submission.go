@@ -99,7 +99,7 @@ type RunError struct {
 func (e *RunError) Error() string { return e.Msg }
 
 // ErrorClass keeps the failure's class (and so its exit code) across.
-func (e *RunError) ErrorClass() jobs.ErrorClass { return e.Class }
+func (e *RunError) ErrorClass() string { return string(e.Class) }
 
 // event is one subtask attempt's end, for the client's progress.
 type event struct {

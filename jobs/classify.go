@@ -21,15 +21,15 @@ const (
 )
 
 // Classify says which class err is of. An error that knows its class
-// (one that crossed from a coordinator) says so itself.
+// (one that crossed from a worker or a coordinator) says so itself.
 func Classify(err error) ErrorClass {
-	var c interface{ ErrorClass() ErrorClass }
+	var c interface{ ErrorClass() string }
 	var oe *OptionError
 	var nf *RunNotFoundError
 	var se *spec.Error
 	switch {
-	case errors.As(err, &c):
-		return c.ErrorClass()
+	case errors.As(err, &c) && c.ErrorClass() != "":
+		return ErrorClass(c.ErrorClass())
 	case errors.As(err, &oe), errors.As(err, &nf):
 		return ClassUsage
 	case errors.As(err, &se):

@@ -286,6 +286,14 @@ func ServeWorker(ctx context.Context, o WorkerOptions) error {
 	}
 	defer unlock()
 	w := remote.NewWorker("", dir, WorkerLoader(o.Slots, o.Logger), shuffle.Options{Codec: o.Codec}, o.Logger)
+	w.Classify = func(err error) string {
+		// Only a malformed row's class matters across: the rest are
+		// failures as the coordinator sees them.
+		if c := Classify(err); c == ClassData {
+			return string(c)
+		}
+		return ""
+	}
 	w.Slots = o.Slots
 	if o.MetricsListen != "" {
 		stop, err := serveMetrics(o, w)

@@ -77,6 +77,9 @@ type taskEnd struct {
 type wireError struct {
 	Msg       string `json:"msg"`
 	Permanent bool   `json:"permanent,omitempty"`
+	// Class is the error's class as the worker's Classify names it (a
+	// malformed row, say), so that the run's exit code is a local run's.
+	Class string `json:"class,omitempty"`
 	// Lost is the blocking input the task could not read, LostName its
 	// display name, and Unreachable the address of its holder when the
 	// holder could not be reached (the holder is then lost whole).
@@ -85,12 +88,16 @@ type wireError struct {
 	Unreachable string            `json:"unreachable,omitempty"`
 }
 
-// toWire encodes err (a task's *executor.SubtaskError, or a group's cause).
-func toWire(err error) *wireError {
+// toWire encodes err (a task's *executor.SubtaskError, or a group's
+// cause), with its class by classify (when set).
+func toWire(err error, classify func(error) string) *wireError {
 	if err == nil {
 		return nil
 	}
 	w := &wireError{Msg: err.Error()}
+	if classify != nil {
+		w.Class = classify(err)
+	}
 	var se *executor.SubtaskError
 	if errors.As(err, &se) {
 		w.Msg = se.Err.Error()
@@ -112,10 +119,14 @@ func toWire(err error) *wireError {
 type remoteError struct {
 	msg       string
 	permanent bool
+	class     string
 }
 
 func (e *remoteError) Error() string   { return e.msg }
 func (e *remoteError) Permanent() bool { return e.permanent }
+
+// ErrorClass is the class the worker gave the error ("" if none).
+func (e *remoteError) ErrorClass() string { return e.class }
 
 // fromWire decodes a task's error as a *executor.SubtaskError of t, with
 // a *executor.LostPartitionError inside when an input was lost.
@@ -123,7 +134,7 @@ func fromWire(w *wireError, t *executor.Task) error {
 	if w == nil {
 		return nil
 	}
-	var err error = &remoteError{msg: w.Msg, permanent: w.Permanent}
+	var err error = &remoteError{msg: w.Msg, permanent: w.Permanent, class: w.Class}
 	if w.Lost != nil {
 		err = &executor.LostPartitionError{Partition: *w.Lost, Name: w.LostName, Err: err}
 	}

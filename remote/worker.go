@@ -41,6 +41,9 @@ type Worker struct {
 	// Slots is how many tasks the worker runs at once (coordinators
 	// place groups within it).
 	Slots int
+	// Classify, when set, names the class of a task's error (a
+	// malformed row, say) for the coordinator's exit code.
+	Classify func(error) string
 
 	mu     sync.Mutex
 	runs   map[uint64]*workerRun
@@ -216,9 +219,9 @@ func (w *Worker) run(ctx context.Context, req runRequest, stream flight.FlightSe
 		errs[i] = err
 		mu.Unlock()
 		w.Metrics.taskEnded(res.Canceled, err)
-		send(taskEnd{Task: i, Result: res, Err: toWire(err)})
+		send(taskEnd{Task: i, Result: res, Err: toWire(err, w.Classify)})
 	})
-	end := taskEnd{Done: true, Err: toWire(cause), Cause: -1}
+	end := taskEnd{Done: true, Err: toWire(cause, w.Classify), Cause: -1}
 	for i, err := range errs {
 		if err != nil && err == cause {
 			end.Cause = i

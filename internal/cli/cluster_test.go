@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"os"
 	"path/filepath"
@@ -65,5 +66,71 @@ func TestClusterStatus(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "cluster", "status"); code != ExitUsage || !strings.Contains(errOut, "--etcd") {
 		t.Errorf("no --etcd: exit %d, %q, want %d", code, errOut, ExitUsage)
+	}
+}
+
+// TestRunSubmitsToCoordinator: with a coordinator up, run --cluster
+// submits the run to it; the exit codes are a local run's (0 with the
+// summary, 4 for a malformed row, naming file, line and column), and
+// cluster status names the leader. Without --etcd the coordinator refuses
+// to start (exit 2).
+func TestRunSubmitsToCoordinator(t *testing.T) {
+	srv := etcdtest.Start(t)
+	ep := srv.Endpoints[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wready, wdone := make(chan string, 1), make(chan error, 1)
+	go func() {
+		wdone <- jobs.ServeWorker(ctx, jobs.WorkerOptions{Listen: "127.0.0.1:0", StateDir: t.TempDir(), Slots: 2,
+			Cluster: []string{ep}, Ready: func(a string) { wready <- a }})
+	}()
+	select {
+	case <-wready:
+	case err := <-wdone:
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdone := make(chan int, 1)
+	go func() {
+		cdone <- run(ctx, []string{"batchrun", "coordinator", "--etcd", ep, "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(),
+			"--lease", "1s", "--log-level", "error"}, pw, os.Stderr, Hooks{})
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "batchrun coordinator serving at ") {
+		t.Fatalf("coordinator said %q (%v)", line, err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "batchrun coordinator serving at "))
+	if code, out, _ := runCLI(t, "cluster", "status", "--etcd", ep); code != ExitOK || !strings.Contains(out, addr+"  leader") {
+		t.Errorf("status: exit %d, %q, want %s leading", code, out, addr)
+	}
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "copy.yaml")
+	writeTestFile(t, spec, "name: copy\nsteps:\n  - id: in\n    read: {path: in.csv, schema: [\"k int64\"]}\n  - id: out\n    write: {path: out.csv}\n    input: in\n")
+	writeTestFile(t, filepath.Join(dir, "in.csv"), "k\n1\n2\n")
+	code, out, errOut := runCLI(t, "run", "--cluster", ep, "--progress=false", spec)
+	if code != ExitOK || !strings.Contains(out, "2 rows written") {
+		t.Fatalf("run --cluster: exit %d, %q, %q", code, out, errOut)
+	}
+	writeTestFile(t, filepath.Join(dir, "in.csv"), "k\n1\nx\n")
+	code, _, errOut = runCLI(t, "run", "--cluster", ep, "--progress=false", spec)
+	if code != ExitDataError || !strings.Contains(errOut, "in.csv:3") {
+		t.Errorf("a malformed row on the cluster: exit %d, %q, want %d naming in.csv:3", code, errOut, ExitDataError)
+	}
+	cancel()
+	if code := <-cdone; code != ExitOK {
+		t.Errorf("coordinator exit %d after cancel", code)
+	}
+	if code, _, errOut := runCLI(t, "coordinator", "--state-dir", dir); code != ExitUsage || !strings.Contains(errOut, "--etcd") {
+		t.Errorf("no --etcd: exit %d, %q, want %d", code, errOut, ExitUsage)
+	}
+}
+
+func writeTestFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
