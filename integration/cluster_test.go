@@ -218,7 +218,7 @@ func TestWorkerMetrics(t *testing.T) {
 	}
 	ex := exampleNamed(t, "revenue-by-segment")
 	r, _ := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: addrs})
-	var tasks, served float64
+	var tasks, served, bytes float64
 	for _, m := range metrics {
 		resp, err := http.Get("http://" + m + "/metrics")
 		if err != nil {
@@ -236,6 +236,7 @@ func TestWorkerMetrics(t *testing.T) {
 			}
 		}
 		served += fams["batchrun_worker_rows_served_total"].GetMetric()[0].GetCounter().GetValue()
+		bytes += fams["batchrun_worker_bytes_served_total"].GetMetric()[0].GetCounter().GetValue()
 		if s := fams["batchrun_worker_slots"].GetMetric()[0].GetGauge().GetValue(); s != 2 {
 			t.Errorf("worker slots gauge %v, want 2", s)
 		}
@@ -243,8 +244,8 @@ func TestWorkerMetrics(t *testing.T) {
 	if int(tasks) != len(r.Attempts) {
 		t.Errorf("workers counted %v succeeded tasks, the run %d attempts", tasks, len(r.Attempts))
 	}
-	if served == 0 {
-		t.Error("no rows served between the two workers")
+	if served == 0 || bytes < 8*served {
+		t.Errorf("%v rows, %v bytes served between the two workers: want some, of at least 8 bytes a row", served, bytes)
 	}
 }
 

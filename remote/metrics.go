@@ -8,6 +8,7 @@ type WorkerMetrics struct {
 	running      prometheus.Gauge
 	reads        prometheus.Counter
 	rowsServed   prometheus.Counter
+	bytesServed  prometheus.Counter
 	readFailures prometheus.Counter
 }
 
@@ -22,12 +23,14 @@ func NewWorkerMetrics(reg prometheus.Registerer, slots int) *WorkerMetrics {
 			Help: "Subpartitions other workers read from this one (Flight DoGet)."}),
 		rowsServed: prometheus.NewCounter(prometheus.CounterOpts{Name: "batchrun_worker_rows_served_total",
 			Help: "Rows this worker sent to other workers."}),
+		bytesServed: prometheus.NewCounter(prometheus.CounterOpts{Name: "batchrun_worker_bytes_served_total",
+			Help: "Arrow bytes (uncompressed buffers) of the rows this worker sent to other workers."}),
 		readFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "batchrun_worker_partition_read_failures_total",
 			Help: "Reads of this worker's partitions that failed (missing, damaged, cancelled)."}),
 	}
 	slotsGauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "batchrun_worker_slots", Help: "Subtasks the worker runs at once."})
 	slotsGauge.Set(float64(slots))
-	reg.MustRegister(m.tasks, m.running, m.reads, m.rowsServed, m.readFailures, slotsGauge)
+	reg.MustRegister(m.tasks, m.running, m.reads, m.rowsServed, m.bytesServed, m.readFailures, slotsGauge)
 	for _, o := range []string{"succeeded", "failed", "canceled"} {
 		m.tasks.WithLabelValues(o)
 	}
@@ -62,12 +65,13 @@ func (m *WorkerMetrics) groupEnded() {
 	}
 }
 
-func (m *WorkerMetrics) served(rows int64, err error) {
+func (m *WorkerMetrics) served(rows, bytes int64, err error) {
 	if m == nil {
 		return
 	}
 	m.reads.Inc()
 	m.rowsServed.Add(float64(rows))
+	m.bytesServed.Add(float64(bytes))
 	if err != nil {
 		m.readFailures.Inc()
 	}

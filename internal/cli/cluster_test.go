@@ -3,6 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,5 +135,43 @@ func writeTestFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWorkerMetricsFlag: batchrun worker --metrics-listen serves its
+// metrics at /metrics (the flag once went nowhere).
+func TestWorkerMetricsFlag(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := lis.Addr().String()
+	lis.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"batchrun", "worker", "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(),
+			"--slots", "3", "--metrics-listen", maddr, "--log-level", "error"}, pw, os.Stderr, Hooks{})
+	}()
+	if line, err := bufio.NewReader(pr).ReadString('\n'); err != nil || !strings.HasPrefix(line, "batchrun worker serving at ") {
+		t.Fatalf("worker said %q (%v)", line, err)
+	}
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatalf("--metrics-listen %s: %v", maddr, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "batchrun_worker_slots 3") {
+		t.Errorf("/metrics lacks the worker's slots:\n%s", body)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("worker exit %d", code)
 	}
 }

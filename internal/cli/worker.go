@@ -55,7 +55,8 @@ func workerAction(c *cli.Context) error {
 	return jobs.ServeWorker(c.Context, jobs.WorkerOptions{
 		Listen: c.String("listen"), Advertise: c.String("advertise"), StateDir: dir,
 		Slots: c.Int("slots"), Codec: codec, Logger: logger, Cluster: c.StringSlice("etcd"),
-		TTL:   c.Duration("lease"),
-		Ready: func(addr string) { fmt.Fprintf(c.App.Writer, "batchrun worker serving at %s\n", addr) },
+		TTL: c.Duration("lease"), MetricsListen: c.String("metrics-listen"),
+		MetricsReady: func(addr string) { logger.Info("metrics", "url", "http://"+addr+"/metrics") },
+		Ready:        func(addr string) { fmt.Fprintf(c.App.Writer, "batchrun worker serving at %s\n", addr) },
 	})
 }
