@@ -101,6 +101,9 @@ func TestKillAndResume(t *testing.T) {
 		{"revenue-by-segment", "commits=1", 1},
 		{"revenue-by-segment", "commits=5", 5},
 		{"revenue-by-segment", "commits=10", 10},
+		// Every subtask, the output's writer too, finished: the resume
+		// runs nothing, keeps the writer's part file and commits.
+		{"revenue-by-segment", "commits=13", 13},
 		{"revenue-by-segment", "output-commit", 0},
 		{"etl-cleanup", "commits=1", 1},
 		{"etl-cleanup", "output-commit", 0},

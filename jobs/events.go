@@ -28,6 +28,8 @@ type eventLog struct {
 	g      *plan.StageGraph
 	logger *slog.Logger
 	next   Observer
+	// finished, when set, hears each attempt that ended well.
+	finished func(st plan.SubtaskID, rows int64)
 
 	mu sync.Mutex
 }
@@ -57,6 +59,9 @@ func (e *eventLog) SubtaskFinished(stage, index int, rowsOut int64, err error) {
 		ev.Detail = err.Error()
 	}
 	e.add(ev, false)
+	if err == nil && e.finished != nil {
+		e.finished(plan.SubtaskID{Stage: plan.StageID(stage), Index: int32(index)}, rowsOut)
+	}
 	if e.next != nil {
 		e.next.SubtaskFinished(stage, index, rowsOut, err)
 	}

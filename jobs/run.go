@@ -350,7 +350,9 @@ func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, er
 		return fail(nil, err)
 	}
 	defer inv.closeStore()
-	cleanupStaging(outs) // a killed invocation's partial part files
+	if rec.Invocations <= 1 {
+		cleanupStaging(outs)
+	} // else the part files of the writers reused stay (schedule)
 	for _, o := range outs {
 		if err := o.prepare(); err != nil {
 			return fail(nil, err)
@@ -365,9 +367,10 @@ func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, er
 	if err != nil {
 		return fail(nil, err)
 	}
-	res, reused, err := inv.schedule(ctx, exec, attemptBase, committed)
+	res, reused, err := inv.schedule(ctx, exec, attemptBase, committed, outs)
 	report := newReport(l, inv.opts, rec.ID, inv.start, res)
 	report.Resumed, report.Reused = rec.Invocations > 1, reused
+	report.RowsWritten += inv.reusedWriterRows(reused)
 	if res != nil {
 		rec.Failovers += len(res.Failovers)
 		for _, f := range res.Failovers {
@@ -547,21 +550,30 @@ func (inv *invocation) finish(state statedir.State, err error) error {
 	return perr
 }
 
-func (inv *invocation) schedule(ctx context.Context, exec executor.Executor, attemptBase uint32, committed []plan.PartitionID) (*scheduler.Result, []string, error) {
+func (inv *invocation) schedule(ctx context.Context, exec executor.Executor, attemptBase uint32, committed []plan.PartitionID, outs []*output) (*scheduler.Result, []string, error) {
 	sopts := inv.l.schedulerOptions(inv.opts, inv.run.Rec.ID, inv.logger)
 	sopts.Committed = committed
+	if inv.run.Rec.Invocations > 1 {
+		sopts.Finished = inv.finishedWriters(outs)
+	}
 	sopts.AttemptBase = attemptBase
 	inv.events.next = sopts.Observer
+	inv.events.finished = inv.writerFinished
 	sopts.Observer = inv.events
 	s, err := scheduler.New(inv.l.Graph, inv.l.Regions, exec, sopts)
 	if err != nil {
 		return nil, nil, err
 	}
 	var reused []string
+	isReused := make(map[plan.SubtaskID]bool)
 	for _, r := range s.Reused() {
 		for _, st := range inv.l.Regions.List[r].Subtasks {
 			reused = append(reused, inv.l.Graph.SubtaskName(st))
+			isReused[st] = true
 		}
+	}
+	if inv.run.Rec.Invocations > 1 {
+		inv.removeStaleParts(outs, isReused)
 	}
 	res, err := s.Run(ctx)
 	return res, reused, err

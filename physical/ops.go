@@ -64,10 +64,12 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		// One Finish after every port is drained (task.Run reads ports in order).
 		return operators.NewPassthrough(1, next), nil
 	case spec.KindWrite:
-		w, err := formats.NewFileWrite(t.p.cfg.PartPath(step.ID, t.index), in, step.Write, mem)
+		path := t.p.cfg.PartPath(step.ID, t.index)
+		fw, err := formats.NewFileWrite(PartialPath(path), in, step.Write, mem)
 		if err != nil {
 			return nil, err
 		}
+		w := &publishingWrite{FileWrite: fw, path: path}
 		c.write = w
 		return w, nil
 	}

@@ -23,7 +23,7 @@ import (
 // no sleep, no real clock. Commands:
 //
 //	build [parallelism=N] [mode=M] [slots=N] [failover=region|all|individual]
-//	      [restart=STRATEGY] [committed=e0.0,e1.1,...]
+//	      [restart=STRATEGY] [committed=e0.0,e1.1,...] [finished=w[0],...]
 //	<one step per line, see plantest.ParseStep>
 //	----
 //	the regions, and those a resume reuses
@@ -123,12 +123,17 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) (string, error) {
 func (h *harness) build(t *testing.T, d *datadriven.TestData) error {
 	jobArgs := map[string]string{}
 	opts := Options{Slots: 4}
+	var finished []string
 	for _, arg := range d.CmdArgs {
 		if arg.Key == "committed" {
 			var err error
 			if opts.Committed, err = parsePartitions(arg.Vals); err != nil {
 				return err
 			}
+			continue
+		}
+		if arg.Key == "finished" {
+			finished = arg.Vals
 			continue
 		}
 		v := arg.SingleVal(t)
@@ -154,6 +159,14 @@ func (h *harness) build(t *testing.T, d *datadriven.TestData) error {
 	g, err := plan.Compile(job)
 	if err != nil {
 		return err
+	}
+	for _, st := range g.Stages {
+		for i := range st.Parallelism {
+			id := plan.SubtaskID{Stage: st.ID, Index: int32(i)}
+			if slices.Contains(finished, g.SubtaskName(id)) {
+				opts.Finished = append(opts.Finished, id)
+			}
+		}
 	}
 	h.clock = &manualClock{now: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)}
 	opts.Clock = h.clock

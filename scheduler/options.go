@@ -21,6 +21,11 @@ type Options struct {
 	// committed and that were found intact; the regions that wrote them are
 	// reused instead of run (see resume).
 	Committed []plan.PartitionID
+	// Finished lists the subtasks without blocking outputs (the writers
+	// of outputs) that a previous invocation finished: their part files
+	// are in place. Their regions are reused when every subtask in them
+	// finished and nothing upstream is nondeterministic (see resume).
+	Finished []plan.SubtaskID
 	// AttemptBase is added to attempt numbers in the store, so that a
 	// resumed run never reuses the number of an attempt a killed
 	// invocation may have left half written.

@@ -11,21 +11,36 @@ import (
 // intact in the store.
 //
 // A region is reused when it writes at least one blocking partition and
-// all of them are committed. Every other region runs, and may change what
+// all of them are committed. A region that writes none (the writers of the
+// job's outputs) is reused when each of its subtasks is in finished (its
+// part files are in place) and no edge upstream of it is nondeterministic:
+// its part files then hold what a run now would write, whatever a previous
+// invocation re-ran before it. Every other region runs, and may change what
 // it writes: its outputs on rebalance or random edges, and everything
 // downstream of an input that changed. A reused region that reads a
 // changed partition must run again too, or it would keep rows computed
 // from data the new attempt no longer has. That closure is the restart-set
 // rule applied to "everything not committed failed".
-func (s *Scheduler) resume(committed []plan.PartitionID) []plan.RegionID {
+func (s *Scheduler) resume(committed []plan.PartitionID, finished []plan.SubtaskID) []plan.RegionID {
 	isCommitted := make(map[plan.PartitionID]bool, len(committed))
 	for _, p := range committed {
 		isCommitted[p] = true
 	}
+	isFinished := make(map[plan.SubtaskID]bool, len(finished))
+	for _, st := range finished {
+		isFinished[st] = true
+	}
 	reuse := make([]bool, len(s.regions.List))
 	for _, r := range s.regions.List {
 		outs := s.regions.Outputs(s.g, r.ID)
-		reuse[r.ID] = len(outs) > 0
+		if len(outs) == 0 {
+			reuse[r.ID] = len(r.Subtasks) > 0 && !s.nondeterministicUpstream(r.ID)
+			for _, st := range r.Subtasks {
+				reuse[r.ID] = reuse[r.ID] && isFinished[st]
+			}
+			continue
+		}
+		reuse[r.ID] = true
 		for _, p := range outs {
 			reuse[r.ID] = reuse[r.ID] && isCommitted[p]
 		}
@@ -68,6 +83,37 @@ func (s *Scheduler) writesNondeterministic(r plan.RegionID) bool {
 	for _, p := range s.regions.Outputs(s.g, r) {
 		if !s.g.Edge(p.Edge).Deterministic() {
 			return true
+		}
+	}
+	return false
+}
+
+// nondeterministicUpstream reports whether any edge r depends on, short of
+// the edges inside r, is nondeterministic (rebalance, random).
+func (s *Scheduler) nondeterministicUpstream(r plan.RegionID) bool {
+	inRegion := make(map[plan.StageID]bool)
+	for _, st := range s.regions.List[r].Subtasks {
+		inRegion[st.Stage] = true
+	}
+	seen := make(map[plan.StageID]bool)
+	stack := make([]plan.StageID, 0, len(inRegion))
+	for st := range inRegion {
+		stack = append(stack, st)
+	}
+	for len(stack) > 0 {
+		to := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range s.g.Edges {
+			if e.To != to || inRegion[e.From] && inRegion[e.To] {
+				continue
+			}
+			if !e.Deterministic() {
+				return true
+			}
+			if !seen[e.From] {
+				seen[e.From] = true
+				stack = append(stack, e.From)
+			}
 		}
 	}
 	return false

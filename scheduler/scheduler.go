@@ -86,7 +86,7 @@ func New(g *plan.StageGraph, regions *plan.Regions, exec executor.Executor, opts
 		progress:  make([]recovery.Progress, view.topo.NumSubtasks()),
 		attempts:  make(map[plan.SubtaskID]int),
 	}
-	s.reused = s.resume(opts.Committed)
+	s.reused = s.resume(opts.Committed, opts.Finished)
 	return s, nil
 }
 

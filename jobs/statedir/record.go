@@ -71,9 +71,20 @@ type Record struct {
 	// PID and Host name the process of the latest invocation.
 	PID  int    `json:"pid"`
 	Host string `json:"host,omitempty"`
+	// Finished names the subtasks without blocking outputs (the writers
+	// of outputs) whose part files are in place, as they finish: a
+	// resumed run reuses them while their files are there.
+	Finished []FinishedWriter `json:"finished,omitempty"`
 	// Commit is the output commit's plan, from the moment the run starts
 	// committing; with Commit.Committed the run succeeded.
 	Commit *commit.Plan `json:"commit,omitempty"`
+}
+
+// FinishedWriter is a writer subtask whose part files are in place, and
+// the rows it wrote.
+type FinishedWriter struct {
+	Subtask string `json:"subtask"`
+	Rows    int64  `json:"rows"`
 }
 
 // IDString is the canonical form of a run id: 16 hex digits, which is
