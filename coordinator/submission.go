@@ -23,6 +23,7 @@ type Submission struct {
 	Failover       string        `json:"failover,omitempty"`
 	Restart        string        `json:"restart,omitempty"`
 	Faults         []string      `json:"faults,omitempty"`
+	Chaos          string        `json:"chaos,omitempty"`
 	Seed           uint64        `json:"seed,omitempty"`
 	Fresh          bool          `json:"fresh,omitempty"`
 	Resume         string        `json:"resume,omitempty"`
@@ -58,6 +59,11 @@ func (s *Submission) runOptions() (jobs.RunOptions, error) {
 			return opts, &jobs.OptionError{Err: err}
 		}
 		opts.Faults = append(opts.Faults, spec)
+	}
+	if s.Chaos != "" {
+		if opts.Chaos, err = jobs.ParseChaos(s.Chaos); err != nil {
+			return opts, &jobs.OptionError{Err: err}
+		}
 	}
 	if s.Run != "" {
 		// A leader before this one started the run: continue it.

@@ -42,9 +42,9 @@ func (s *Set) taskFault(st plan.SubtaskID, attempt int) (Fault, bool) {
 	return Fault{}, false
 }
 
-// takePartitionFault returns, once, the partition fault on p that fires
+// TakePartitionFault returns, once, the partition fault on p that fires
 // when consumer opens it.
-func (s *Set) takePartitionFault(p plan.PartitionID, consumer int32) (Fault, bool) {
+func (s *Set) TakePartitionFault(p plan.PartitionID, consumer int32) (Fault, bool) {
 	e := s.g.Edge(p.Edge)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,7 +113,7 @@ func (p *partitions) Reader(c plan.SubtaskID, in executor.Input, schema *arrow.S
 }
 
 func (p *partitions) inject(pid plan.PartitionID, consumer int32, sub int) error {
-	f, ok := p.set.takePartitionFault(pid, consumer)
+	f, ok := p.set.TakePartitionFault(pid, consumer)
 	if !ok {
 		return nil
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/batchrun/batchrun/cluster/etcdtest"
 	"github.com/batchrun/batchrun/jobs"
+	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/shuffle"
 	"github.com/prometheus/common/expfmt"
@@ -295,7 +297,7 @@ func TestRegionLargerThanAnyWorker(t *testing.T) {
 
 // TestTaskFaultsOnWorkers: error and panic faults are injected by the
 // worker that runs the attempt; the answer is the local run's, and the
-// failed attempt shows on a worker. Partition faults are refused there.
+// failed attempt shows on a worker.
 func TestTaskFaultsOnWorkers(t *testing.T) {
 	ws := startWorkers(t, 3, 2)
 	ex := exampleNamed(t, "revenue-by-segment")
@@ -317,15 +319,71 @@ func TestTaskFaultsOnWorkers(t *testing.T) {
 			t.Errorf("%s: %d failed attempts, %d failovers; want 1 and 1", fault, failed, len(r.Failovers))
 		}
 	}
-	specPath, _ := stageExample(t, ex.name)
-	l, err := jobs.LoadFile(specPath, jobs.FileOptions{Parallelism: 4})
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestLoseOnWorkersMatchesExplain is TestLoseMatchesExplain on workers: a
+// partition lost at its holder (the fault fires once, at the first
+// reader's assignment) costs one failover, which restarts exactly what
+// explain --lose predicts, and the answer is the local run's.
+func TestLoseOnWorkersMatchesExplain(t *testing.T) {
+	ws := startWorkers(t, 3, 32) // a slot for every ready region, as explain assumes
+	for _, ex := range examples {
+		cfg := runConfig{"all-blocking", 4}
+		l := loadExample(t, ex, cfg)
+		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+		for _, st := range l.Graph.Stages {
+			blocking := 0
+			for _, eid := range st.Outputs {
+				if l.Graph.Edge(eid).Mode == plan.Blocking {
+					blocking++
+				}
+			}
+			if blocking != 1 {
+				continue
+			}
+			name := st.Name + "[0]"
+			t.Run(ex.name+"/"+name, func(t *testing.T) {
+				text, err := l.ExplainFailure(recovery.FailoverRegion, "", name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, out := runExample(t, ex, cfg, jobs.RunOptions{Workers: ws.addrs, Faults: faultsOf(t, "lose:"+name), Restart: restartOf(t, noDelay)})
+				checkOutput(t, ex, out, want)
+				if len(r.Failovers) != 1 {
+					t.Fatalf("%d failovers, want 1: %+v", len(r.Failovers), r.Failovers)
+				}
+				got := slices.Clone(r.Failovers[0].Subtasks)
+				slices.Sort(got)
+				if exp := explainedSubtasks(t, text); !slices.Equal(got, exp) {
+					t.Errorf("run restarted %v, explain --lose %s said %v\n%s", got, name, exp, text)
+				}
+			})
+		}
 	}
-	_, err = l.Run(context.Background(), jobs.RunOptions{StateDir: t.TempDir(), Workers: ws.addrs, Faults: faultsOf(t, "lose:events[0]")})
-	var oe *jobs.OptionError
-	if !errors.As(err, &oe) {
-		t.Errorf("a lose fault on workers: %v, want an option error", err)
+}
+
+// TestChaosOnWorkers: seeded chaos (task errors and panics fired by the
+// worker running the attempt, lost and corrupt partitions at their
+// holders) never changes the answer on workers.
+func TestChaosOnWorkers(t *testing.T) {
+	ws := startWorkers(t, 3, 4)
+	failovers, lost := 0, 0
+	for _, ex := range examples {
+		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+		for seed := uint64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed-%d", ex.name, seed), func(t *testing.T) {
+				r, out := runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Workers: ws.addrs,
+					Chaos: &jobs.Chaos{Seed: seed, Rate: 0.2}, Restart: restartOf(t, noDelay), Seed: seed})
+				checkOutput(t, ex, out, want)
+				failovers += len(r.Failovers)
+				for _, f := range r.Failovers {
+					lost += len(f.Lost)
+				}
+			})
+		}
+	}
+	if failovers == 0 || lost == 0 {
+		t.Errorf("%d failovers, %d of them losing partitions: the chaos hit nothing", failovers, lost)
 	}
 }
 

@@ -74,8 +74,8 @@ const etcdTimeout = 10 * time.Second
 
 // joinCluster finds the run's workers (listed, or registered in etcd) and
 // their slots, after refusing what a run on workers cannot do.
-func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions, injected []faults.Fault) (func(), error) {
-	if err := l.checkCluster(opts, injected); err != nil {
+func (l *Loaded) joinCluster(ctx context.Context, opts *RunOptions) (func(), error) {
+	if err := l.checkCluster(); err != nil {
 		return nil, err
 	}
 	if len(opts.Workers) > 0 {
@@ -145,8 +145,13 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 	if opts.Memory > 0 {
 		job.MemoryPerSlot = max(opts.Memory/int64(opts.Slots), 1)
 	}
-	for _, f := range opts.Faults {
-		job.Faults = append(job.Faults, f.String())
+	var partitionFaults []faults.Fault
+	for _, f := range inv.faults {
+		if f.Kind == faults.Lose || f.Kind == faults.Corrupt {
+			partitionFaults = append(partitionFaults, f)
+		} else {
+			job.Faults = append(job.Faults, f.Describe(l.Graph)) // the worker running the attempt fires it
+		}
 	}
 	data, err := json.Marshal(job)
 	if err != nil {
@@ -154,6 +159,18 @@ func (inv *invocation) remoteExecutor(attemptBase uint32) (executor.Executor, er
 	}
 	e := remote.NewExecutor(inv.run.Rec.ID, data, opts.workerInfos)
 	e.Fence = opts.Fence
+	if len(partitionFaults) > 0 {
+		// A partition fault fires here, once, at the holder of the
+		// partition, before its first reader is sent.
+		set := faults.NewSet(l.Graph, partitionFaults, inv.logger)
+		e.Damage = func(p plan.PartitionID, consumer int32) (bool, bool) {
+			f, ok := set.TakePartitionFault(p, consumer)
+			if ok {
+				inv.logger.Info("injecting fault", "fault", f.Describe(l.Graph), "partition", l.Graph.PartitionName(p))
+			}
+			return f.Kind == faults.Corrupt, ok
+		}
+	}
 	stop := func() {}
 	if opts.etcd != nil {
 		// A worker whose lease expires is lost, with what it held.
@@ -227,17 +244,8 @@ func withTaskFaults(l *Loaded, prog executor.Program, texts []string, logger *sl
 }
 
 // checkCluster refuses what a run on workers cannot do yet.
-func (l *Loaded) checkCluster(opts *RunOptions, injected []faults.Fault) error {
-	partitionFault := false
-	for _, f := range injected {
-		partitionFault = partitionFault || f.Kind == faults.Lose || f.Kind == faults.Corrupt
-	}
-	switch {
-	case opts.Chaos != nil || partitionFault:
-		// A partition fault fires where the partition is read, but on
-		// workers it lives elsewhere: not supported yet.
-		return &OptionError{Err: fmt.Errorf("jobs: lose and corrupt faults and --chaos run in this process only, not on workers (error and panic faults do)")}
-	case l.WritesStdout():
+func (l *Loaded) checkCluster() error {
+	if l.WritesStdout() {
 		return &OptionError{Err: fmt.Errorf("jobs: a job that writes a stream (-, a pipe, a device) runs in this process only, not on workers")}
 	}
 	return nil

@@ -203,7 +203,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 		return nil, &OptionError{Err: err}
 	}
 	if len(opts.Workers) > 0 || len(opts.Cluster) > 0 {
-		closeCluster, err := l.joinCluster(ctx, &opts, injected)
+		closeCluster, err := l.joinCluster(ctx, &opts)
 		if err != nil {
 			return nil, err
 		}

@@ -36,6 +36,13 @@ type Executor struct {
 	// Fence is the scheduling leader's election revision (0: no
 	// coordinator); set it before the first Run.
 	Fence int64
+	// Damage, when set, says which blocking inputs an injected fault
+	// deletes (or corrupts) just before their first reader runs: the
+	// executor asks their holder to, before it sends the reader's group,
+	// so that the fault fires once however many workers there are.
+	Damage func(p plan.PartitionID, consumer int32) (corrupt, ok bool)
+	// damaging orders a fault before the groups sent after it.
+	damaging sync.Mutex
 
 	clients pool
 
@@ -101,7 +108,9 @@ func (e *Executor) Run(ctx context.Context, g *executor.Group, done func(*execut
 		if err != nil {
 			return e.failAll(g, done, err)
 		}
-		started, cause, err := e.runOn(ctx, w, e.locate(g), done)
+		located := e.locate(g)
+		e.injectFaults(ctx, located)
+		started, cause, err := e.runOn(ctx, w, located, done)
 		e.release(w, len(g.Tasks))
 		if err == nil || started {
 			return cause

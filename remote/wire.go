@@ -25,7 +25,18 @@ const (
 	// committed and intact: heldRequest; one heldResult. The run must be
 	// open.
 	actionHeld = "batchrun.held"
+	// actionDamage deletes or corrupts one of a run's partitions on the
+	// worker holding it (an injected fault): damageRequest, no result.
+	actionDamage = "batchrun.damage"
 )
+
+type damageRequest struct {
+	Run       uint64           `json:"run"`
+	Partition plan.PartitionID `json:"partition"`
+	// Sub is the subpartition a corruption damages.
+	Sub     int  `json:"sub"`
+	Corrupt bool `json:"corrupt,omitempty"`
+}
 
 type heldRequest struct {
 	Run        uint64             `json:"run"`

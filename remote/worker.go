@@ -98,6 +98,12 @@ func (w *Worker) DoAction(a *flight.Action, stream flight.FlightService_DoAction
 			return status.Errorf(codes.InvalidArgument, "remote: held: %v", err)
 		}
 		return w.held(req, stream)
+	case actionDamage:
+		var req damageRequest
+		if err := json.Unmarshal(a.Body, &req); err != nil {
+			return status.Errorf(codes.InvalidArgument, "remote: damage: %v", err)
+		}
+		return w.damage(req)
 	case actionClose:
 		var req closeRequest
 		if err := json.Unmarshal(a.Body, &req); err != nil {
@@ -262,6 +268,28 @@ func (w *Worker) held(req heldRequest, stream flight.FlightService_DoActionServe
 		return status.Error(codes.Internal, err.Error())
 	}
 	return stream.Send(&flight.Result{Body: data})
+}
+
+// damage deletes or corrupts a partition the worker holds, as an
+// injected fault asks.
+func (w *Worker) damage(req damageRequest) error {
+	w.mu.Lock()
+	r := w.runs[req.Run]
+	w.mu.Unlock()
+	if r == nil {
+		return status.Errorf(codes.FailedPrecondition, "remote: run %x is not open here", req.Run)
+	}
+	ref := storage.PartitionRef{Run: req.Run, Edge: uint32(req.Partition.Edge), Producer: uint32(req.Partition.Producer)}
+	var err error
+	if req.Corrupt {
+		err = r.store.CorruptPartition(ref, req.Sub)
+	} else {
+		err = r.store.DeletePartition(ref)
+	}
+	if err != nil {
+		return status.Errorf(codes.Internal, "remote: damage %v: %v", req.Partition, err)
+	}
+	return nil
 }
 
 // closeRun drops run: it stops serving its partitions and deletes its

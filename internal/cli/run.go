@@ -139,16 +139,13 @@ func runJob(c *cli.Context, l *jobs.Loaded, opts jobs.RunOptions, logger *slog.L
 	if !up {
 		return l.Run(c.Context, opts) // no coordinator: this process schedules
 	}
-	if c.String("chaos") != "" {
-		return nil, &usageError{"--chaos: runs in this process only; with coordinators up, use --fault"}
-	}
 	spec, err := filepath.Abs(c.Args().First())
 	if err != nil {
 		return nil, err
 	}
 	sub := coordinator.Submission{Spec: spec, Load: l.FileOptions(), Codec: c.String("codec"),
 		Memory: opts.Memory, Failover: c.String("failover"), Restart: c.String("restart"),
-		Faults: c.StringSlice("fault"), Seed: opts.Seed, Fresh: opts.Fresh, Resume: opts.Resume, Wait: opts.Wait}
+		Faults: c.StringSlice("fault"), Chaos: c.String("chaos"), Seed: opts.Seed, Fresh: opts.Fresh, Resume: opts.Resume, Wait: opts.Wait}
 	return coordinator.Submit(c.Context, opts.Cluster, sub, opts.Observer, logger)
 }
 
