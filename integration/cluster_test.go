@@ -14,7 +14,6 @@ import (
 
 	"github.com/batchrun/batchrun/cluster/etcdtest"
 	"github.com/batchrun/batchrun/jobs"
-	"github.com/batchrun/batchrun/plan"
 	"github.com/batchrun/batchrun/recovery"
 	"github.com/batchrun/batchrun/remote"
 	"github.com/batchrun/batchrun/shuffle"
@@ -332,13 +331,7 @@ func TestLoseOnWorkersMatchesExplain(t *testing.T) {
 		l := loadExample(t, ex, cfg)
 		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
 		for _, st := range l.Graph.Stages {
-			blocking := 0
-			for _, eid := range st.Outputs {
-				if l.Graph.Edge(eid).Mode == plan.Blocking {
-					blocking++
-				}
-			}
-			if blocking != 1 {
+			if blockingOutputs(l.Graph, st) != 1 {
 				continue
 			}
 			name := st.Name + "[0]"

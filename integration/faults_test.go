@@ -223,13 +223,7 @@ func TestLoseMatchesExplain(t *testing.T) {
 		cfg := runConfig{"all-blocking", 4}
 		l := loadExample(t, ex, cfg)
 		for _, st := range l.Graph.Stages {
-			blocking := 0
-			for _, eid := range st.Outputs {
-				if l.Graph.Edge(eid).Mode == plan.Blocking {
-					blocking++
-				}
-			}
-			if blocking != 1 {
+			if blockingOutputs(l.Graph, st) != 1 {
 				continue // each lost edge is a failure of its own
 			}
 			name := st.Name + "[0]"
@@ -288,4 +282,15 @@ func TestReportAttempts(t *testing.T) {
 	if outcomes["failed"] != 1 || outcomes["succeeded"] != len(r.Attempts)-1 {
 		t.Errorf("outcomes %v, want one failed and the rest succeeded", outcomes)
 	}
+}
+
+// blockingOutputs counts st's blocking output edges.
+func blockingOutputs(g *plan.StageGraph, st *plan.Stage) int {
+	n := 0
+	for _, eid := range st.Outputs {
+		if g.Edge(eid).Mode == plan.Blocking {
+			n++
+		}
+	}
+	return n
 }
