@@ -17,6 +17,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/batchrun/batchrun/cluster"
+	"github.com/batchrun/batchrun/ui"
 )
 
 // etcdTimeout bounds each request to etcd that must not hang a run.
@@ -26,7 +27,8 @@ const etcdTimeout = 10 * time.Second
 type Options struct {
 	// Etcd are the endpoints of the cluster's etcd.
 	Etcd []string
-	// Listen is where the coordinator serves /metrics and /healthz;
+	// Listen is where the coordinator serves /metrics, /healthz and the
+	// web UI (batchrun ui) over the runs it led;
 	// Advertise is the address it is listed under (default the one it
 	// listens on).
 	Listen, Advertise string
@@ -63,7 +65,7 @@ func Serve(ctx context.Context, o Options) error {
 	}
 	defer cli.Close()
 	m := newMetrics()
-	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: m.handler(o.StateDir), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Close()
 	var ready sync.Once
@@ -138,8 +140,11 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) handler() http.Handler {
+// handler serves /metrics, /healthz, and at / the web UI over the runs
+// this coordinator led (live ones too: their record and events).
+func (m *metrics) handler(stateDir string) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/", ui.Handler(stateDir))
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	return mux

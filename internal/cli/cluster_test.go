@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -116,6 +117,16 @@ func TestRunSubmitsToCoordinator(t *testing.T) {
 	code, out, errOut := runCLI(t, "run", "--cluster", ep, "--progress=false", spec)
 	if code != ExitOK || !strings.Contains(out, "2 rows written") {
 		t.Fatalf("run --cluster: exit %d, %q, %q", code, out, errOut)
+	}
+	resp, err := http.Get("http://" + addr + "/api/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []jobs.RunInfo
+	err = json.NewDecoder(resp.Body).Decode(&runs)
+	resp.Body.Close()
+	if err != nil || len(runs) != 1 || runs[0].Job != "copy" || runs[0].State != "succeeded" {
+		t.Errorf("the coordinator's UI lists %+v (%v), want the run it led", runs, err)
 	}
 	writeTestFile(t, filepath.Join(dir, "in.csv"), "k\n1\nx\n")
 	code, _, errOut = runCLI(t, "run", "--cluster", ep, "--progress=false", spec)

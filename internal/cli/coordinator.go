@@ -20,7 +20,7 @@ func coordinatorCommand() *cli.Command {
 			"outputs must be paths every process sees.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "etcd", Usage: "the etcd `URLS` (comma-separated) of the cluster (required)"},
-			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7080", Usage: "serve /metrics and /healthz on `HOST:PORT` (port 0 picks one)"},
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7080", Usage: "serve the web UI of the runs it led, /metrics and /healthz on `HOST:PORT` (port 0 picks one)"},
 			&cli.StringFlag{Name: "advertise", Usage: "the `HOST:PORT` this coordinator is listed under", DefaultText: "--listen"},
 			&cli.DurationFlag{Name: "lease", Value: 10 * time.Second, Usage: "how long after this coordinator dies a standby takes over (its lease's time to live)"},
 			stateDirFlag(),
