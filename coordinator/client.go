@@ -67,12 +67,13 @@ func Submit(ctx context.Context, endpoints []string, sub Submission, obs jobs.Ob
 			logger.Info("leader", "addr", addr, "submission", sid)
 		}
 	})
+	var heard []jobs.AttemptReport
 	data, err := cluster.Follow(ctx, cli, sid, rev, func(b []byte) {
-		if obs != nil {
-			if err := decodeEvents(b, obs); err != nil {
-				logger.Warn("progress", "err", err)
-			}
+		attempts, err := decodeEvents(b, obs)
+		if err != nil {
+			logger.Warn("progress", "err", err)
 		}
+		heard = append(heard, attempts...)
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -83,6 +84,9 @@ func Submit(ctx context.Context, endpoints []string, sub Submission, obs jobs.Ob
 	var res Result
 	if err := json.Unmarshal(data, &res); err != nil {
 		return nil, fmt.Errorf("coordinator: bad result of submission %s: %w", sid, err)
+	}
+	if res.Report != nil {
+		mergeAttempts(res.Report, heard)
 	}
 	return res.Report, res.err()
 }

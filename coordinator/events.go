@@ -37,7 +37,7 @@ type publisher struct {
 	done chan struct{}
 }
 
-var _ jobs.Observer = (*publisher)(nil)
+var _ jobs.AttemptObserver = (*publisher)(nil)
 
 func newPublisher(tenure context.Context, lead *cluster.Leadership, sid string, lease clientv3.LeaseID, logger *slog.Logger) *publisher {
 	p := &publisher{tenure: tenure, lead: lead, sid: sid, lease: lease, logger: logger, wake: make(chan struct{}, 1),
@@ -46,12 +46,14 @@ func newPublisher(tenure context.Context, lead *cluster.Leadership, sid string, 
 	return p
 }
 
-// SubtaskFinished implements jobs.Observer.
-func (p *publisher) SubtaskFinished(stage, index int, rows int64, err error) {
-	e := event{Stage: stage, Index: index, Rows: rows}
-	if err != nil {
-		e.Err = err.Error()
-	}
+// SubtaskFinished implements jobs.Observer; AttemptEnded, which follows,
+// publishes the attempt.
+func (p *publisher) SubtaskFinished(int, int, int64, error) {}
+
+// AttemptEnded implements jobs.AttemptObserver: one event per attempt,
+// for the client's progress and its report.
+func (p *publisher) AttemptEnded(stage, index int, a jobs.AttemptReport) {
+	e := event{Stage: stage, Index: index, Rows: a.RowsOut, Err: a.Error, A: &a}
 	p.mu.Lock()
 	p.pending = append(p.pending, e)
 	p.mu.Unlock()

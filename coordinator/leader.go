@@ -153,7 +153,7 @@ func (l *leader) runJob(ctx context.Context, sid string, sub *Submission, logger
 		return nil, err
 	}
 	recs := &records{cli: l.cli, lead: l.lead, ctx: l.tenure, sid: sid, sub: sub}
-	if done, err := committedBefore(ctx, recs, ld.Job.Name, sub.Run); done != nil || err != nil {
+	if done, err := committedBefore(ctx, recs, ld, sub.Run); done != nil || err != nil {
 		return done, err
 	}
 	lctx, cancel := context.WithTimeout(ctx, etcdTimeout)
@@ -178,26 +178,18 @@ func (l *leader) runJob(ctx context.Context, sid string, sub *Submission, logger
 
 // committedBefore is the report of run, when a leader before this one
 // committed it but died before publishing that: the run is not run again.
-func committedBefore(ctx context.Context, recs *records, job, run string) (*jobs.Report, error) {
+func committedBefore(ctx context.Context, recs *records, ld *jobs.Loaded, run string) (*jobs.Report, error) {
 	if run == "" {
 		return nil, nil
 	}
-	all, err := recs.Records(ctx, job)
+	all, err := recs.Records(ctx, ld.Job.Name)
 	if err != nil {
 		return nil, err
 	}
 	for _, rec := range all {
-		if statedir.IDString(rec.ID) != run || rec.State != statedir.Succeeded {
-			continue
+		if statedir.IDString(rec.ID) == run && rec.State == statedir.Succeeded {
+			return ld.CommittedReport(rec), nil
 		}
-		r := &jobs.Report{Job: rec.Job, Run: run, Status: "succeeded", Resumed: true, Start: rec.Start,
-			Seconds: rec.End.Sub(rec.Start).Seconds()}
-		if rec.Commit != nil {
-			for _, e := range rec.Commit.Entries {
-				r.Outputs = append(r.Outputs, e.Target)
-			}
-		}
-		return r, nil
 	}
 	return nil, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/batchrun/batchrun/jobs"
@@ -107,25 +108,58 @@ func (e *RunError) Error() string { return e.Msg }
 // ErrorClass keeps the failure's class (and so its exit code) across.
 func (e *RunError) ErrorClass() string { return string(e.Class) }
 
-// event is one subtask attempt's end, for the client's progress.
+// event is one subtask attempt's end: for the client's progress, and the
+// attempt as the report lists it, so that the client's report keeps the
+// attempts of a leader that died.
 type event struct {
-	Stage int    `json:"s"`
-	Index int    `json:"i"`
-	Rows  int64  `json:"r,omitempty"`
-	Err   string `json:"e,omitempty"`
+	Stage int                 `json:"s"`
+	Index int                 `json:"i"`
+	Rows  int64               `json:"r,omitempty"`
+	Err   string              `json:"e,omitempty"`
+	A     *jobs.AttemptReport `json:"a,omitempty"`
 }
 
-func decodeEvents(data []byte, obs jobs.Observer) error {
+// decodeEvents hands a batch of events to obs (progress) and returns the
+// attempts among them.
+func decodeEvents(data []byte, obs jobs.Observer) ([]jobs.AttemptReport, error) {
 	var evs []event
 	if err := json.Unmarshal(data, &evs); err != nil {
-		return fmt.Errorf("coordinator: bad progress event: %w", err)
+		return nil, fmt.Errorf("coordinator: bad progress event: %w", err)
 	}
+	var attempts []jobs.AttemptReport
 	for _, e := range evs {
+		if e.A != nil {
+			attempts = append(attempts, *e.A)
+		}
+		if obs == nil {
+			continue
+		}
 		var err error
 		if e.Err != "" {
 			err = errors.New(e.Err)
 		}
 		obs.SubtaskFinished(e.Stage, e.Index, e.Rows, err)
 	}
-	return nil
+	return attempts, nil
+}
+
+// mergeAttempts adds to the final leader's report the attempts the
+// client heard of that it lacks (those of earlier leaders), in order of
+// start.
+func mergeAttempts(r *jobs.Report, heard []jobs.AttemptReport) {
+	type key struct {
+		subtask string
+		attempt int
+		start   int64
+	}
+	have := make(map[key]bool, len(r.Attempts))
+	for _, a := range r.Attempts {
+		have[key{a.Subtask, a.Attempt, a.Start.UnixNano()}] = true
+	}
+	for _, a := range heard {
+		if !have[key{a.Subtask, a.Attempt, a.Start.UnixNano()}] {
+			r.Attempts = append(r.Attempts, a)
+		}
+	}
+	slices.SortStableFunc(r.Attempts, func(a, b jobs.AttemptReport) int { return a.Start.Compare(b.Start) })
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/batchrun/batchrun/jobs/statedir"
 	"github.com/batchrun/batchrun/plan"
+	"github.com/batchrun/batchrun/scheduler"
 )
 
 // Event is one entry of a run's event log: what happened, when. The log
@@ -25,6 +26,8 @@ type Event struct {
 // use.
 type eventLog struct {
 	run    *statedir.Run
+	l      *Loaded
+	leader string // as the report names the scheduling process
 	g      *plan.StageGraph
 	logger *slog.Logger
 	next   Observer
@@ -34,8 +37,8 @@ type eventLog struct {
 	mu sync.Mutex
 }
 
-func newEventLog(run *statedir.Run, g *plan.StageGraph, logger *slog.Logger) *eventLog {
-	return &eventLog{run: run, g: g, logger: logger}
+func newEventLog(run *statedir.Run, l *Loaded, leader string, logger *slog.Logger) *eventLog {
+	return &eventLog{run: run, l: l, leader: leader, g: l.Graph, logger: logger}
 }
 
 func (e *eventLog) add(ev Event, sync bool) {
@@ -48,6 +51,22 @@ func (e *eventLog) add(ev Event, sync bool) {
 	defer e.mu.Unlock()
 	if err := e.run.AppendEvent(data, sync); err != nil {
 		e.logger.Warn("event log", "err", err)
+	}
+}
+
+// AttemptObserver is an Observer that also hears each attempt as the
+// report lists it (a coordinator publishes them, so that a client's report
+// keeps the attempts of a leader that died).
+type AttemptObserver interface {
+	Observer
+	AttemptEnded(stage, index int, a AttemptReport)
+}
+
+// AttemptEnded implements scheduler.AttemptObserver: the next observer
+// hears the attempt as the report lists it.
+func (e *eventLog) AttemptEnded(a scheduler.Attempt) {
+	if ao, ok := e.next.(AttemptObserver); ok {
+		ao.AttemptEnded(int(a.Subtask.Stage), int(a.Subtask.Index), attemptReport(e.l, a, e.leader))
 	}
 }
 

@@ -259,3 +259,20 @@ var leader = func() string {
 	}
 	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }()
+
+// CommittedReport is the report of run rec, which an earlier process
+// committed (a coordinator that died before saying so): the job's plan
+// and stages, the outputs, and the rows its writers wrote; no attempt ran.
+func (l *Loaded) CommittedReport(rec statedir.Record) *Report {
+	r := newReport(l, &RunOptions{}, rec.ID, rec.Start, nil)
+	r.Resumed, r.Seconds = true, rec.End.Sub(rec.Start).Seconds()
+	for _, f := range rec.Finished {
+		r.RowsWritten += f.Rows
+	}
+	if rec.Commit != nil {
+		for _, e := range rec.Commit.Entries {
+			r.Outputs = append(r.Outputs, e.Target)
+		}
+	}
+	return r
+}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -237,7 +238,7 @@ func (l *Loaded) Run(ctx context.Context, opts RunOptions) (*Report, error) {
 	defer run.Close()
 	inv := &invocation{l: l, opts: &opts, run: run, start: time.Now(), faults: injected}
 	inv.logger = opts.Logger.With("job", l.Job.Name, "run", statedir.IDString(run.Rec.ID))
-	inv.events = newEventLog(run, l.Graph, inv.logger)
+	inv.events = newEventLog(run, l, cmp.Or(opts.Leader, leader), inv.logger)
 	kind := "started"
 	if run.Rec.Invocations > 1 {
 		kind = "resumed"

@@ -71,6 +71,9 @@ func (s *Scheduler) taskEnded(t *executor.Task, res executor.Result, err error) 
 	}
 	if s.opts.Observer != nil {
 		s.opts.Observer.SubtaskFinished(int(t.Subtask.Stage), int(t.Subtask.Index), a.Stats.RowsOut, err)
+		if ao, ok := s.opts.Observer.(AttemptObserver); ok {
+			ao.AttemptEnded(a)
+		}
 	}
 }
 

@@ -63,3 +63,10 @@ func (a Attempt) Outcome() string {
 type Observer interface {
 	SubtaskFinished(stage, index int, rowsOut int64, err error)
 }
+
+// AttemptObserver is an Observer that also hears each attempt whole, as
+// the run's result will list it (after SubtaskFinished).
+type AttemptObserver interface {
+	Observer
+	AttemptEnded(a Attempt)
+}
