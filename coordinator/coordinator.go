@@ -20,8 +20,9 @@ import (
 	"github.com/batchrun/batchrun/ui"
 )
 
-// etcdTimeout bounds each request to etcd that must not hang a run.
-const etcdTimeout = 10 * time.Second
+// etcdTimeout bounds each request to etcd that must not hang a run (a
+// variable for tests).
+var etcdTimeout = 10 * time.Second
 
 // Options configure a coordinator process.
 type Options struct {
@@ -73,6 +74,14 @@ func Serve(ctx context.Context, o Options) error {
 		if o.Ready != nil {
 			ready.Do(func() { o.Ready(addr) })
 		}
+	}
+	// An etcd that does not answer at startup is an error (a service
+	// manager restarts the coordinator) rather than a silent wait.
+	sctx, cancel := context.WithTimeout(ctx, etcdTimeout)
+	_, err = cluster.Coordinators(sctx, cli)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("coordinator: etcd at %v did not answer in %v: %w", o.Etcd, etcdTimeout, err)
 	}
 	for ctx.Err() == nil {
 		if err := campaign(ctx, cli, addr, o, m, listed); err != nil && ctx.Err() == nil {

@@ -3,8 +3,10 @@ package coordinator
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +88,21 @@ func TestCommittedBeforeLeaderDied(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.csv")); !os.IsNotExist(err) {
 		t.Errorf("the output was written again: %v", err)
+	}
+}
+
+// TestEtcdAwayAtStartup: a coordinator whose etcd does not answer fails
+// (after the timeout) instead of waiting silently.
+func TestEtcdAwayAtStartup(t *testing.T) {
+	defer func(d time.Duration) { etcdTimeout = d }(etcdTimeout)
+	etcdTimeout = 300 * time.Millisecond
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close() // accepts, never answers
+	err = Serve(context.Background(), Options{Etcd: []string{lis.Addr().String()}, Listen: "127.0.0.1:0", StateDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("Serve = %v, want etcd did not answer", err)
 	}
 }
