@@ -239,3 +239,27 @@ steps:
 		t.Run(fmt.Sprintf("p%d", p), func(t *testing.T) { compareRows(t, sortedCSV(t, filepath.Join(dir, "check.csv")), want) })
 	}
 }
+
+// TestInputProgressCounts: a run in this process counts, per stage, the
+// bytes its reads read of their input files: every byte once when nothing
+// fails, against the files' sizes.
+func TestInputProgressCounts(t *testing.T) {
+	ex := exampleNamed(t, "revenue-by-segment")
+	in := &jobs.InputProgress{}
+	l := loadExample(t, ex, runConfig{"all-blocking", 4})
+	runExample(t, ex, runConfig{"all-blocking", 4}, jobs.RunOptions{Input: in})
+	reading := 0
+	for _, st := range l.Graph.Stages {
+		read, total := in.Stage(int(st.ID))
+		if total == 0 {
+			continue
+		}
+		reading++
+		if read != total {
+			t.Errorf("stage %s read %d bytes of %d", st.Name, read, total)
+		}
+	}
+	if reading == 0 {
+		t.Error("no stage counted any input")
+	}
+}

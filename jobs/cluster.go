@@ -214,7 +214,7 @@ func WorkerLoader(slots int, logger *slog.Logger) remote.Loader {
 		}
 		outs := l.outputs(job.RunID, "")
 		prog, err := l.physical(outs, physical.Config{Store: store, Run: run, AttemptBase: job.AttemptBase,
-			Codec: job.Codec, Memory: job.MemoryPerSlot * int64(slots), Slots: slots, Logger: logger})
+			Codec: job.Codec, Memory: job.MemoryPerSlot * int64(slots), Slots: slots, Logger: logger}, nil)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -229,8 +229,9 @@ func removePlanStaging(p *commit.Plan) {
 }
 
 // physical builds the run's physical job: cfg, with the job, its read
-// steps' files and its outputs' part files filled in.
-func (l *Loaded) physical(outs []*output, cfg physical.Config) (*physical.Job, error) {
+// steps' files and its outputs' part files filled in (and the reads'
+// progress counted in progress, when set).
+func (l *Loaded) physical(outs []*output, cfg physical.Config, progress *InputProgress) (*physical.Job, error) {
 	cfg.Job, cfg.Resolved, cfg.Graph = l.Job, l.Resolved, l.Graph
 	cfg.Inputs = map[string]formats.ScanInput{}
 	for _, s := range l.Job.Steps {
@@ -242,6 +243,9 @@ func (l *Loaded) physical(outs []*output, cfg physical.Config) (*physical.Job, e
 			return nil, fmt.Errorf("jobs: step %q: %w", s.ID, err)
 		}
 		cfg.Inputs[s.ID] = in
+	}
+	if progress != nil {
+		cfg.ReadProgress = progress.track(l.Graph, cfg.Inputs)
 	}
 	byName := make(map[string]*output, len(outs))
 	for _, o := range outs {

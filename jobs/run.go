@@ -88,6 +88,9 @@ type RunOptions struct {
 	// Cluster, when set, are etcd endpoints: the job runs on the workers
 	// registered there, and a worker whose lease expires is lost.
 	Cluster []string
+	// Input, when set, counts the bytes each stage reads of its input
+	// files, for a progress display (runs in this process only).
+	Input *InputProgress
 
 	// Fence is the election revision of the coordinator that schedules
 	// the run on workers (0: none); workers refuse a deposed leader's.
@@ -589,7 +592,7 @@ func (inv *invocation) executor(outs []*output, attemptBase uint32) (executor.Ex
 	}
 	run := inv.run.Rec.ID
 	prog, err := inv.l.physical(outs, physical.Config{Store: inv.store, Run: run, AttemptBase: attemptBase,
-		Codec: inv.opts.Codec, Memory: inv.opts.Memory, Slots: inv.opts.Slots, Logger: inv.logger})
+		Codec: inv.opts.Codec, Memory: inv.opts.Memory, Slots: inv.opts.Slots, Logger: inv.logger}, inv.opts.Input)
 	if err != nil {
 		return nil, err
 	}

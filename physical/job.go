@@ -26,6 +26,9 @@ type Config struct {
 	Graph    *plan.StageGraph
 	// Inputs are the files of each read step, by step id.
 	Inputs map[string]formats.ScanInput
+	// ReadProgress, when set, is the counter of the input bytes read step
+	// has read (formats.ScanOptions.Progress), for progress displays.
+	ReadProgress func(step string) *atomic.Int64
 	// PartPath is the file subtask index of an output writes: a write
 	// step's id, or QuarantineOutput of a read's.
 	PartPath func(output string, index int) string

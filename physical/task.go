@@ -73,6 +73,9 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 func (t *task) scan(ctx context.Context, step *spec.Step, out operators.Operator) (rows, skipped int64, err error) {
 	o := formats.ScanOptions{Read: step.Read, Input: t.p.cfg.Inputs[step.ID], Columns: t.p.readColumns[step.ID],
 		Split: t.index, NumSplits: t.stage.Parallelism, Mem: t.p.mem}
+	if t.p.cfg.ReadProgress != nil {
+		o.Progress = t.p.cfg.ReadProgress(step.ID)
+	}
 	o.Skipped = func(file string, n int64) {
 		t.p.cfg.Logger.Warn("skipped malformed rows", "step", step.ID, "subtask", t.index, "file", file, "rows", n)
 	}

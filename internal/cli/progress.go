@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -15,8 +16,10 @@ import (
 )
 
 // progress shows, only on a terminal, one bar per stage: its subtasks
-// finished out of all, the rows they produced, the time since it started
-// and an estimate of the time left.
+// finished out of all, the rows they produced, for a stage that reads
+// files the bytes it read of them (runs in this process), the time since
+// the run started and an estimate of the time left (from the bytes read
+// where known, else from the subtasks finished).
 type progress struct {
 	p      *mpb.Progress
 	mu     sync.Mutex
@@ -46,7 +49,7 @@ func (s *stageProgress) finished(index int, rows int64) bool {
 	return !again
 }
 
-func newProgress(w io.Writer, enabled bool, l *jobs.Loaded) *progress {
+func newProgress(w io.Writer, enabled bool, l *jobs.Loaded, input *jobs.InputProgress) *progress {
 	f, ok := w.(*os.File)
 	if !enabled || !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
@@ -56,8 +59,10 @@ func newProgress(w io.Writer, enabled bool, l *jobs.Loaded) *progress {
 	for _, st := range l.Graph.Stages {
 		width = max(width, len(st.Name))
 	}
+	start := time.Now()
 	for _, st := range l.Graph.Stages {
 		sp := newStageProgress(st.Parallelism)
+		stage := int(st.ID)
 		bar := pr.p.AddBar(int64(st.Parallelism),
 			mpb.PrependDecorators(decor.Name(fmt.Sprintf("%-*s ", width, st.Name)), decor.CountersNoUnit("%d/%d")),
 			mpb.AppendDecorators(
@@ -66,9 +71,9 @@ func newProgress(w io.Writer, enabled bool, l *jobs.Loaded) *progress {
 					defer pr.mu.Unlock()
 					return formatCount(sp.rows) + " rows "
 				}),
+				decor.Any(func(decor.Statistics) string { return inputBytes(input, stage) }),
 				decor.Elapsed(decor.ET_STYLE_GO),
-				decor.OnComplete(decor.Name(" ETA "), ""),
-				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO), ""),
+				decor.OnComplete(decor.Any(func(s decor.Statistics) string { return eta(input, stage, s, time.Since(start)) }), ""),
 			),
 		)
 		pr.stages = append(pr.stages, sp)
@@ -112,4 +117,36 @@ func formatCount(n int64) string {
 		u++
 	}
 	return strconv.FormatInt(int64(f), 10) + units[u:u+1]
+}
+
+// inputBytes shows what a stage read of its input files, if it reads any
+// and the run counts it.
+func inputBytes(input *jobs.InputProgress, stage int) string {
+	if input == nil {
+		return ""
+	}
+	read, total := input.Stage(stage)
+	if total == 0 {
+		return ""
+	}
+	return jobs.FormatBytes(min(read, total)) + "/" + jobs.FormatBytes(total) + " "
+}
+
+// eta estimates a stage's time left from the share done so far: of its
+// input bytes where known, else of its subtasks.
+func eta(input *jobs.InputProgress, stage int, s decor.Statistics, elapsed time.Duration) string {
+	done := 0.0
+	if s.Total > 0 {
+		done = float64(s.Current) / float64(s.Total)
+	}
+	if input != nil {
+		if read, total := input.Stage(stage); total > 0 {
+			done = max(done, min(float64(read)/float64(total), 1))
+		}
+	}
+	if done <= 0 || done >= 1 {
+		return ""
+	}
+	left := time.Duration(float64(elapsed) * (1 - done) / done)
+	return " ETA " + left.Round(time.Second).String()
 }

@@ -97,7 +97,10 @@ func runAction(c *cli.Context, h Hooks) (err error) {
 		// before the heap outgrows it plus room for buffers and decoding.
 		debug.SetMemoryLimit(opts.Memory + memoryHeadroom)
 	}
-	prog := newProgress(msgs, c.Bool("progress"), l)
+	if len(opts.Workers) == 0 && len(opts.Cluster) == 0 {
+		opts.Input = &jobs.InputProgress{} // reads elsewhere are not counted here
+	}
+	prog := newProgress(msgs, c.Bool("progress"), l, opts.Input)
 	opts.Observer = prog
 	if err := opts.Validate(); err != nil {
 		return err

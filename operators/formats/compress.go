@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/operators"
@@ -81,9 +82,10 @@ type decoders struct {
 
 // open returns a reader of f's content from its start (f freshly opened
 // from path). Its errors name the file: a read error of f as such, bad
-// compressed data as a *operators.DataError without a line.
-func (d *decoders) open(f *os.File, path string) (*bufio.Reader, error) {
-	d.src = fileReader{f: f, path: path}
+// compressed data as a *operators.DataError without a line. read, when
+// set, counts the bytes of f read.
+func (d *decoders) open(f *os.File, path string, read *atomic.Int64) (*bufio.Reader, error) {
+	d.src = fileReader{f: f, path: path, read: read}
 	var r io.Reader = &d.src
 	if c := codecOf(path); c != codecNone {
 		var dec io.Reader
@@ -132,11 +134,15 @@ func (d *decoders) close() {
 type fileReader struct {
 	f    *os.File
 	path string
-	err  error // the last read error other than io.EOF
+	err  error         // the last read error other than io.EOF
+	read *atomic.Int64 // when set, counts the file's bytes read (ScanOptions.Progress)
 }
 
 func (r *fileReader) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
+	if r.read != nil {
+		r.read.Add(int64(n))
+	}
 	if err != nil && err != io.EOF {
 		r.err = err
 		err = fmt.Errorf("operators: read %s: %w", r.path, err)

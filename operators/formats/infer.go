@@ -158,7 +158,7 @@ func openSample(path string) (br *bufio.Reader, done func(), err error) {
 		return nil, nil, fmt.Errorf("operators: infer schema: %w", err)
 	}
 	d := new(decoders)
-	if br, err = d.open(f, path); err != nil {
+	if br, err = d.open(f, path, nil); err != nil {
 		d.close()
 		f.Close()
 		return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/batchrun/batchrun/jobs/spec"
@@ -72,7 +73,12 @@ func (s *lineScan) runSpan(ctx context.Context, r *lineReader, sp Span, out oper
 	var from int64
 	var content *bufio.Reader
 	if dataStart != nil || compressed {
-		if content, err = s.dec.open(f, path); err != nil {
+		// A plain file's bytes are counted by the chunker, ranges only.
+		var read *atomic.Int64
+		if compressed {
+			read = s.o.Progress
+		}
+		if content, err = s.dec.open(f, path, read); err != nil {
 			return err
 		}
 	}
@@ -92,6 +98,10 @@ func (s *lineScan) runSpan(ctx context.Context, r *lineReader, sp Span, out oper
 		}
 		s.bytesRead += end - start
 		r.ch.reset(f, path, start, end)
+		r.ch.progress = s.o.Progress
+		if s.o.Progress != nil && sp.Start == 0 {
+			s.o.Progress.Add(start) // the header: every byte of the file counts once
+		}
 	}
 	err = r.run(ctx, out)
 	s.bad.endFile(path)

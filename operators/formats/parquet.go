@@ -68,9 +68,11 @@ func (s *ParquetScan) Run(ctx context.Context, out operators.Operator) error {
 	assign := AssignUnits(weights, s.o.NumSplits)
 	for i := 0; i < len(files); i++ {
 		var groups []int
+		var bytes int64
 		for u, a := range assign {
 			if a == s.o.Split && units[u][0] == i {
 				groups = append(groups, units[u][1])
+				bytes += weights[u]
 			}
 		}
 		if len(groups) == 0 {
@@ -78,6 +80,9 @@ func (s *ParquetScan) Run(ctx context.Context, out operators.Operator) error {
 		}
 		if err := s.readGroups(ctx, files[i], readers[i], groups, out); err != nil {
 			return err
+		}
+		if s.o.Progress != nil {
+			s.o.Progress.Add(bytes) // the row groups' compressed bytes, once read
 		}
 	}
 	return out.Finish(ctx)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -54,6 +55,11 @@ type ScanOptions struct {
 	// value like a key the schema lacks; Parquet reads no column chunk of
 	// a skipped column. Empty emits every column.
 	Columns []string
+
+	// Progress, when set, counts the bytes of the input files the scan
+	// has read (compressed bytes of a compressed file), as it reads them:
+	// progress displays show it against the files' sizes.
+	Progress *atomic.Int64
 
 	// out is the emitted schema and keep marks, per column of Read.Schema,
 	// whether it is emitted; both set by check.
@@ -248,6 +254,7 @@ type chunker struct {
 	started    bool
 	lineBase   int64 // newlines before the range start; -1 until needed
 	rangeStart int64
+	progress   *atomic.Int64 // ScanOptions.Progress (plain files; streams count below the decoder)
 }
 
 func (c *chunker) reset(f *os.File, path string, start, end int64) {
@@ -326,6 +333,9 @@ func (c *chunker) next(consumed int) (data []byte, last bool, err error) {
 		return nil, false, fmt.Errorf("operators: scan %s: short read at offset %d (file changed?): %v", c.path, c.off, err)
 	}
 	c.off += want
+	if c.progress != nil {
+		c.progress.Add(want)
+	}
 	c.data = c.buf[:carry+n]
 	return c.data, c.off >= c.end, nil
 }
