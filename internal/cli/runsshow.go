@@ -21,6 +21,7 @@ func runsShowCommand() *cli.Command {
 		Flags: []cli.Flag{
 			stateDirFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the run's report (the shape of --report) instead"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text (a timeline) or json (the same as --json)"},
 		},
 		Action: runsShowAction,
 	}
@@ -34,11 +35,19 @@ func runsShowAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	asJSON := c.Bool("json")
+	switch f := c.String("format"); f {
+	case "json":
+		asJSON = true
+	case "text":
+	default:
+		return &usageError{fmt.Sprintf("runs show --format %q: want text or json", f)}
+	}
 	d, err := jobs.ShowRun(dir, c.Args().First())
 	if err != nil {
 		return err
 	}
-	if c.Bool("json") {
+	if asJSON {
 		if d.Report == nil {
 			return fmt.Errorf("run %s has no report: its process died before it ended (batchrun runs show without --json prints its events)", d.Info.ID)
 		}
