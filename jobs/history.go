@@ -226,6 +226,9 @@ func ShowRun(stateDir, id string) (*RunDetail, error) {
 			match = append(match, e)
 		}
 	}
+	if id == "" && len(ents) > 0 {
+		match = ents[:1] // the newest run
+	}
 	switch {
 	case len(match) == 0:
 		return nil, &RunNotFoundError{ID: id, Dir: stateDir}
@@ -266,6 +269,9 @@ type RunNotFoundError struct {
 func (e *RunNotFoundError) Error() string {
 	if e.Ambiguous > 0 {
 		return fmt.Sprintf("jobs: %d runs in %s have ids starting with %q: give more of it", e.Ambiguous, e.Dir, e.ID)
+	}
+	if e.ID == "" {
+		return fmt.Sprintf("jobs: no runs in %s", e.Dir)
 	}
 	return fmt.Sprintf("jobs: no run in %s has an id starting with %q (see batchrun runs)", e.Dir, e.ID)
 }

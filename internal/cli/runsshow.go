@@ -17,7 +17,7 @@ func runsShowCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "show",
 		Usage:     "print one run's history: its attempts and failovers as a timeline",
-		ArgsUsage: "ID (or a prefix of it, as batchrun runs prints it)",
+		ArgsUsage: "[ID] (or a prefix of it, as batchrun runs prints it; default the newest run)",
 		Flags: []cli.Flag{
 			stateDirFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the run's report (the shape of --report) instead"},
@@ -28,8 +28,8 @@ func runsShowCommand() *cli.Command {
 }
 
 func runsShowAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return &usageError{"runs show: want one run ID (see batchrun runs)"}
+	if c.NArg() > 1 {
+		return &usageError{"runs show: want at most one run ID (see batchrun runs)"}
 	}
 	dir, err := stateDir(c.String("state-dir"))
 	if err != nil {
