@@ -77,7 +77,7 @@ func Submit(ctx context.Context, endpoints []string, sub Submission, obs jobs.Ob
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			withdraw(cli, sid, logger)
+			withdraw(cli, sid, rev, logger)
 		}
 		return nil, err
 	}
@@ -91,11 +91,22 @@ func Submit(ctx context.Context, endpoints []string, sub Submission, obs jobs.Ob
 	return res.Report, res.err()
 }
 
-// withdraw removes the submission of a client that stops following it.
-func withdraw(cli *clientv3.Client, sid string, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+// withdrawWait bounds how long an interrupted client waits for the
+// leader to stop its run.
+const withdrawWait = 30 * time.Second
+
+// withdraw removes the submission of a client that stops following it,
+// and waits (a while) for the leader to say the run stopped: as a local
+// run interrupted, the client returns once the run let go of its locks,
+// so that running the job again at once is not refused.
+func withdraw(cli *clientv3.Client, sid string, rev int64, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), withdrawWait)
 	defer cancel()
 	if err := cluster.Withdraw(ctx, cli, sid); err != nil {
 		logger.Warn("withdraw the submission; the run may go on", "submission", sid, "err", err)
+		return
+	}
+	if _, err := cluster.Follow(ctx, cli, sid, rev, func([]byte) {}); err != nil {
+		logger.Warn("the leader did not say the run stopped", "submission", sid, "err", err)
 	}
 }

@@ -119,7 +119,8 @@ func campaign(ctx context.Context, cli *clientv3.Client, addr string, o Options,
 	o.Logger.Info("leading", "addr", addr, "fence", lead.Fence)
 	m.leader.Set(1)
 	defer m.leader.Set(0)
-	l := &leader{cli: cli, lead: lead, addr: addr, opts: o, metrics: m, running: make(map[string]context.CancelCauseFunc)}
+	l := &leader{cli: cli, lead: lead, addr: addr, opts: o, metrics: m,
+		running: make(map[string]context.CancelCauseFunc), ended: make(map[string]bool)}
 	l.run(ctx)
 	if ctx.Err() != nil {
 		return nil

@@ -32,7 +32,11 @@ type leader struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
-	wg      sync.WaitGroup
+	// ended are the submissions this tenure ran to their end: a watch
+	// event about one that arrives late (its own note of the run it
+	// started, say) does not start it again.
+	ended map[string]bool
+	wg    sync.WaitGroup
 }
 
 // takeoverWait is how long a new leader waits for the locks of a run it
@@ -82,7 +86,7 @@ func (l *leader) run(ctx context.Context) {
 func (l *leader) start(ctx context.Context, s cluster.Submission) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.running[s.ID]; ok {
+	if _, ok := l.running[s.ID]; ok || l.ended[s.ID] {
 		return
 	}
 	rctx, cancel := context.WithCancelCause(ctx)
@@ -92,6 +96,7 @@ func (l *leader) start(ctx context.Context, s cluster.Submission) {
 		defer func() {
 			l.mu.Lock()
 			delete(l.running, s.ID)
+			l.ended[s.ID] = true
 			l.mu.Unlock()
 			l.metrics.running.Dec()
 			cancel(nil)

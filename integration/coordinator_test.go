@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -309,4 +310,46 @@ func TestEtcdOutageUnderCoordinators(t *testing.T) {
 	if r.Status != "succeeded" {
 		t.Errorf("status %s", r.Status)
 	}
+}
+
+// cancelAfter cancels a client's context when the n-th attempt end
+// arrives (an interrupted `batchrun run --cluster`).
+type cancelAfter struct {
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) SubtaskFinished(int, int, int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+}
+
+// TestWithdrawnSubmission: a client interrupted mid-run withdraws its
+// submission and returns once the leader stopped the run, so that the
+// next submission of the job, at once, is not refused for the job's lock;
+// it resumes the run to the local run's answer.
+func TestWithdrawnSubmission(t *testing.T) {
+	bin := buildBinary(t)
+	srv := etcdtest.Start(t)
+	etcdWorkers(t, srv.Endpoints, 2, 4)
+	startCoordinatorProcess(t, bin, srv.Endpoints)
+	ex := exampleNamed(t, "revenue-by-segment")
+	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
+	sub, out := submission(t, ex, runConfig{"all-blocking", 4}, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := coordinator.Submit(ctx, srv.Endpoints, sub, &cancelAfter{n: 3, cancel: cancel}, discard)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted client: %v, want context.Canceled (or nil: the run ended first)", err)
+	}
+	r, err := coordinator.Submit(context.Background(), srv.Endpoints, sub, nil, discard)
+	if err != nil {
+		t.Fatalf("the next submission: %v", err)
+	}
+	checkOutput(t, ex, out, want)
+	// Resumed unless the withdrawn run ended before its withdrawal landed.
+	t.Logf("the next submission resumed: %v (reused %d)", r.Resumed, len(r.Reused))
 }
