@@ -26,11 +26,13 @@
 //   - Comma-separated FROM items stay a list (Select.From), not cross joins:
 //     the binder decides how to join them.
 //
-// Not done yet: VALUES, INTERSECT/EXCEPT beyond parsing, GROUPING SETS,
-// ROLLUP, CUBE, GROUP BY ALL, DISTINCT ON, named windows (WINDOW w AS),
-// QUALIFY, FETCH FIRST, LIMIT ALL, lateral joins, NATURAL joins, table
-// functions in FROM, E'...' strings, arrays and multi-word types other
-// than DOUBLE PRECISION, and statements other than queries.
+// Not done yet: VALUES, GROUPING SETS, ROLLUP, CUBE, GROUP BY ALL,
+// DISTINCT ON, named windows (WINDOW w AS), QUALIFY, FETCH FIRST, LIMIT
+// ALL, LATERAL, NATURAL and SEMI/ANTI joins, table functions in FROM,
+// x op ANY|ALL (subquery), IS UNKNOWN, the special call syntaxes of
+// POSITION, TRIM and OVERLAY, ORDER BY inside an aggregate call, E'...'
+// strings, arrays, multi-word types other than DOUBLE PRECISION, and
+// statements other than queries.
 //
 // Glossary:
 //   - Pos: where a node starts in the source: byte offset, 1-based line and

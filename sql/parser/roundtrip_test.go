@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// stripPositions returns a deep copy of n's tree... it zeroes every Pos in
-// place, which is enough for tests that parse fresh trees to compare.
+// stripPositions zeroes every Pos in the tree under n, in place, so that
+// two parses of differently laid-out text compare equal with DeepEqual.
 func stripPositions(n any) {
 	strip(reflect.ValueOf(n))
 }
