@@ -78,6 +78,8 @@ var importRules = []importRule{
 		why: "cmd/batchrun is only a main: it imports internal/cli"},
 	{pkg: "internal/cli", allow: []string{"jobs", "jobs/spec", "coordinator", "ui"}, third: anyThirdParty,
 		why: "internal/cli imports only jobs, jobs/spec, coordinator and ui among batchrun packages"},
+	{pkg: "sql/parser", third: noThirdParty,
+		why: "sql/parser imports no batchrun package and nothing outside the standard library: SQL text -> AST is hand-written"},
 	{pkg: "ui", allow: []string{"jobs", "jobs/statedir"}, third: noThirdParty,
 		why: "ui imports only jobs, jobs/statedir and the standard library: it shows the run history, it runs nothing"},
 }
