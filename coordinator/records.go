@@ -25,10 +25,9 @@ type records struct {
 	cli  *clientv3.Client
 	lead *cluster.Leadership
 	// ctx is the tenure's: a deposed leader's writes fail at once.
-	ctx   context.Context
-	sid   string
-	sub   *Submission
-	noted bool
+	ctx context.Context
+	sid string
+	sub *Submission
 }
 
 var _ jobs.RecordLog = (*records)(nil)
@@ -38,7 +37,7 @@ var _ jobs.RecordLog = (*records)(nil)
 func (r *records) Put(rec statedir.Record) error {
 	ctx, cancel := context.WithTimeout(r.ctx, etcdTimeout)
 	defer cancel()
-	if !r.noted && rec.State.Unfinished() && r.sub.Run == "" {
+	if rec.State.Unfinished() && r.sub.Run == "" {
 		// The run this submission started: a later leader resumes it.
 		r.sub.Run = statedir.IDString(rec.ID)
 		body, err := json.Marshal(r.sub)
@@ -49,7 +48,6 @@ func (r *records) Put(rec statedir.Record) error {
 			return fmt.Errorf("coordinator: note run %s of submission %s: %w", r.sub.Run, r.sid, err)
 		}
 	}
-	r.noted = r.noted || rec.State.Unfinished()
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return err

@@ -312,22 +312,6 @@ func TestEtcdOutageUnderCoordinators(t *testing.T) {
 	}
 }
 
-// cancelAfter cancels a client's context when the n-th attempt end
-// arrives (an interrupted `batchrun run --cluster`).
-type cancelAfter struct {
-	mu     sync.Mutex
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelAfter) SubtaskFinished(int, int, int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n--; c.n == 0 {
-		c.cancel()
-	}
-}
-
 // TestWithdrawnSubmission: a client interrupted mid-run withdraws its
 // submission and returns once the leader stopped the run, so that the
 // next submission of the job, at once, is not refused for the job's lock;
@@ -341,7 +325,7 @@ func TestWithdrawnSubmission(t *testing.T) {
 	want := ex.answer(t, filepath.Join(examplesDir(t), "data"))
 	sub, out := submission(t, ex, runConfig{"all-blocking", 4}, "")
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := coordinator.Submit(ctx, srv.Endpoints, sub, &cancelAfter{n: 3, cancel: cancel}, discard)
+	_, err := coordinator.Submit(ctx, srv.Endpoints, sub, &killAfter{n: 3, kill: cancel, now: true}, discard)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted client: %v, want context.Canceled (or nil: the run ended first)", err)
 	}

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -172,5 +174,83 @@ func assertNothingReusedRan(t *testing.T, r *jobs.Report, min int) {
 		if slices.Contains(r.Reused, a.Subtask) {
 			t.Fatalf("subtask %s was committed before the kill and ran again", a.Subtask)
 		}
+	}
+}
+
+// partsJob writes a directory output from a hash exchange (deterministic
+// all the way), so that a resume reuses its finished writers.
+const partsJob = `name: parts
+parallelism: 2
+steps:
+  - id: src
+    read: {path: in.csv, schema: ["k int64"]}
+  - id: counts
+    aggregate: {by: [k], compute: ["count(*) AS n"]}
+    input: src
+  - id: out
+    write: {path: out}
+    input: counts
+    parallelism: 2
+`
+
+// TestResumeRemovesStaleParts: a killed run leaves in its staging a part
+// file of a writer that did not finish (junk here) and a partial file (a
+// writer killed while rewriting its part). Killed before any writer
+// finished, the resume writes every part again, over the junk; killed
+// after every subtask finished, it reuses the writers, and must remove the
+// partial file, or the directory output it commits would hold it. Either way the
+// answer is right, no partial file is committed, and a file of the user's
+// beside the output is untouched.
+func TestResumeRemovesStaleParts(t *testing.T) {
+	bin := buildCrashBinary(t)
+	var in strings.Builder
+	in.WriteString("k\n")
+	for i := range 1000 {
+		fmt.Fprintf(&in, "%d\n", i%100)
+	}
+	for _, crash := range []string{"commits=1", "commits=4"} { // 4: every subtask
+		t.Run(crash, func(t *testing.T) {
+			dir := t.TempDir()
+			specPath := filepath.Join(dir, "parts.yaml")
+			writeFile(t, specPath, partsJob)
+			writeFile(t, filepath.Join(dir, "in.csv"), in.String())
+			args := []string{"run", "--state-dir", filepath.Join(dir, "state"), "--slots", "4", specPath}
+			if out, err := runBinary(t, bin, []string{"BATCHRUN_TEST_CRASH=" + crash}, args...); !killedBySIGKILL(err) {
+				t.Fatalf("want SIGKILL, got %v\n%s", err, out)
+			}
+			stagings, err := filepath.Glob(filepath.Join(dir, ".batchrun-staging-*", "out"))
+			if err != nil || len(stagings) != 1 {
+				t.Fatalf("staging: %v (%v), want one", stagings, err)
+			}
+			writeFile(t, filepath.Join(stagings[0], "part-00000.csv.partial"), "half a row")
+			if crash == "commits=1" {
+				writeFile(t, filepath.Join(stagings[0], "part-00001.csv"), "k,n\njunk,of a writer that did not finish\n")
+			}
+			mine := filepath.Join(dir, "notes.txt")
+			writeFile(t, mine, "the user's")
+			reportPath := filepath.Join(dir, "report.json")
+			if out, err := runBinary(t, bin, nil, append(args[:len(args)-1], "--report", reportPath, specPath)...); err != nil {
+				t.Fatalf("resume: %v\n%s", err, out)
+			}
+			rows := slices.DeleteFunc(readOutput(t, filepath.Join(dir, "out")), func(r []string) bool { return r[0] == "k" })
+			if len(rows) != 100 || slices.ContainsFunc(rows, func(r []string) bool { return len(r) != 2 || r[1] != "10" }) {
+				t.Errorf("output rows %v, want 100 keys counted 10 each", rows)
+			}
+			parts, err := os.ReadDir(filepath.Join(dir, "out"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range parts {
+				if strings.HasSuffix(p.Name(), ".partial") {
+					t.Errorf("the output holds a partial file: %s", p.Name())
+				}
+			}
+			if data, err := os.ReadFile(mine); err != nil || string(data) != "the user's" {
+				t.Errorf("the user's file beside the output: %q, %v", data, err)
+			}
+			if r := readReport(t, reportPath); crash == "commits=4" && len(r.Attempts) != 0 {
+				t.Errorf("every subtask had finished, yet the resume ran %d attempts", len(r.Attempts))
+			}
+		})
 	}
 }

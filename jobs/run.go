@@ -356,7 +356,7 @@ func (inv *invocation) compute(ctx context.Context, outs []*output) (*Report, er
 	defer inv.closeStore()
 	if rec.Invocations <= 1 {
 		cleanupStaging(outs)
-	} // else the part files of the writers reused stay (schedule)
+	} // else the reused writers' part files stay (schedule removes partial files)
 	for _, o := range outs {
 		if err := o.prepare(); err != nil {
 			return fail(nil, err)
@@ -569,15 +569,15 @@ func (inv *invocation) schedule(ctx context.Context, exec executor.Executor, att
 		return nil, nil, err
 	}
 	var reused []string
-	isReused := make(map[plan.SubtaskID]bool)
 	for _, r := range s.Reused() {
 		for _, st := range inv.l.Regions.List[r].Subtasks {
 			reused = append(reused, inv.l.Graph.SubtaskName(st))
-			isReused[st] = true
 		}
 	}
 	if inv.run.Rec.Invocations > 1 {
-		inv.removeStaleParts(outs, isReused)
+		if err := inv.removePartials(outs); err != nil {
+			return nil, nil, err
+		}
 	}
 	res, err := s.Run(ctx)
 	return res, reused, err

@@ -1,6 +1,9 @@
 package jobs
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 
@@ -70,7 +73,7 @@ func (inv *invocation) writerRows(id plan.SubtaskID) (int64, bool) {
 // partsInPlace reports whether every part file writer id writes exists.
 func (inv *invocation) partsInPlace(outs []*output, id plan.SubtaskID) bool {
 	for _, o := range outs {
-		if st, ok := inv.outputStage(o); !ok || st != id.Stage {
+		if st, ok := stageOfStep(inv.l.Graph, o.step.ID); !ok || st != id.Stage {
 			continue
 		}
 		if _, err := os.Stat(o.partPath(int(id.Index))); err != nil {
@@ -80,35 +83,27 @@ func (inv *invocation) partsInPlace(outs []*output, id plan.SubtaskID) bool {
 	return true
 }
 
-// outputStage is the stage whose subtasks write o's part files.
-func (inv *invocation) outputStage(o *output) (plan.StageID, bool) {
-	for _, st := range inv.l.Graph.Stages {
-		for _, op := range st.Ops {
-			if op.Step == o.step.ID {
-				return st.ID, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// removeStaleParts removes, before a resumed run's subtasks start, the
-// part files of every subtask that runs again (and every unfinished
-// partial file), keeping those of the subtasks reused.
-func (inv *invocation) removeStaleParts(outs []*output, reused map[plan.SubtaskID]bool) {
+// removePartials removes, before a resumed run's subtasks start, the
+// partial part files killed attempts left (physical/partfile.go); it
+// touches only the part paths of the run's own staging directories. A
+// part of a writer that runs again needs nothing: the writer publishes
+// over it. But a partial file beside a reused writer's part would be
+// committed with a directory output, so one that cannot be removed fails
+// the invocation (resumable).
+func (inv *invocation) removePartials(outs []*output) error {
 	for _, o := range outs {
-		id, ok := inv.outputStage(o)
+		id, ok := stageOfStep(inv.l.Graph, o.step.ID)
 		if !ok {
 			continue
 		}
 		for i := range inv.l.Graph.Stage(id).Parallelism {
-			path := o.partPath(i)
-			_ = os.Remove(physical.PartialPath(path))
-			if !reused[plan.SubtaskID{Stage: id, Index: int32(i)}] {
-				_ = os.Remove(path)
+			err := os.Remove(physical.PartialPath(o.partPath(i)))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("jobs: remove a partial part file of output %s: %w", o.name, err)
 			}
 		}
 	}
+	return nil
 }
 
 // reusedWriterRows are the rows the reused writers wrote before.

@@ -9,7 +9,6 @@ import (
 	"net"
 	"sync"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/flight"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -106,7 +105,7 @@ func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServ
 			return readStatus(err)
 		}
 		rows += rec.NumRows()
-		bytes += recordBytes(rec)
+		bytes += shuffle.ArrowBytes(rec) // in memory, before the wire
 		err = w.Write(rec)
 		rec.Release()
 		if err != nil {
@@ -155,26 +154,3 @@ func (l *Listener) Shutdown() { l.gs.GracefulStop() }
 
 // Stop drops every connection at once, the way a crash looks to clients.
 func (l *Listener) Stop() { l.gs.Stop() }
-
-// recordBytes is the size of rec's Arrow buffers (what a metric of bytes
-// served counts: the rows as they are in memory, before the wire).
-func recordBytes(rec arrow.Record) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
-}

@@ -18,7 +18,7 @@ func benchEvents(b *testing.B) ([]arrow.Record, int64) {
 	b.Cleanup(func() { releaseAll(recs) })
 	var raw int64
 	for _, r := range recs {
-		raw += arrowBytes(r)
+		raw += ArrowBytes(r)
 	}
 	return recs, raw
 }

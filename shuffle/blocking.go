@@ -98,7 +98,7 @@ func (w *BlockingWriter) store(consumer int, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
-	raw := arrowBytes(rec)
+	raw := ArrowBytes(rec)
 	first, last := consumer, consumer
 	if consumer == allConsumers {
 		first, last = 0, len(w.stats)-1

@@ -16,7 +16,7 @@ func BenchmarkCodec(b *testing.B) {
 	defer releaseAll(recs)
 	var raw int64
 	for _, r := range recs {
-		raw += arrowBytes(r)
+		raw += ArrowBytes(r)
 	}
 	for _, cfg := range []struct {
 		codec Codec
@@ -78,7 +78,7 @@ func BenchmarkArrowBodyZstd(b *testing.B) {
 	defer releaseAll(recs)
 	var raw int64
 	for _, r := range recs {
-		raw += arrowBytes(r)
+		raw += ArrowBytes(r)
 	}
 	var stream bytes.Buffer
 	b.Run("encode", func(b *testing.B) {

@@ -102,7 +102,7 @@ func (w *PipeWriter) send(consumer int, rec arrow.Record) error {
 	if consumer == allConsumers {
 		first, last = 0, w.p.nc-1
 	}
-	raw := arrowBytes(rec)
+	raw := ArrowBytes(rec)
 	for c := first; c <= last; c++ {
 		if err := w.sendOne(c, rec); err != nil {
 			return err

@@ -59,7 +59,7 @@ func (s *Stats) add(rec arrow.Record, raw, stored int64) {
 }
 
 // arrowBytes is the size of a record's Arrow buffers.
-func arrowBytes(rec arrow.Record) int64 {
+func ArrowBytes(rec arrow.Record) int64 {
 	var n int64
 	for _, c := range rec.Columns() {
 		n += dataBytes(c.Data())

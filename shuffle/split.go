@@ -68,7 +68,7 @@ func slot(consumer int) int { return consumer + 1 } // allConsumers -> 0
 // whole sends a whole record to consumer: directly when it is big enough
 // and nothing is pending there, else through the consumer's buffer.
 func (s *splitter) whole(consumer int, rec arrow.Record) error {
-	if p := s.pend[slot(consumer)]; (p == nil || p.rows == 0) && s.bigEnough(rec.NumRows(), arrowBytes(rec)) {
+	if p := s.pend[slot(consumer)]; (p == nil || p.rows == 0) && s.bigEnough(rec.NumRows(), ArrowBytes(rec)) {
 		return s.sink(consumer, rec)
 	}
 	if cap(s.iota) < int(rec.NumRows()) {
