@@ -28,6 +28,8 @@ var examples = []example{
 	{"revenue-by-segment", "out/revenue-by-segment.csv", revenueAnswer, true},
 	{"top-customers", "out/top-customers.csv", topCustomersAnswer, true},
 	{"etl-cleanup", "out/customers_clean", etlAnswer, false},
+	// The revenue-by-segment job as a SQL query: the same answer.
+	{"revenue-by-segment-sql", "out/revenue-by-segment-sql.csv", revenueAnswer, true},
 }
 
 func examplesDir(t *testing.T) string {

@@ -90,6 +90,9 @@ func (b *Builder) Build() (*spec.Job, error) {
 	if err := inferSchemas(b.job, b.infer); err != nil {
 		return nil, err
 	}
+	if err := ExpandSQL(b.job); err != nil {
+		return nil, err
+	}
 	if _, err := spec.Resolve(b.job); err != nil {
 		return nil, err
 	}

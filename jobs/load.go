@@ -65,6 +65,9 @@ func Parse(data []byte, file, baseDir string, opts LoadOptions) (*spec.Job, erro
 	if err := inferSchemas(job, opts.Infer); err != nil {
 		return nil, err
 	}
+	if err := ExpandSQL(job); err != nil {
+		return nil, err
+	}
 	if _, err := spec.Resolve(job); err != nil {
 		return nil, err
 	}
@@ -143,7 +146,7 @@ var (
 	jobKeys  = []string{"name", "parallelism", "mode", "params", "steps"}
 	stepKeys = []string{"id", "input", "parallelism", "exchange",
 		"read", "filter", "select", "aggregate", "join", "sort", "limit", "union", "repartition", "write",
-		"distinct", "explode"}
+		"distinct", "explode", "sql"}
 )
 
 // blankYAML reports whether text holds only blank lines and comments.

@@ -38,6 +38,8 @@ func (d *decoder) decodeKind(s *spec.Step, n *yaml.Node, f map[string]*yaml.Node
 		return d.decodeRepartition(s, n, f)
 	case spec.KindWrite:
 		return d.decodeWrite(s, n)
+	case spec.KindSQL:
+		return d.decodeSQL(s, n)
 	}
 	return d.errf(n, "unknown step kind %s", s.Kind)
 }

@@ -161,8 +161,24 @@ func compile(job *spec.Job, broadcastBelow int64) (*Loaded, error) {
 }
 
 // Explain renders the compiled job: "text", "json" or "dot".
+// The text form starts with the logical plan of each sql step.
 func (l *Loaded) Explain(format string) (string, error) {
-	return plan.Explain(l.Graph, l.Regions, format)
+	out, err := plan.Explain(l.Graph, l.Regions, format)
+	if err != nil || format != "text" || len(l.Job.SQLPlans) == 0 {
+		return out, err
+	}
+	var sb strings.Builder
+	for _, s := range l.Job.Steps {
+		if p, ok := l.Job.SQLPlans[s.ID]; ok {
+			fmt.Fprintf(&sb, "sql step %q, logical plan (each operator -> the step it became):\n%s\n", s.ID, indent(p))
+		}
+	}
+	return sb.String() + out, nil
+}
+
+func indent(text string) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(text, "\n"), "\n")
+	return "  " + strings.Join(lines, "  ") + "\n"
 }
 
 // ExplainFailure prints the restart set failover would use if subtask

@@ -34,7 +34,7 @@ func newApp(stdout, stderr io.Writer, h Hooks) *cli.App {
 			fmt.Fprintf(c.App.ErrWriter, "batchrun: unknown command %q (want run, explain, validate, runs, gc, ui, worker, coordinator, cluster or completion)\n", name)
 			cli.OsExiter(ExitUsage)
 		},
-		Commands: withUsageErrors(runCommand(h), explainCommand(), validateCommand(), runsCommand(), gcCommand(), uiCommand(), workerCommand(), coordinatorCommand(), clusterCommand(), completionCommand()),
+		Commands: withUsageErrors(runCommand(h), explainCommand(), sqlCommand(), validateCommand(), runsCommand(), gcCommand(), uiCommand(), workerCommand(), coordinatorCommand(), clusterCommand(), completionCommand()),
 	}
 }
 

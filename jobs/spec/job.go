@@ -18,6 +18,9 @@ const (
 	KindWrite
 	KindDistinct
 	KindExplode
+	// KindSQL is a query over earlier steps. jobs expands it into the
+	// steps it compiles to before Resolve; a job with one left is invalid.
+	KindSQL
 )
 
 var kindNames = [...]string{
@@ -25,6 +28,7 @@ var kindNames = [...]string{
 	KindAggregate: "aggregate", KindJoin: "join", KindSort: "sort",
 	KindLimit: "limit", KindUnion: "union", KindRepartition: "repartition",
 	KindWrite: "write", KindDistinct: "distinct", KindExplode: "explode",
+	KindSQL: "sql",
 }
 
 func (k Kind) String() string {
@@ -193,6 +197,9 @@ type Job struct {
 	Steps []*Step
 	// File is the spec file the job was loaded from, for errors.
 	File string
+	// SQLPlans maps the id of each expanded sql step to its logical plan,
+	// for explain.
+	SQLPlans map[string]string
 }
 
 // Step is one node of the job DAG. Only the fields of its Kind are set.
@@ -219,6 +226,18 @@ type Step struct {
 	Write       *WriteStep
 	Distinct    *DistinctStep
 	Explode     *ExplodeStep
+	SQL         *SQLStep
+}
+
+// SQLStep is a SQL query whose FROM names earlier steps (a step's id is a
+// table). jobs.ExpandSQL replaces the step with the steps the query
+// compiles to, the last of them keeping the step's id.
+type SQLStep struct {
+	Query string
+	// QueryLine is the line of the query's first line in the spec file,
+	// so that an error inside the query names its line in the file; 0
+	// when unknown.
+	QueryLine int
 }
 
 // ReadStep reads a file, a glob or a directory of files in one format.

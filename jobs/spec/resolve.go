@@ -105,7 +105,10 @@ func checkSteps(job *Job) (map[string]*Step, error) {
 }
 
 func checkStepSettings(job *Job, s *Step) error {
-	if s.Kind > KindExplode {
+	if s.Kind == KindSQL {
+		return StepErrorf(job, s, "a sql step must be expanded into steps (jobs.ExpandSQL) before it is resolved")
+	}
+	if s.Kind > KindSQL {
 		return StepErrorf(job, s, "unknown step kind %d", s.Kind)
 	}
 	if !hasSettings(s) {

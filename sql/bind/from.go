@@ -1,0 +1,489 @@
+package bind
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/sql/logical"
+	"github.com/batchrun/batchrun/sql/parser"
+)
+
+// boundConj is one bound condition of a WHERE or an inner join's ON.
+type boundConj struct {
+	e  spec.Expr
+	at parser.Node
+}
+
+// from binds a FROM list into the relations to join and the conditions of
+// its inner joins (JOIN ... ON), which join like WHERE conditions.
+func (b *binder) from(items []parser.TableExpr) ([]*relation, []parser.Expr, error) {
+	var (
+		rels  []*relation
+		conds []parser.Expr
+	)
+	for _, te := range items {
+		r, c, err := b.tableExpr(te)
+		if err != nil {
+			return nil, nil, err
+		}
+		rels, conds = append(rels, r...), append(conds, c...)
+	}
+	return rels, conds, nil
+}
+
+func (b *binder) tableExpr(te parser.TableExpr) ([]*relation, []parser.Expr, error) {
+	switch te := te.(type) {
+	case *parser.TableName:
+		r, err := b.table(te)
+		return []*relation{r}, nil, err
+	case *parser.DerivedTable:
+		r, err := b.query(te.Query, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if te.Alias == nil {
+			return []*relation{r.withTable("")}, nil, nil
+		}
+		r, err = renameColumns(r.withTable(te.Alias.Name.Name), te.Alias.Columns, te.Alias)
+		return []*relation{r}, nil, err
+	case *parser.Join:
+		if len(te.Using) > 0 {
+			return nil, nil, errorf(te, "JOIN ... USING is not supported yet: write ON")
+		}
+		if te.Kind != parser.JoinInner && te.Kind != parser.JoinCross {
+			r, err := b.outerJoin(te)
+			return []*relation{r}, nil, err
+		}
+		l, lc, err := b.tableExpr(te.Left)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, rc, err := b.tableExpr(te.Right)
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(l, r...), append(append(lc, rc...), conjuncts(te.On)...), nil
+	}
+	return nil, nil, errorf(te, "unsupported FROM item")
+}
+
+// table binds a named table: a CTE in scope, else a step of the job. A
+// table read a second time gets fresh column names (a select renames
+// them), so that joining it with itself meets no name twice.
+func (b *binder) table(tn *parser.TableName) (*relation, error) {
+	name := tn.Name[len(tn.Name)-1]
+	alias := name.Name
+	if tn.Alias != nil {
+		alias = tn.Alias.Name.Name
+	}
+	var r *relation
+	if c := b.lookupCTE(name); c != nil {
+		r = c.rel
+		if c.reads++; c.reads > 1 {
+			var err error
+			if r, err = b.renamed(r); err != nil {
+				return nil, planError(tn, err)
+			}
+		}
+	} else {
+		t, ok := b.cat.lookup(name)
+		if !ok {
+			return nil, errorf(tn, "unknown table %q%s", name.Name, suggest(name.Name, b.cat.names()))
+		}
+		var err error
+		if r, err = b.scan(t); err != nil {
+			return nil, planError(tn, err)
+		}
+	}
+	r = r.withTable(alias)
+	if tn.Alias != nil {
+		return renameColumns(r, tn.Alias.Columns, tn.Alias)
+	}
+	return r, nil
+}
+
+func (b *binder) lookupCTE(name *parser.Ident) *cte {
+	for i := len(b.ctes) - 1; i >= 0; i-- {
+		for n, c := range b.ctes[i] {
+			if nameEq(name, n) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// scan is a read of table t, its columns renamed where their names are
+// taken.
+func (b *binder) scan(t Table) (*relation, error) {
+	r := &relation{rel: logical.Table(t.ID, t.Schema, t.Bytes, t.Unique)}
+	for _, f := range t.Schema {
+		r.cols = append(r.cols, column{name: f.Name, internal: f.Name, typ: f.Type})
+	}
+	return b.renamed(r)
+}
+
+// renamed gives r's columns fresh internal names, adding a select that
+// renames them unless every name was free.
+func (b *binder) renamed(r *relation) (*relation, error) {
+	out := &relation{rel: r.rel, cols: make([]column, len(r.cols))}
+	cols := make([]spec.NamedExpr, len(r.cols))
+	same := true
+	for i, c := range r.cols {
+		c2 := c
+		c2.internal = b.fresh(c.internal)
+		out.cols[i] = c2
+		cols[i] = spec.NamedExpr{Expr: &spec.Column{Name: c.internal}, Alias: c2.internal}
+		same = same && c2.internal == c.internal
+	}
+	if same {
+		return out, nil
+	}
+	rel, err := logical.Project(r.rel, cols)
+	if err != nil {
+		return nil, err
+	}
+	rel.Bytes = r.rel.Bytes
+	out.rel = rel
+	return out, nil
+}
+
+// outerJoin binds LEFT, RIGHT and FULL joins: equalities between the two
+// sides are the keys; a LEFT join's conditions on its right side alone
+// filter the right side first (and a RIGHT join's on its left).
+func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
+	left, err := b.joinSide(j.Left)
+	if err != nil {
+		return nil, err
+	}
+	right, err := b.joinSide(j.Right)
+	if err != nil {
+		return nil, err
+	}
+	typ := map[parser.JoinKind]spec.JoinType{parser.JoinLeft: spec.LeftJoin, parser.JoinRight: spec.RightJoin, parser.JoinFull: spec.FullJoin}[j.Kind]
+	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
+	js := spec.JoinStep{Type: typ}
+	for _, c := range conjuncts(j.On) {
+		x := &exprCtx{b: b, sc: sc}
+		e, err := x.predicate(c)
+		if err != nil {
+			return nil, err
+		}
+		if lk, rk, ok := keyPair(e, left.rel.Schema, right.rel.Schema); ok {
+			js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
+			continue
+		}
+		side := refSide(e, left.rel.Schema, right.rel.Schema)
+		switch {
+		case side == 2 && typ == spec.LeftJoin:
+			right, err = filtered(right, e, c)
+		case side == 1 && typ == spec.RightJoin:
+			left, err = filtered(left, e, c)
+		default:
+			err = errorf(c, "this %s condition is not supported yet: ON may hold equalities between the two sides and conditions on the side whose unmatched rows are not kept", j.Kind)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(js.LeftKeys) == 0 {
+		return nil, errorf(j, "%s needs an equality between the two sides in ON", j.Kind)
+	}
+	js.Broadcast = typ == spec.LeftJoin && right.rel.Bytes < BroadcastBelow
+	rel, err := logical.Join(left.rel, right.rel, js)
+	if err != nil {
+		return nil, planError(j, err)
+	}
+	return &relation{rel: rel, cols: sc.cols}, nil
+}
+
+// joinSide binds one side of an outer join as its own join problem.
+func (b *binder) joinSide(te parser.TableExpr) (*relation, error) {
+	items, conds, err := b.tableExpr(te)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{}
+	for _, it := range items {
+		sc.cols = append(sc.cols, it.cols...)
+	}
+	var bc []boundConj
+	for _, c := range conds {
+		x := &exprCtx{b: b, sc: sc}
+		e, err := x.predicate(c)
+		if err != nil {
+			return nil, err
+		}
+		bc = append(bc, boundConj{e: e, at: c})
+	}
+	return b.joinAll(items, bc)
+}
+
+func filtered(r *relation, e spec.Expr, at parser.Node) (*relation, error) {
+	rel, err := logical.Filter(r.rel, e)
+	if err != nil {
+		return nil, planError(at, err)
+	}
+	rel.Bytes = r.rel.Bytes * selectivity(e)
+	return &relation{rel: rel, cols: r.cols}, nil
+}
+
+// keyPair reports whether e is left_col = right_col (in either order)
+// with equal types, a join key.
+func keyPair(e spec.Expr, left, right spec.Schema) (string, string, bool) {
+	eq, ok := e.(*spec.Binary)
+	if !ok || eq.Op != spec.OpEq {
+		return "", "", false
+	}
+	a, aok := eq.L.(*spec.Column)
+	c, cok := eq.R.(*spec.Column)
+	if !aok || !cok {
+		return "", "", false
+	}
+	if left.Index(a.Name) < 0 {
+		a, c = c, a
+	}
+	li, ri := left.Index(a.Name), right.Index(c.Name)
+	if li < 0 || ri < 0 || left[li].Type != right[ri].Type {
+		return "", "", false
+	}
+	return a.Name, c.Name, true
+}
+
+// refSide says which schemas e reads: 1 left only, 2 right only, 3 both,
+// 0 neither.
+func refSide(e spec.Expr, left, right spec.Schema) int {
+	side := 0
+	for _, n := range columnsOf(e) {
+		if left.Index(n) >= 0 {
+			side |= 1
+		} else if right.Index(n) >= 0 {
+			side |= 2
+		}
+	}
+	return side
+}
+
+// joinAll joins items with the conditions conds: each condition on one
+// item filters it first; equalities between two items are join keys; the
+// rest apply as soon as the items they read are joined. The order is
+// greedy: the largest item is the probe side, and each step joins the
+// smallest item connected to what is joined so far by a key (a cross join
+// when none is), broadcast when it is small.
+func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error) {
+	owner := map[string]int{}
+	for i, it := range items {
+		for _, n := range it.rel.Schema.Names() {
+			owner[n] = i
+		}
+	}
+	var rest []boundConj
+	for _, c := range conds {
+		set := itemsOf(c.e, owner)
+		if len(set) == 1 {
+			var err error
+			if items[set[0]], err = filtered(items[set[0]], c.e, c.at); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		rest = append(rest, c)
+	}
+	g := &joinGraph{b: b, items: items, owner: owner, conds: rest, done: map[int]bool{}}
+	return g.run()
+}
+
+// itemsOf lists the items whose columns e reads.
+func itemsOf(e spec.Expr, owner map[string]int) []int {
+	var set []int
+	for _, n := range columnsOf(e) {
+		if i, ok := owner[n]; ok && !slices.Contains(set, i) {
+			set = append(set, i)
+		}
+	}
+	return set
+}
+
+type joinGraph struct {
+	b     *binder
+	items []*relation
+	owner map[string]int
+	conds []boundConj
+	done  map[int]bool
+	cur   *relation
+}
+
+func (g *joinGraph) run() (*relation, error) {
+	first := 0
+	for i, it := range g.items {
+		if it.rel.Bytes > g.items[first].rel.Bytes {
+			first = i
+		}
+	}
+	g.cur = &relation{rel: g.items[first].rel}
+	g.done[first] = true
+	if err := g.applyReady(); err != nil {
+		return nil, err
+	}
+	for len(g.done) < len(g.items) {
+		next, keys := g.pick()
+		if err := g.join(next, keys); err != nil {
+			return nil, err
+		}
+		if err := g.applyReady(); err != nil {
+			return nil, err
+		}
+	}
+	for _, it := range g.items { // SELECT * order: FROM order
+		g.cur.cols = append(g.cur.cols, it.cols...)
+	}
+	return g.cur, nil
+}
+
+// pick chooses the item joined to the done ones by a key whose join is
+// estimated smallest (a join on a unique key of either side over one that
+// multiplies rows), or the smallest item when none is joined by a key,
+// and returns its key conditions.
+func (g *joinGraph) pick() (int, []boundConj) {
+	best, bestKeys, bestSize := -1, []boundConj(nil), 0.0
+	for i, it := range g.items {
+		if g.done[i] {
+			continue
+		}
+		keys := g.keysTo(i)
+		size := it.rel.Bytes
+		if len(keys) > 0 {
+			size, _ = logical.JoinEstimate(g.cur.rel, it.rel, g.joinStep(it, keys))
+		}
+		hasKeys, bestHas := len(keys) > 0, len(bestKeys) > 0
+		better := best < 0 || hasKeys && !bestHas ||
+			hasKeys == bestHas && (size < bestSize || size == bestSize && it.rel.Bytes < g.items[best].rel.Bytes)
+		if better {
+			best, bestKeys, bestSize = i, keys, size
+		}
+	}
+	return best, bestKeys
+}
+
+// joinStep is the join of the done items with right on keys.
+func (g *joinGraph) joinStep(right *relation, keys []boundConj) spec.JoinStep {
+	js := spec.JoinStep{Type: spec.InnerJoin, Broadcast: right.rel.Bytes < BroadcastBelow}
+	for _, k := range keys {
+		lk, rk, _ := keyPair(k.e, g.cur.rel.Schema, right.rel.Schema)
+		js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
+	}
+	return js
+}
+
+// keysTo lists the equalities between item i and the done items.
+func (g *joinGraph) keysTo(i int) []boundConj {
+	var keys []boundConj
+	for _, c := range g.conds {
+		if _, _, ok := keyPair(c.e, g.cur.rel.Schema, g.items[i].rel.Schema); ok {
+			keys = append(keys, c)
+		}
+	}
+	return keys
+}
+
+func (g *joinGraph) join(i int, keys []boundConj) error {
+	right := g.items[i]
+	g.done[i] = true
+	if len(keys) == 0 {
+		rel, err := g.b.crossJoin(g.cur.rel, right.rel, spec.InnerJoin)
+		g.cur.rel = rel
+		return err
+	}
+	js := g.joinStep(right, keys)
+	for _, k := range keys {
+		g.drop(k)
+	}
+	rel, err := logical.Join(g.cur.rel, right.rel, js)
+	if err != nil {
+		return planError(keys[0].at, err)
+	}
+	g.cur.rel = rel
+	return nil
+}
+
+func (g *joinGraph) drop(c boundConj) {
+	g.conds = slices.DeleteFunc(g.conds, func(x boundConj) bool { return x.at == c.at && x.e == c.e })
+}
+
+// applyReady filters the joined relation by every condition whose items
+// are all joined.
+func (g *joinGraph) applyReady() error {
+	for _, c := range slices.Clone(g.conds) {
+		ready := true
+		for _, i := range itemsOf(c.e, g.owner) {
+			ready = ready && g.done[i]
+		}
+		if !ready {
+			continue
+		}
+		r, err := filtered(g.cur, c.e, c.at)
+		if err != nil {
+			return err
+		}
+		g.cur.rel = r.rel
+		g.drop(c)
+	}
+	return nil
+}
+
+// crossJoin joins every row of left with every row of right (a join on a
+// constant key, the right side broadcast).
+func (b *binder) crossJoin(left, right *logical.Rel, typ spec.JoinType) (*logical.Rel, error) {
+	key := b.fresh("cross_key")
+	withKey := func(r *logical.Rel) (*logical.Rel, error) {
+		cols := make([]spec.NamedExpr, 0, len(r.Schema)+1)
+		for _, f := range r.Schema {
+			cols = append(cols, spec.NamedExpr{Expr: &spec.Column{Name: f.Name}, Alias: f.Name})
+		}
+		cols = append(cols, spec.NamedExpr{Expr: &spec.Literal{Type: spec.Int64}, Alias: key})
+		out, err := logical.Project(r, cols)
+		if err == nil {
+			out.Bytes = r.Bytes
+		}
+		return out, err
+	}
+	l, err := withKey(left)
+	if err != nil {
+		return nil, err
+	}
+	r, err := withKey(right)
+	if err != nil {
+		return nil, err
+	}
+	return logical.Join(l, r, spec.JoinStep{Type: typ, LeftKeys: []string{key}, RightKeys: []string{key}, Broadcast: true})
+}
+
+// selectivity guesses the share of rows a condition keeps.
+func selectivity(e spec.Expr) float64 {
+	switch e := e.(type) {
+	case *spec.Binary:
+		switch e.Op {
+		case spec.OpAnd:
+			return selectivity(e.L) * selectivity(e.R)
+		case spec.OpOr:
+			return min(1, selectivity(e.L)+selectivity(e.R))
+		case spec.OpEq:
+			return 0.1
+		}
+	case *spec.In:
+		if e.Not {
+			return 0.9
+		}
+		return min(1, 0.05*float64(len(e.List)))
+	case *spec.Call:
+		if strings.HasPrefix(e.Func, "regexp") {
+			return 0.2
+		}
+	case *spec.Unary:
+		if e.Op == spec.OpNot {
+			return 1 - selectivity(e.X)/2
+		}
+	}
+	return 0.5
+}

@@ -1,0 +1,236 @@
+package bind
+
+import (
+	"strconv"
+
+	"github.com/batchrun/batchrun/jobs/spec"
+	"github.com/batchrun/batchrun/sql/logical"
+	"github.com/batchrun/batchrun/sql/parser"
+)
+
+// bound is a bound query. A subquery that names columns of the query
+// around it has corr: its conditions on them, over its own output columns
+// (kept in rel's plan though not in its visible columns) and the outer
+// ones. grouped says the subquery aggregated by its correlated columns, so
+// it has at most one row for each of their values.
+type bound struct {
+	*relation
+	corr    []spec.Expr
+	grouped bool
+}
+
+// query binds an uncorrelated query.
+func (b *binder) query(q *parser.Query, outer *scope) (*relation, error) {
+	out, err := b.queryCorr(q, outer)
+	if err != nil {
+		return nil, err
+	}
+	if len(out.corr) > 0 {
+		return nil, errorf(q, "a correlated subquery is supported only in WHERE (EXISTS, IN or a comparison)")
+	}
+	return out.relation, nil
+}
+
+// queryCorr binds q, a subquery of the query whose scope is outer (nil at
+// the top), and returns its correlation.
+func (b *binder) queryCorr(q *parser.Query, outer *scope) (*bound, error) {
+	if len(q.With) > 0 {
+		if err := b.with(q.With); err != nil {
+			return nil, err
+		}
+		defer func() { b.ctes = b.ctes[:len(b.ctes)-1] }()
+	}
+	var (
+		out  *bound
+		keys []spec.SortKey
+		err  error
+	)
+	switch body := q.Body.(type) {
+	case *parser.Select:
+		out, keys, err = b.selectBlock(body, outer, q.OrderBy)
+	case *parser.SetOp:
+		var r *relation
+		if r, err = b.setOp(body); err == nil {
+			out = &bound{relation: r}
+			keys, err = outputSortKeys(r, q.OrderBy)
+		}
+	case *parser.Query:
+		if out, err = b.queryCorr(body, outer); err == nil {
+			keys, err = outputSortKeys(out.relation, q.OrderBy)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out.corr) > 0 && (q.Limit != nil || q.Offset != nil) {
+		return nil, errorf(q, "LIMIT in a correlated subquery is not supported")
+	}
+	return out, b.orderAndLimit(q, out.relation, keys)
+}
+
+// with binds the CTEs of one WITH, each seeing the ones before it.
+func (b *binder) with(ctes []*parser.CTE) error {
+	scope := map[string]*cte{}
+	b.ctes = append(b.ctes, scope)
+	for _, c := range ctes {
+		r, err := b.query(c.Query, nil)
+		if err != nil {
+			return err
+		}
+		if r, err = renameColumns(r, c.Columns, c.Name); err != nil {
+			return err
+		}
+		scope[c.Name.Name] = &cte{rel: r.withTable(c.Name.Name)}
+	}
+	return nil
+}
+
+// renameColumns applies a column alias list: (a, b) renames the first
+// columns in order.
+func renameColumns(r *relation, names []*parser.Ident, at parser.Node) (*relation, error) {
+	if len(names) == 0 {
+		return r, nil
+	}
+	if len(names) > len(r.cols) {
+		return nil, errorf(at, "%d column names given for %d columns", len(names), len(r.cols))
+	}
+	out := &relation{rel: r.rel, cols: append([]column(nil), r.cols...)}
+	for i, n := range names {
+		out.cols[i].name = n.Name
+	}
+	return out, nil
+}
+
+// orderAndLimit sorts r by keys and applies LIMIT and OFFSET.
+func (b *binder) orderAndLimit(q *parser.Query, r *relation, keys []spec.SortKey) error {
+	var err error
+	if len(keys) > 0 {
+		if r.rel, err = logical.Sort(r.rel, keys); err != nil {
+			return planError(q, err)
+		}
+	}
+	if q.Offset != nil {
+		return errorf(q.Offset, "OFFSET is not supported yet")
+	}
+	if q.Limit != nil {
+		n, ok := constInt(q.Limit)
+		if !ok {
+			return errorf(q.Limit, "LIMIT must be a whole number >= 0")
+		}
+		if r.rel, err = logical.Limit(r.rel, n); err != nil {
+			return planError(q.Limit, err)
+		}
+	}
+	return nil
+}
+
+func constInt(e parser.Expr) (int64, bool) {
+	n, ok := e.(*parser.NumberLit)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(n.Text, 10, 64)
+	return v, err == nil && v >= 0
+}
+
+// ordinal reads ORDER BY 2 / GROUP BY 2.
+func ordinal(n *parser.NumberLit) (int, bool) {
+	v, err := strconv.Atoi(n.Text)
+	return v, err == nil && v >= 1
+}
+
+// outputSortKeys resolves ORDER BY against a query's output columns only
+// (by name or position): what a set operation's ORDER BY can name.
+func outputSortKeys(r *relation, items []*parser.OrderItem) ([]spec.SortKey, error) {
+	keys := make([]spec.SortKey, 0, len(items))
+	for _, it := range items {
+		c := outputColumn(r.cols, it.Expr)
+		if c == nil {
+			return nil, errorf(it, "ORDER BY of a set operation must name an output column")
+		}
+		k, err := sortKey(it, c.internal)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// outputColumn finds the output column e names by position or name.
+func outputColumn(cols []column, e parser.Expr) *column {
+	switch e := e.(type) {
+	case *parser.NumberLit:
+		if n, ok := ordinal(e); ok && n <= len(cols) {
+			return &cols[n-1]
+		}
+	case *parser.ColumnRef:
+		if len(e.Parts) != 1 {
+			return nil
+		}
+		for i := range cols {
+			if nameEq(e.Parts[0], cols[i].name) {
+				return &cols[i]
+			}
+		}
+	}
+	return nil
+}
+
+// sortKey is one ORDER BY key. NULLs sort as the engine sorts them (first
+// ascending, last descending) until sorts take an explicit order.
+func sortKey(it *parser.OrderItem, col string) (spec.SortKey, error) {
+	switch {
+	case it.Nulls == parser.NullsFirst && it.Desc, it.Nulls == parser.NullsLast && !it.Desc:
+		return spec.SortKey{}, errorf(it, "NULLS FIRST with DESC and NULLS LAST with ASC are not supported yet")
+	}
+	return spec.SortKey{Column: col, Desc: it.Desc}, nil
+}
+
+// setOp binds UNION [ALL]; both sides' columns are cast to common types
+// and renamed to the left side's names.
+func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
+	if op.Op != "UNION" {
+		return nil, errorf(op, "%s is not supported yet (UNION is)", op.Op)
+	}
+	sides := make([]*relation, 2)
+	for i, s := range []parser.SetExpr{op.Left, op.Right} {
+		r, err := b.query(&parser.Query{Pos: s.Position(), Body: s}, nil)
+		if err != nil {
+			return nil, err
+		}
+		sides[i] = r
+	}
+	l, r := sides[0], sides[1]
+	if len(l.cols) != len(r.cols) {
+		return nil, errorf(op, "UNION sides have %d and %d columns", len(l.cols), len(r.cols))
+	}
+	out := make([]column, len(l.cols))
+	for i := range l.cols {
+		t, ok := spec.Unify(l.cols[i].typ, r.cols[i].typ)
+		if !ok {
+			return nil, errorf(op, "UNION column %d: %s and %s have no common type", i+1, l.cols[i].typ, r.cols[i].typ)
+		}
+		out[i] = column{name: l.cols[i].name, internal: b.fresh(l.cols[i].name), typ: t}
+	}
+	rels := make([]*logical.Rel, 2)
+	for i, side := range sides {
+		cols := make([]spec.NamedExpr, len(out))
+		for j, c := range side.cols {
+			var e spec.Expr = &spec.Column{Name: c.internal}
+			if c.typ != out[j].typ {
+				e = &spec.Cast{X: e, To: out[j].typ}
+			}
+			cols[j] = spec.NamedExpr{Expr: e, Alias: out[j].internal}
+		}
+		var err error
+		if rels[i], err = logical.Project(side.rel, cols); err != nil {
+			return nil, planError(op, err)
+		}
+	}
+	u, err := logical.Union(rels, !op.All)
+	if err != nil {
+		return nil, planError(op, err)
+	}
+	return &relation{rel: u, cols: out}, nil
+}
