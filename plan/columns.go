@@ -213,41 +213,7 @@ func explodeNeeds(e *spec.ExplodeStep, out, in colSet) {
 	in.add(e.Column)
 }
 
-// addExprColumns adds every column e references. An expression kind it
-// does not know is an error: it could read any column.
+// addExprColumns adds every column e references.
 func addExprColumns(set colSet, e spec.Expr) error {
-	var err error
-	walk := func(xs ...spec.Expr) {
-		for _, x := range xs {
-			if err == nil {
-				err = addExprColumns(set, x)
-			}
-		}
-	}
-	switch e := e.(type) {
-	case nil, *spec.Literal:
-	case *spec.Column:
-		set[e.Name] = true
-	case *spec.Unary:
-		walk(e.X)
-	case *spec.Binary:
-		walk(e.L, e.R)
-	case *spec.In:
-		walk(e.X)
-		walk(e.List...)
-	case *spec.IsNull:
-		walk(e.X)
-	case *spec.Call:
-		walk(e.Args...)
-	case *spec.Case:
-		for _, w := range e.Whens {
-			walk(w.Cond, w.Then)
-		}
-		walk(e.Else)
-	case *spec.Cast:
-		walk(e.X)
-	default:
-		return fmt.Errorf("column analysis does not know expression %T", e)
-	}
-	return err
+	return spec.ColumnRefs(e, func(name string) { set[name] = true })
 }

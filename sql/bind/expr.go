@@ -157,14 +157,11 @@ func (x *exprCtx) binary(e *parser.BinaryExpr) (spec.Expr, error) {
 	if !ok {
 		return nil, errorf(e, "unsupported operator %s", e.Op)
 	}
-	l, err := x.bind(e.L)
+	lr, err := x.bindAll(e.L, e.R)
 	if err != nil {
 		return nil, err
 	}
-	r, err := x.bind(e.R)
-	if err != nil {
-		return nil, err
-	}
+	l, r := lr[0], lr[1]
 	if op >= spec.OpEq && op <= spec.OpGe {
 		l, r = x.coerce(l, r)
 	}
@@ -193,14 +190,11 @@ func (x *exprCtx) is(e *parser.IsExpr) (spec.Expr, error) {
 
 // isDistinct is a IS [NOT] DISTINCT FROM b: a <> b where NULL equals NULL.
 func (x *exprCtx) isDistinct(e *parser.IsDistinctExpr) (spec.Expr, error) {
-	l, err := x.bind(e.L)
+	lr, err := x.bindAll(e.L, e.R)
 	if err != nil {
 		return nil, err
 	}
-	r, err := x.bind(e.R)
-	if err != nil {
-		return nil, err
-	}
+	l, r := lr[0], lr[1]
 	lNull, rNull := &spec.IsNull{X: l}, &spec.IsNull{X: r}
 	var out spec.Expr = &spec.Case{Whens: []spec.When{
 		{Cond: &spec.Binary{Op: spec.OpAnd, L: lNull, R: rNull}, Then: boolLit(false)},
@@ -213,20 +207,12 @@ func (x *exprCtx) isDistinct(e *parser.IsDistinctExpr) (spec.Expr, error) {
 }
 
 func (x *exprCtx) between(e *parser.BetweenExpr) (spec.Expr, error) {
-	v, err := x.bind(e.X)
+	vs, err := x.bindAll(e.X, e.Lo, e.Hi)
 	if err != nil {
 		return nil, err
 	}
-	lo, err := x.bind(e.Lo)
-	if err != nil {
-		return nil, err
-	}
-	hi, err := x.bind(e.Hi)
-	if err != nil {
-		return nil, err
-	}
-	v1, lo := x.coerce(v, lo)
-	v2, hi := x.coerce(v, hi)
+	v1, lo := x.coerce(vs[0], vs[1])
+	v2, hi := x.coerce(vs[0], vs[2])
 	var out spec.Expr = &spec.Binary{Op: spec.OpAnd,
 		L: &spec.Binary{Op: spec.OpGe, L: v1, R: lo},
 		R: &spec.Binary{Op: spec.OpLe, L: v2, R: hi}}
@@ -327,14 +313,23 @@ func (x *exprCtx) call(e *parser.FuncCall) (spec.Expr, error) {
 	if e.Distinct || e.Filter != nil || e.Star {
 		return nil, errorf(e, "DISTINCT, FILTER and * apply only to aggregates, not to %s", name)
 	}
-	args := make([]spec.Expr, len(e.Args))
-	for i, a := range e.Args {
+	args, err := x.bindAll(e.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return &spec.Call{Func: fn, Args: args}, nil
+}
+
+// bindAll binds es in order, stopping at the first error.
+func (x *exprCtx) bindAll(es ...parser.Expr) ([]spec.Expr, error) {
+	out := make([]spec.Expr, len(es))
+	for i, e := range es {
 		var err error
-		if args[i], err = x.bind(a); err != nil {
+		if out[i], err = x.bind(e); err != nil {
 			return nil, err
 		}
 	}
-	return &spec.Call{Func: fn, Args: args}, nil
+	return out, nil
 }
 
 func funcList() []string {

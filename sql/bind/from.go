@@ -2,7 +2,6 @@ package bind
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/sql/logical"
@@ -225,7 +224,6 @@ func filtered(r *relation, e spec.Expr, at parser.Node) (*relation, error) {
 	if err != nil {
 		return nil, planError(at, err)
 	}
-	rel.Bytes = r.rel.Bytes * selectivity(e)
 	return &relation{rel: rel, cols: r.cols}, nil
 }
 
@@ -457,33 +455,4 @@ func (b *binder) crossJoin(left, right *logical.Rel, typ spec.JoinType) (*logica
 		return nil, err
 	}
 	return logical.Join(l, r, spec.JoinStep{Type: typ, LeftKeys: []string{key}, RightKeys: []string{key}, Broadcast: true})
-}
-
-// selectivity guesses the share of rows a condition keeps.
-func selectivity(e spec.Expr) float64 {
-	switch e := e.(type) {
-	case *spec.Binary:
-		switch e.Op {
-		case spec.OpAnd:
-			return selectivity(e.L) * selectivity(e.R)
-		case spec.OpOr:
-			return min(1, selectivity(e.L)+selectivity(e.R))
-		case spec.OpEq:
-			return 0.1
-		}
-	case *spec.In:
-		if e.Not {
-			return 0.9
-		}
-		return min(1, 0.05*float64(len(e.List)))
-	case *spec.Call:
-		if strings.HasPrefix(e.Func, "regexp") {
-			return 0.2
-		}
-	case *spec.Unary:
-		if e.Op == spec.OpNot {
-			return 1 - selectivity(e.X)/2
-		}
-	}
-	return 0.5
 }

@@ -143,7 +143,11 @@ func suggest(name string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
-	if best == "" || bestD > max(2, len(name)/3) {
+	limit := 1 // a short name is too easily "close" to anything
+	if len(name) >= 4 {
+		limit = max(2, len(name)/3)
+	}
+	if best == "" || bestD > limit {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)

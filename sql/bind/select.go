@@ -448,42 +448,10 @@ func hasSubquery(e parser.Expr) bool {
 	return found
 }
 
-// columnsOf lists the columns e reads.
+// columnsOf lists the columns e reads. Every expression the binder builds
+// is of a kind spec.ColumnRefs knows, so its error cannot happen here.
 func columnsOf(e spec.Expr) []string {
 	var out []string
-	var walk func(e spec.Expr)
-	walk = func(e spec.Expr) {
-		switch e := e.(type) {
-		case *spec.Column:
-			out = append(out, e.Name)
-		case *spec.Unary:
-			walk(e.X)
-		case *spec.Binary:
-			walk(e.L)
-			walk(e.R)
-		case *spec.In:
-			walk(e.X)
-			for _, x := range e.List {
-				walk(x)
-			}
-		case *spec.IsNull:
-			walk(e.X)
-		case *spec.Call:
-			for _, x := range e.Args {
-				walk(x)
-			}
-		case *spec.Case:
-			for _, w := range e.Whens {
-				walk(w.Cond)
-				walk(w.Then)
-			}
-			if e.Else != nil {
-				walk(e.Else)
-			}
-		case *spec.Cast:
-			walk(e.X)
-		}
-	}
-	walk(e)
+	_ = spec.ColumnRefs(e, func(name string) { out = append(out, name) })
 	return out
 }

@@ -15,6 +15,7 @@ package logical
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 )
@@ -93,7 +94,7 @@ func keptUnique(unique []string, s spec.Step, out spec.Schema) []string {
 func Filter(in *Rel, pred spec.Expr) (*Rel, error) {
 	r, err := newRel(spec.Step{Kind: spec.KindFilter, Filter: &spec.FilterStep{Predicate: pred}}, in)
 	if err == nil {
-		r.Bytes = in.Bytes * 0.5
+		r.Bytes = in.Bytes * selectivity(pred)
 	}
 	return r, err
 }
@@ -198,4 +199,33 @@ func Union(inputs []*Rel, distinct bool) (*Rel, error) {
 		}
 	}
 	return r, err
+}
+
+// selectivity guesses the share of rows a condition keeps.
+func selectivity(e spec.Expr) float64 {
+	switch e := e.(type) {
+	case *spec.Binary:
+		switch e.Op {
+		case spec.OpAnd:
+			return selectivity(e.L) * selectivity(e.R)
+		case spec.OpOr:
+			return min(1, selectivity(e.L)+selectivity(e.R))
+		case spec.OpEq:
+			return 0.1
+		}
+	case *spec.In:
+		if e.Not {
+			return 0.9
+		}
+		return min(1, 0.05*float64(len(e.List)))
+	case *spec.Call:
+		if strings.HasPrefix(e.Func, "regexp") {
+			return 0.2
+		}
+	case *spec.Unary:
+		if e.Op == spec.OpNot {
+			return 1 - selectivity(e.X)/2
+		}
+	}
+	return 0.5
 }
