@@ -144,7 +144,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad exchange", header + "  - id: f\n    limit: 1\n    input: events\n    exchange: eager\n",
 			`t.yaml:8: step "f": exchange: unknown mode "eager" (want pipelined or blocking)`},
 		{"bad schema type", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a integer64\"]}\n",
-			`t.yaml:3: step "r": schema: column "a": unknown type "integer64" (want int64, float64, string or bool)`},
+			`t.yaml:3: step "r": schema: column "a": unknown type "integer64" (want int64, float64, string, bool, date, timestamp or decimal(p,s))`},
 		{"bad schema column", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a\"]}\n",
 			`t.yaml:3: step "r": schema: column "a": want "name type"`},
 		{"long delimiter", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a int64\"], delimiter: \"::\"}\n",
