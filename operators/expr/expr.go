@@ -105,7 +105,7 @@ func (b *evalBatch) materialize(t spec.Type, c exprConst) (arrow.Array, error) {
 	if !c.valid {
 		valid, _ = b.allocBits(0)
 	}
-	switch t {
+	switch t.Physical() {
 	case spec.Int64:
 		return constFixed(b, valid, c.i), nil
 	case spec.Float64:
