@@ -198,16 +198,7 @@ func (n *decArithNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 		return constVec(exprConst{valid: true, i: v}), nil
 	}
 	buf, out := allocFixed[int64](b)
-	bound := uint64(spec.Pow10(n.typ.Precision()))
-	var bad bool
-	switch n.op {
-	case spec.OpMul:
-		bad = decMulLoop(out, a, c, am, cm, bound)
-	case spec.OpAdd, spec.OpSub:
-		bad = decAddLoop(out, a, c, am, cm, n.lmul, n.rmul, n.op == spec.OpSub, bound)
-	default:
-		bad = n.modLoop(out, a, c, am, cm)
-	}
+	bad := n.loop(out, a, c, am, cm)
 	valid := b.andValidity(l, r)
 	if n.op == spec.OpMod && !r.isConst() {
 		valid = nullWhereZero(b, valid, c[:b.n])
@@ -239,20 +230,11 @@ func intOperand(v exprVec) ([]int64, int) {
 
 // one computes x op y for one row; zero reports a zero divisor of %.
 func (n *decArithNode) one(x, y int64) (v int64, ok, zero bool) {
-	out := []int64{0}
-	var bad bool
-	bound := uint64(spec.Pow10(n.typ.Precision()))
-	switch n.op {
-	case spec.OpMul:
-		bad = decMulLoop(out, []int64{x}, []int64{y}, 0, 0, bound)
-	case spec.OpAdd, spec.OpSub:
-		bad = decAddLoop(out, []int64{x}, []int64{y}, 0, 0, n.lmul, n.rmul, n.op == spec.OpSub, bound)
-	default:
-		if y == 0 {
-			return 0, true, true
-		}
-		bad = n.modLoop(out, []int64{x}, []int64{y}, 0, 0)
+	if n.op == spec.OpMod && y == 0 {
+		return 0, true, true
 	}
+	out := []int64{0}
+	bad := n.loop(out, []int64{x}, []int64{y}, 0, 0)
 	return out[0], !bad, false
 }
 
