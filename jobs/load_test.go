@@ -260,3 +260,36 @@ func TestInferError(t *testing.T) {
 		t.Errorf("inferrer got delimiter %q, want ';'", gotDelim)
 	}
 }
+
+// TestParseTypedSchema: schema types may hold spaces ("decimal(15, 2)");
+// dates, timestamps and decimals type-check through the job.
+func TestParseTypedSchema(t *testing.T) {
+	src := `steps:
+  - id: r
+    read: {path: a.csv, schema: ["price decimal(15, 2)", "disc DECIMAL(3,2)", "day date", "ts timestamp", "n int32"]}
+  - id: s
+    select: ["price * (1 - disc) AS rev", "date_add('month', 1, day) AS next", "CAST(ts AS date) AS d", n]
+    input: r
+  - id: a
+    aggregate: {by: [next], compute: ["sum(rev) AS rev", "avg(rev) AS avg_rev", "max(d) AS d"]}
+    input: s
+`
+	job, err := Parse([]byte(src), "t.yaml", "", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := job.Steps[0].Read.Schema.String(); got != "(price decimal(15,2), disc decimal(3,2), day date, ts timestamp, n int64)" {
+		t.Errorf("schema = %s", got)
+	}
+	res, err := spec.Resolve(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Schemas["a"].String(); got != "(next date, rev decimal(18,4), avg_rev float64, d date)" {
+		t.Errorf("aggregate schema = %s", got)
+	}
+	_, err = Parse([]byte(strings.Replace(src, "decimal(15, 2)", "decimal(19, 2)", 1)), "t.yaml", "", LoadOptions{})
+	if want := `t.yaml:3: step "r": schema: column "price": type "decimal(19, 2)": precision must be 1 to 18`; err == nil || err.Error() != want {
+		t.Errorf("decimal(19, 2): error = %v, want %s", err, want)
+	}
+}
