@@ -69,9 +69,16 @@ func exprMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "spec: ")
 }
 
-// parseField parses a schema column written "name type".
+// parseField parses a schema column written "name type"; the type may hold
+// spaces ("price decimal(15, 2)").
 func parseField(s string) (spec.Field, error) {
 	parts := strings.Fields(s)
+	if len(parts) > 2 {
+		parts = []string{parts[0], strings.Join(parts[1:], " ")}
+		if !strings.Contains(parts[1], "(") {
+			parts = parts[:1]
+		}
+	}
 	if len(parts) != 2 {
 		return spec.Field{}, fmt.Errorf("column %q: want \"name type\"", s)
 	}

@@ -144,7 +144,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad exchange", header + "  - id: f\n    limit: 1\n    input: events\n    exchange: eager\n",
 			`t.yaml:8: step "f": exchange: unknown mode "eager" (want pipelined or blocking)`},
 		{"bad schema type", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a integer64\"]}\n",
-			`t.yaml:3: step "r": schema: column "a": unknown type "integer64" (want int64, float64, string or bool)`},
+			`t.yaml:3: step "r": schema: column "a": unknown type "integer64" (want int64, float64, string, bool, date, timestamp or decimal(p,s))`},
 		{"bad schema column", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a\"]}\n",
 			`t.yaml:3: step "r": schema: column "a": want "name type"`},
 		{"long delimiter", "steps:\n  - id: r\n    read: {path: a.csv, schema: [\"a int64\"], delimiter: \"::\"}\n",
@@ -258,5 +258,38 @@ func TestInferError(t *testing.T) {
 	}
 	if gotDelim != ';' {
 		t.Errorf("inferrer got delimiter %q, want ';'", gotDelim)
+	}
+}
+
+// TestParseTypedSchema: schema types may hold spaces ("decimal(15, 2)");
+// dates, timestamps and decimals type-check through the job.
+func TestParseTypedSchema(t *testing.T) {
+	src := `steps:
+  - id: r
+    read: {path: a.csv, schema: ["price decimal(15, 2)", "disc DECIMAL(3,2)", "day date", "ts timestamp", "n int32"]}
+  - id: s
+    select: ["price * (1 - disc) AS rev", "date_add('month', 1, day) AS next", "CAST(ts AS date) AS d", n]
+    input: r
+  - id: a
+    aggregate: {by: [next], compute: ["sum(rev) AS rev", "avg(rev) AS avg_rev", "max(d) AS d"]}
+    input: s
+`
+	job, err := Parse([]byte(src), "t.yaml", "", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := job.Steps[0].Read.Schema.String(); got != "(price decimal(15,2), disc decimal(3,2), day date, ts timestamp, n int64)" {
+		t.Errorf("schema = %s", got)
+	}
+	res, err := spec.Resolve(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Schemas["a"].String(); got != "(next date, rev decimal(18,4), avg_rev float64, d date)" {
+		t.Errorf("aggregate schema = %s", got)
+	}
+	_, err = Parse([]byte(strings.Replace(src, "decimal(15, 2)", "decimal(19, 2)", 1)), "t.yaml", "", LoadOptions{})
+	if want := `t.yaml:3: step "r": schema: column "price": type "decimal(19, 2)": precision must be 1 to 18`; err == nil || err.Error() != want {
+		t.Errorf("decimal(19, 2): error = %v, want %s", err, want)
 	}
 }

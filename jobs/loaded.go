@@ -92,7 +92,9 @@ func LoadFile(path string, opts FileOptions) (*Loaded, error) {
 //
 // 2: projection pushdown (plan.Project): a blocking partition behind a
 // pruned read holds only the columns later steps use.
-const engineVersion = 2
+// 3: CSV inference types a column of YYYY-MM-DD values date (int64 days),
+// where it was string.
+const engineVersion = 3
 
 // digest identifies a run's work: the engine, the spec text, its
 // parameters, the compiled parallelism and mode, and each input file's

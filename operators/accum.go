@@ -28,6 +28,13 @@ type accumulator interface {
 	bytes() int64
 }
 
+// finalChecker is an accumulator whose final values can fail: an exact
+// sum that does not fit its type. checkFinal runs before final on the same
+// groups.
+type finalChecker interface {
+	checkFinal(from, to int) error
+}
+
 // sliceBytes is the memory of a slice's array.
 func sliceBytes[T any](s []T, elem int) int64 { return int64(cap(s) * elem) }
 
@@ -36,19 +43,25 @@ func newAccumulator(a *aggCol) (accumulator, error) {
 	case spec.AggCount:
 		return &countAcc{star: a.arg < 0}, nil
 	case spec.AggSum:
-		if a.argType == spec.Int64 {
+		switch {
+		case a.argType.IsDecimal():
+			return &sumDecAcc{arg: a.argName, typ: a.outType}, nil
+		case a.argType == spec.Int64:
 			return &sumIntAcc{}, nil
 		}
 		return &sumFloatAcc{}, nil
 	case spec.AggAvg:
+		if a.argType.IsDecimal() {
+			return &avgDecAcc{scale: a.argType.Scale()}, nil
+		}
 		return &avgAcc{}, nil
 	case spec.AggCountDistinct:
 		return newCountDistinctAcc(a.argType)
 	case spec.AggFirst, spec.AggAnyValue:
-		return &firstAcc{typ: a.argType, skipNulls: a.fn == spec.AggAnyValue}, nil
+		return &firstAcc{typ: a.argType.Physical(), skipNulls: a.fn == spec.AggAnyValue}, nil
 	}
 	isMax := a.fn == spec.AggMax
-	switch a.argType {
+	switch a.argType.Physical() {
 	case spec.Int64:
 		return &minMaxAcc[int64]{typ: spec.Int64, vals: i64Of, max: isMax}, nil
 	case spec.Float64:

@@ -37,6 +37,7 @@ type aggCol struct {
 	fn      spec.AggFunc
 	arg     int // input column; -1 for count(*)
 	argType spec.Type
+	argName string
 	alias   string
 	outType spec.Type
 	state   []spec.Field // its partial state columns
@@ -89,7 +90,7 @@ func resolveAgg(in spec.Schema, a spec.Agg) (aggCol, error) {
 		if c.arg < 0 {
 			return c, fmt.Errorf("operators: %s(%s): no column %q in %s", a.Func, a.Arg, a.Arg, in)
 		}
-		c.argType = in[c.arg].Type
+		c.argType, c.argName = in[c.arg].Type, a.Arg
 	} else if a.Func != spec.AggCount {
 		return c, fmt.Errorf("operators: %s needs a column", a.Func)
 	}
@@ -98,14 +99,21 @@ func resolveAgg(in spec.Schema, a spec.Agg) (aggCol, error) {
 	case spec.AggCount:
 		c.state = []spec.Field{{Name: name, Type: spec.Int64}}
 	case spec.AggSum:
-		bad, c.outType = !c.argType.Numeric(), c.argType
+		bad, c.outType = !c.argType.Numeric(), spec.SumType(c.argType)
 		c.state = []spec.Field{{Name: name, Type: c.argType}}
+		if c.argType.IsDecimal() {
+			c.state = []spec.Field{{Name: name + "#lo", Type: spec.Int64}, {Name: name + "#hi", Type: spec.Int64}}
+		}
 	case spec.AggMin, spec.AggMax:
 		bad, c.outType = c.argType == spec.Null, c.argType
 		c.state = []spec.Field{{Name: name, Type: c.argType}}
 	case spec.AggAvg:
 		bad, c.outType = !c.argType.Numeric(), spec.Float64
 		c.state = []spec.Field{{Name: name + "#sum", Type: spec.Float64}, {Name: name + "#count", Type: spec.Int64}}
+		if c.argType.IsDecimal() {
+			c.state = []spec.Field{{Name: name + "#lo", Type: spec.Int64}, {Name: name + "#hi", Type: spec.Int64},
+				{Name: name + "#count", Type: spec.Int64}}
+		}
 	case spec.AggCountDistinct:
 		bad = c.argType == spec.Null
 		c.state = []spec.Field{{Name: name, Type: spec.Int64}}
@@ -133,7 +141,9 @@ func (p *aggPlan) keyFields(in spec.Schema) spec.Schema {
 // final aggregate's input): the key columns, then per aggregate its state:
 // count -> alias int64; sum -> alias of the argument's type (null when the
 // group had no non-null input); min, max -> alias of the argument's type;
-// avg -> alias#sum float64 and alias#count int64.
+// avg -> alias#sum float64 and alias#count int64. sum of a decimal is exact:
+// alias#lo and alias#hi int64, the low and high halves of a 128-bit sum;
+// avg of a decimal adds alias#count.
 func PartialAggSchema(in spec.Schema, step *spec.AggregateStep) (spec.Schema, error) {
 	p, err := resolveAggregate(in, step)
 	if err != nil {
@@ -148,7 +158,8 @@ func PartialAggSchema(in spec.Schema, step *spec.AggregateStep) (spec.Schema, er
 
 // AggregateSchema is the schema of an aggregate's final output: the key
 // columns, then one column per aggregate named by its alias: count int64,
-// sum/min/max the argument's type, avg float64.
+// sum/min/max the argument's type (sum of decimal(p,s): decimal(18,s)),
+// avg float64.
 func AggregateSchema(in spec.Schema, step *spec.AggregateStep) (spec.Schema, error) {
 	p, err := resolveAggregate(in, step)
 	if err != nil {
@@ -353,9 +364,12 @@ func (h *HashAggregate) emitAll(ctx context.Context) error {
 			return err
 		}
 		to := min(from+BatchRows, total)
-		rec := h.emit(from, to)
+		rec, err := h.emit(from, to)
+		if err != nil {
+			return err
+		}
 		h.stats.RowsOut += int64(to - from)
-		err := h.out.Push(ctx, rec)
+		err = h.out.Push(ctx, rec)
 		rec.Release()
 		if err != nil {
 			return err
@@ -365,13 +379,22 @@ func (h *HashAggregate) emitAll(ctx context.Context) error {
 }
 
 // emit builds the output batch of groups [from, to).
-func (h *HashAggregate) emit(from, to int) arrow.Record {
+func (h *HashAggregate) emit(from, to int) (arrow.Record, error) {
 	return h.emitAs(from, to, h.mode == AggPartial, h.schema)
 }
 
 // emitAs builds the batch of groups [from, to): their partial states
-// (states) or final values, of schema.
-func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) arrow.Record {
+// (states) or final values, of schema. Only final values can fail.
+func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) (arrow.Record, error) {
+	if !states {
+		for _, acc := range h.accs {
+			if fc, ok := acc.(finalChecker); ok {
+				if err := fc.checkFinal(from, to); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	var cols []arrow.Array
 	if h.table != nil {
 		cols = h.table.keyArrays(from, to, h.mem)
@@ -383,5 +406,5 @@ func (h *HashAggregate) emitAs(from, to int, states bool, schema *arrow.Schema) 
 			cols = append(cols, acc.final(from, to, h.mem))
 		}
 	}
-	return arrowx.NewRecord(schema, cols, to-from)
+	return arrowx.NewRecord(schema, cols, to-from), nil
 }

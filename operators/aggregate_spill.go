@@ -126,8 +126,11 @@ func (h *HashAggregate) spillTable(ctx context.Context) error {
 		for g := from; g < to; g++ {
 			s.pbuf[g-from] = spillPart(h.table.hashes[g], s.level)
 		}
-		rec := h.emitAs(from, to, true, s.schema)
-		err := s.parts.write(ctx, rec, s.pbuf)
+		rec, err := h.emitAs(from, to, true, s.schema)
+		if err != nil {
+			return err
+		}
+		err = s.parts.write(ctx, rec, s.pbuf)
 		rec.Release()
 		if err != nil {
 			return err

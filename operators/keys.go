@@ -58,11 +58,16 @@ type keyCodec struct {
 	kind  keyKind
 }
 
-func newKeyCodec(types []spec.Type) (keyCodec, error) {
-	for _, t := range types {
+// newKeyCodec encodes keys of the given types by their physical types: a
+// date, a timestamp or a decimal is keyed as its int64 (the decimals of one
+// column share a scale).
+func newKeyCodec(logical []spec.Type) (keyCodec, error) {
+	types := make([]spec.Type, len(logical))
+	for i, t := range logical {
 		if t == spec.Null {
 			return keyCodec{}, fmt.Errorf("operators: cannot use a column of type null as a key")
 		}
+		types[i] = t.Physical()
 	}
 	c := keyCodec{types: types, kind: keysRow}
 	if len(types) == 1 {

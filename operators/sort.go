@@ -68,7 +68,7 @@ func NewSort(mode SortMode, in spec.Schema, keys []spec.SortKey, out Operator, m
 		if i < 0 {
 			return nil, fmt.Errorf("operators: sort key %q is not a column of %s", k.Column, in)
 		}
-		s.keys = append(s.keys, sortKey{col: i, typ: in[i].Type, desc: k.Desc})
+		s.keys = append(s.keys, sortKey{col: i, typ: in[i].Type.Physical(), desc: k.Desc})
 	}
 	return s, nil
 }

@@ -22,7 +22,7 @@ func mkRef(chunk, row int) uint64 { return uint64(chunk)<<32 | uint64(uint32(row
 // for refs[k] = mkRef(c, r), or null for nullRef. All chunks have type t.
 func gather(t spec.Type, chunks []arrowx.ColView, refs []uint64, mem memory.Allocator) (arrow.Array, error) {
 	valid, nulls := gatherValidity(chunks, refs, mem)
-	switch t {
+	switch t.Physical() {
 	case spec.Int64:
 		vals := arrowx.NewBuffer(mem, len(refs)*8)
 		gatherFixed(arrow.Int64Traits.CastFromBytes(vals.Bytes()), chunks, refs, i64Of)

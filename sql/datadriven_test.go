@@ -22,6 +22,7 @@ import (
 //	                         with the step it became, or the rendered error
 //	steps                    input: a query; the steps it compiles to
 //	plan file=F              the query in sql/parser/testdata/F
+//	plan types               the result's columns with their types
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		var tables []Table
@@ -52,11 +53,15 @@ func TestDataDriven(t *testing.T) {
 					}
 					return "error: " + err.Error()
 				}
-				checkSteps(t, c, tables)
+				schema := checkSteps(t, c, tables)
 				if d.Cmd == "steps" {
 					return describeSteps(c)
 				}
-				return c.Plan + "columns: " + strings.Join(c.Columns, ", ") + "\n"
+				cols := strings.Join(c.Columns, ", ")
+				if d.HasArg("types") {
+					cols = schema.String()
+				}
+				return c.Plan + "columns: " + cols + "\n"
 			}
 			t.Fatalf("unknown command %q", d.Cmd)
 			return ""
@@ -90,7 +95,7 @@ func parseTable(t *testing.T, d *datadriven.TestData) Table {
 
 // checkSteps resolves the compiled steps as a job with the tables as reads:
 // what jobs.ExpandSQL will hand to spec.Resolve.
-func checkSteps(t *testing.T, c *Compiled, tables []Table) {
+func checkSteps(t *testing.T, c *Compiled, tables []Table) spec.Schema {
 	t.Helper()
 	job := &spec.Job{Name: "t"}
 	for _, tb := range tables {
@@ -104,6 +109,7 @@ func checkSteps(t *testing.T, c *Compiled, tables []Table) {
 	if got := res.Schemas["q"].Names(); strings.Join(got, ",") != strings.Join(c.Columns, ",") {
 		t.Fatalf("step q has columns %v, want %v", got, c.Columns)
 	}
+	return res.Schemas["q"]
 }
 
 func describeSteps(c *Compiled) string {
@@ -114,8 +120,8 @@ func describeSteps(c *Compiled) string {
 	return sb.String()
 }
 
-// tpchTables are the TPC-H tables with the types of the engine today
-// (decimals as float64, dates as strings), their sizes at SF 1 and their
+// tpchTables are the TPC-H tables with DuckDB dbgen's types (money and
+// quantities decimal(15,2), dates date), their sizes at SF 1 and their
 // single-column keys.
 func tpchTables(t *testing.T) []Table {
 	t.Helper()
@@ -126,12 +132,12 @@ func tpchTables(t *testing.T) []Table {
 	}{
 		{"region", 400, "r_regionkey int64, r_name string, r_comment string"},
 		{"nation", 2200, "n_nationkey int64, n_name string, n_regionkey int64, n_comment string"},
-		{"part", 24e6, "p_partkey int64, p_name string, p_mfgr string, p_brand string, p_type string, p_size int64, p_container string, p_retailprice float64, p_comment string"},
-		{"supplier", 1.4e6, "s_suppkey int64, s_name string, s_address string, s_nationkey int64, s_phone string, s_acctbal float64, s_comment string"},
-		{"partsupp", 118e6, "ps_partkey int64, ps_suppkey int64, ps_availqty int64, ps_supplycost float64, ps_comment string"},
-		{"customer", 24e6, "c_custkey int64, c_name string, c_address string, c_nationkey int64, c_phone string, c_acctbal float64, c_mktsegment string, c_comment string"},
-		{"orders", 170e6, "o_orderkey int64, o_custkey int64, o_orderstatus string, o_totalprice float64, o_orderdate string, o_orderpriority string, o_clerk string, o_shippriority int64, o_comment string"},
-		{"lineitem", 750e6, "l_orderkey int64, l_partkey int64, l_suppkey int64, l_linenumber int64, l_quantity float64, l_extendedprice float64, l_discount float64, l_tax float64, l_returnflag string, l_linestatus string, l_shipdate string, l_commitdate string, l_receiptdate string, l_shipinstruct string, l_shipmode string, l_comment string"},
+		{"part", 24e6, "p_partkey int64, p_name string, p_mfgr string, p_brand string, p_type string, p_size int64, p_container string, p_retailprice decimal(15;2), p_comment string"},
+		{"supplier", 1.4e6, "s_suppkey int64, s_name string, s_address string, s_nationkey int64, s_phone string, s_acctbal decimal(15;2), s_comment string"},
+		{"partsupp", 118e6, "ps_partkey int64, ps_suppkey int64, ps_availqty int64, ps_supplycost decimal(15;2), ps_comment string"},
+		{"customer", 24e6, "c_custkey int64, c_name string, c_address string, c_nationkey int64, c_phone string, c_acctbal decimal(15;2), c_mktsegment string, c_comment string"},
+		{"orders", 170e6, "o_orderkey int64, o_custkey int64, o_orderstatus string, o_totalprice decimal(15;2), o_orderdate date, o_orderpriority string, o_clerk string, o_shippriority int64, o_comment string"},
+		{"lineitem", 750e6, "l_orderkey int64, l_partkey int64, l_suppkey int64, l_linenumber int64, l_quantity decimal(15;2), l_extendedprice decimal(15;2), l_discount decimal(15;2), l_tax decimal(15;2), l_returnflag string, l_linestatus string, l_shipdate date, l_commitdate date, l_receiptdate date, l_shipinstruct string, l_shipmode string, l_comment string"},
 	}
 	var out []Table
 	for _, def := range defs {
@@ -141,7 +147,7 @@ func tpchTables(t *testing.T) []Table {
 		}
 		for _, col := range strings.Split(def.cols, ", ") {
 			name, typ, _ := strings.Cut(col, " ")
-			ty, err := spec.ParseType(typ)
+			ty, err := spec.ParseType(strings.ReplaceAll(typ, ";", ","))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,4 +16,10 @@
 //   - expr: a typed scalar expression over the columns of a step's input.
 //   - line: the 1-based line of the step in its YAML file (0 for the builder),
 //     carried so every error can name it.
+//   - type: a logical column type (Type): bool, int64, float64, string,
+//     date, timestamp or decimal(p,s). Its physical type (Type.Physical) is
+//     what its values are in batches: int64 for a date (days), a timestamp
+//     (microseconds) and a decimal (the value times 10^s).
+//   - kind: a type without its parameters (Type.Kind): Decimal for every
+//     decimal(p,s).
 package spec

@@ -25,6 +25,13 @@ func (l *Literal) String() string {
 		return formatFloat(l.Float)
 	case String:
 		return quoteString(l.Str)
+	case Date:
+		return "DATE '" + string(AppendDate(nil, l.Int)) + "'"
+	case Timestamp:
+		return "TIMESTAMP '" + string(AppendTimestamp(nil, l.Int)) + "'"
+	}
+	if l.Type.IsDecimal() {
+		return "CAST('" + string(AppendDecimal(nil, l.Int, l.Type.Scale())) + "' AS " + l.Type.String() + ")"
 	}
 	return "NULL"
 }

@@ -392,6 +392,9 @@ func (p *parser) prefix() (Expr, error) {
 			p.i++
 			return p.call(t)
 		}
+		if p.peek().kind == tokString {
+			return p.typedLiteral(t)
+		}
 		return &Column{Name: t.text}, nil
 	case tokKeyword:
 		return p.prefixKeyword(t)
@@ -515,31 +518,4 @@ func (p *parser) caseExpr() (Expr, error) {
 		}
 	}
 	return c, p.expectKeyword("END", " to close CASE")
-}
-
-// cast parses the rest of CAST(x AS type).
-func (p *parser) cast() (Expr, error) {
-	if err := p.expectOp("("); err != nil {
-		return nil, err
-	}
-	x, err := p.expr(precLowest)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.expectKeyword("AS", " in CAST"); err != nil {
-		return nil, err
-	}
-	t := p.peek()
-	if t.kind != tokIdent {
-		return nil, p.errorf(t, "expected a type name, found %s", t.describe())
-	}
-	typ, err := ParseType(t.text)
-	if err != nil {
-		return nil, p.errorf(t, "%v", err)
-	}
-	p.i++
-	if err := p.expectOp(")"); err != nil {
-		return nil, err
-	}
-	return &Cast{X: x, To: typ}, nil
 }

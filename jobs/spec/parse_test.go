@@ -183,7 +183,7 @@ func TestParseExprErrors(t *testing.T) {
 		{"CASE END", `spec: expression "CASE END": line 1 col 6: expected WHEN in CASE, found END`},
 		{"CASE WHEN a 1 END", `spec: expression "CASE WHEN a 1 END": line 1 col 13: expected THEN after WHEN, found "1"`},
 		{"CASE WHEN a THEN 1", `spec: expression "CASE WHEN a THEN 1": line 1 col 19: expected END to close CASE, found end of input`},
-		{"CAST(x AS blob)", `spec: expression "CAST(x AS blob)": line 1 col 11: unknown type "blob" (want int64, float64, string or bool)`},
+		{"CAST(x AS blob)", `spec: expression "CAST(x AS blob)": line 1 col 11: unknown type "blob" (want int64, float64, string, bool, date, timestamp or decimal(p,s))`},
 		{"CAST(x, int)", `spec: expression "CAST(x, int)": line 1 col 7: expected AS in CAST, found ","`},
 		{"a AND", `spec: expression "a AND": line 1 col 6: expected an operand, found end of input`},
 		{"a AND\n  OR b", `spec: expression "a AND\n  OR b": line 2 col 3: expected an operand, found OR`},

@@ -326,7 +326,7 @@ func readSchema(r *ReadStep) (Schema, string) {
 		if seen[f.Name] {
 			return nil, fmt.Sprintf("duplicate column %q in read schema", f.Name)
 		}
-		if f.Type == Null || f.Type > String {
+		if f.Type == Null || f.Type == Decimal || !f.Type.Valid() {
 			return nil, fmt.Sprintf("read schema column %q has invalid type %s", f.Name, f.Type)
 		}
 		seen[f.Name] = true
@@ -424,6 +424,16 @@ func aggName(g Agg) string {
 	return g.Func.String() + "_" + g.Arg
 }
 
+// SumType is the type of sum over values of type t: decimal(18, s) for a
+// decimal of scale s (the sum is exact; one that does not fit is an error),
+// else t.
+func SumType(t Type) Type {
+	if t.IsDecimal() {
+		return DecimalType(MaxDecimalPrecision, t.Scale())
+	}
+	return t
+}
+
 func aggField(g Agg, in Schema) (Field, string) {
 	name := aggName(g)
 	call := fmt.Sprintf("%s(%s)", g.Func, g.Arg)
@@ -444,10 +454,13 @@ func aggField(g Agg, in Schema) (Field, string) {
 	case AggFirst, AggAnyValue:
 	case AggSum, AggAvg:
 		if !t.Numeric() {
-			return Field{}, fmt.Sprintf("%s: column %q has type %s, want int64 or float64", call, g.Arg, t)
+			return Field{}, fmt.Sprintf("%s: column %q has type %s, want int64, float64 or a decimal", call, g.Arg, t)
 		}
 		if g.Func == AggAvg {
 			t = Float64
+		}
+		if g.Func == AggSum && t.IsDecimal() {
+			t = SumType(t)
 		}
 	case AggMin, AggMax:
 	default:

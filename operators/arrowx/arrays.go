@@ -170,6 +170,8 @@ type ColBuilder struct {
 	Dlen  int
 }
 
+// NewColBuilder returns a builder of arrays of type t; Typ keeps the
+// logical type (a date builder fills I64).
 func NewColBuilder(t spec.Type, mem memory.Allocator) *ColBuilder {
 	return &ColBuilder{Typ: t, mem: mem}
 }
@@ -177,7 +179,7 @@ func NewColBuilder(t spec.Type, mem memory.Allocator) *ColBuilder {
 // Reset readies the builder for a new array of at most capRows rows.
 func (b *ColBuilder) Reset(capRows int) {
 	b.N, b.cap, b.nullPos, b.Dlen = 0, capRows, b.nullPos[:0], 0
-	switch b.Typ {
+	switch b.Typ.Physical() {
 	case spec.Int64:
 		b.vals = NewBuffer(b.mem, capRows*8)
 		b.I64 = arrow.Int64Traits.CastFromBytes(b.vals.Bytes())
@@ -200,7 +202,7 @@ func (b *ColBuilder) Reset(capRows int) {
 // AppendNull appends a null.
 func (b *ColBuilder) AppendNull() {
 	b.nullPos = append(b.nullPos, int32(b.N))
-	switch b.Typ {
+	switch b.Typ.Physical() {
 	case spec.Int64:
 		b.I64[b.N] = 0
 	case spec.Float64:
@@ -258,7 +260,7 @@ func (b *ColBuilder) Finish() arrow.Array {
 	}
 	n, nulls := b.N, len(b.nullPos)
 	var a arrow.Array
-	switch b.Typ {
+	switch b.Typ.Physical() {
 	case spec.Int64, spec.Float64:
 		b.vals.Resize(n * 8)
 		a = NewArray(b.Typ, n, nulls, valid, b.vals)
@@ -282,7 +284,7 @@ func (b *ColBuilder) Truncate(n int) {
 	for len(b.nullPos) > 0 && int(b.nullPos[len(b.nullPos)-1]) >= n {
 		b.nullPos = b.nullPos[:len(b.nullPos)-1]
 	}
-	switch b.Typ {
+	switch b.Typ.Physical() {
 	case spec.Bool:
 		for i := n; i < b.N; i++ {
 			bitutil.ClearBit(b.bits, i)

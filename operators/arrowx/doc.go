@@ -2,7 +2,9 @@
 // file formats and the relational operators all need.
 //
 // It owns: the mapping between spec types and schemas and Arrow ones
-// (ArrowType, ArrowSchema, SpecType); ColView, a typed read-only view of an
+// (ArrowType, ArrowSchema, SpecType; the Arrow type is the physical one, so
+// a date, a timestamp or a decimal is an int64 array, and mapping back gives
+// only physical types); ColView, a typed read-only view of an
 // array's raw buffers for typed loops (ViewOf, ViewsOf); ColBuilder, which
 // appends values straight into allocator buffers; and the small
 // constructors over buffers, arrays and records (NewBuffer, NewBitmap,

@@ -7,9 +7,13 @@ import (
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// ArrowType maps a spec type to the Arrow type batches carry.
+// ArrowType maps a spec type to the Arrow type batches carry: that of its
+// physical type (int64 for dates, timestamps and decimals).
 func ArrowType(t spec.Type) arrow.DataType {
-	switch t {
+	if !t.Valid() {
+		return arrow.Null
+	}
+	switch t.Physical() {
 	case spec.Bool:
 		return arrow.FixedWidthTypes.Boolean
 	case spec.Int64:
@@ -22,7 +26,9 @@ func ArrowType(t spec.Type) arrow.DataType {
 	return arrow.Null
 }
 
-// ArrowSchema maps a spec schema to an Arrow schema; every field is nullable.
+// ArrowSchema maps a spec schema to an Arrow schema; every field is
+// nullable. The Arrow types are physical: the logical types stay in the
+// spec schema, which is what maps an Arrow schema back.
 func ArrowSchema(s spec.Schema) *arrow.Schema {
 	fields := make([]arrow.Field, len(s))
 	for i, f := range s {
@@ -31,7 +37,9 @@ func ArrowSchema(s spec.Schema) *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// SpecType maps an Arrow type back to a spec type.
+// SpecType maps an Arrow type back to the physical spec type of its values:
+// an int64 column may hold a date, a timestamp or a decimal, which only a
+// spec schema says.
 func SpecType(t arrow.DataType) (spec.Type, error) {
 	switch t.ID() {
 	case arrow.BOOL:

@@ -20,12 +20,20 @@ import (
 //     NULLs). AND, OR and NOT use three-valued logic: FALSE AND NULL is FALSE,
 //     TRUE OR NULL is TRUE.
 //   - Division and modulo by zero give NULL (int and float alike); int64 / int64
-//     is float64. int64 overflow in + - * wraps around.
+//     is float64. int64 overflow in + - * wraps around; a decimal result
+//     that does not fit its precision is an EvalError (expr_decimal.go).
+//   - Dates, timestamps and decimals are int64 arrays: operands of
+//     different scales are rescaled (comparisons saturate, so that a value
+//     too large for the other scale still compares right), a date compared
+//     with a timestamp is its midnight, and date arithmetic is int64
+//     arithmetic on days.
 //   - x IN (list) is NULL when x is NULL, or when x matches nothing and the
 //     list holds a NULL.
-//   - CAST(string AS int64|float64|bool) trims spaces and fails on text that
-//     does not parse, naming the value; CAST(float64 AS int64) rounds half away
-//     from zero and fails out of range. A failing row that the expression does
+//   - CAST(string AS int64|float64|bool|date|timestamp|decimal) trims spaces
+//     and fails on text that does not parse, naming the value;
+//     CAST(float64 AS int64), a decimal to a smaller scale or to int64, and
+//     a float64 to a decimal round half away from zero; a value that does not
+//     fit the target is an error. A failing row that the expression does
 //     not need (an unselected CASE arm, the right side of AND after FALSE,
 //     a coalesce argument after a non-NULL one) is not an error.
 //   - CAST(... AS string) writes ints in decimal, floats in the shortest form
@@ -105,7 +113,7 @@ func (b *evalBatch) materialize(t spec.Type, c exprConst) (arrow.Array, error) {
 	if !c.valid {
 		valid, _ = b.allocBits(0)
 	}
-	switch t {
+	switch t.Physical() {
 	case spec.Int64:
 		return constFixed(b, valid, c.i), nil
 	case spec.Float64:

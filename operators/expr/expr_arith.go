@@ -268,7 +268,7 @@ func (n *negNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 	if x.isConst() {
 		return constVec(exprConst{valid: true, i: -x.c.i, f: -x.c.f}), nil
 	}
-	if n.typ == spec.Int64 {
+	if n.typ.Physical() == spec.Int64 {
 		return arrVec(negate[int64](b, x)), nil
 	}
 	return arrVec(negate[float64](b, x)), nil
@@ -331,7 +331,7 @@ func (n *mathNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 		x.arr = arr
 	}
 	valid := b.andValidity(x, d)
-	if n.typ == spec.Int64 {
+	if n.typ.Physical() == spec.Int64 {
 		buf, out := allocFixed[int64](b)
 		mathInt(n.fn, out, fixedValues[int64](x.arr), ds, d.c.i)
 		return arrVec(b.newArray(n.typ, valid, buf)), nil

@@ -5,14 +5,17 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
-// castNode is CAST(x AS to) between bool, int64, float64 and string; it
-// also promotes int64 operands to float64 and bools to int64.
+// castNode is CAST(x AS to) between the types spec.Castable allows; it
+// also promotes operands to the type an operation needs (int64 to float64
+// or to a decimal, a decimal to another scale, a date to a timestamp, bools
+// to int64).
 type castNode struct {
 	x        exprNode
 	from, to spec.Type
@@ -34,6 +37,12 @@ func (n *castNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 		arr, err = castToString(b, x.arr, n.from)
 	case n.from == spec.String:
 		arr, err = castFromString(b, x.arr, n.to, care)
+	case n.from.IsDecimal() && n.to == spec.Float64:
+		arr = decimalToFloat(b, x.arr, n.from.Scale())
+	case n.from == spec.Float64 && n.to.IsDecimal():
+		arr, err = floatToDecimal(b, x.arr, n.to, care)
+	case n.from.Physical() == spec.Int64 && n.to.Physical() == spec.Int64:
+		arr, err = convertInts(b, x.arr, n.from, n.to, care)
 	case n.to == spec.Bool:
 		arr = castToBool(b, x.arr, n.from)
 	case n.from == spec.Bool:
@@ -48,8 +57,25 @@ func (n *castNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 
 // castScalar casts a non-NULL constant.
 func castScalar(c exprConst, from, to spec.Type) (exprConst, error) {
-	if from == spec.String {
+	switch {
+	case from == spec.String:
 		return parseScalar(c.s, to)
+	case to == spec.String:
+		return exprConst{valid: true, s: string(appendValue(nil, c, from))}, nil
+	case from.IsDecimal() && to == spec.Float64:
+		return exprConst{valid: true, f: decimalFloat(c.i, from.Scale())}, nil
+	case from == spec.Float64 && to.IsDecimal():
+		v, ok := floatDecimal(c.f, to)
+		if !ok {
+			return exprConst{}, castError(string(appendFloatText(nil, c.f)), to, strconv.ErrRange)
+		}
+		return exprConst{valid: true, i: v}, nil
+	case from.Physical() == spec.Int64 && to.Physical() == spec.Int64:
+		v, ok := convertInt(c.i, from, to)
+		if !ok {
+			return exprConst{}, castError(string(appendValue(nil, c, from)), to, strconv.ErrRange)
+		}
+		return exprConst{valid: true, i: v}, nil
 	}
 	var f float64
 	switch from {
@@ -85,8 +111,23 @@ func appendValue(dst []byte, c exprConst, t spec.Type) []byte {
 		return strconv.AppendBool(dst, c.b)
 	case spec.Int64:
 		return strconv.AppendInt(dst, c.i, 10)
+	case spec.Float64:
+		return appendFloatText(dst, c.f)
 	}
-	return appendFloatText(dst, c.f)
+	return appendIntText(dst, c.i, t)
+}
+
+// appendIntText appends the text form of a date, a timestamp or a decimal.
+func appendIntText(dst []byte, v int64, t spec.Type) []byte {
+	switch t {
+	case spec.Date:
+		return spec.AppendDate(dst, v)
+	case spec.Timestamp:
+		return spec.AppendTimestamp(dst, v)
+	case spec.Int64:
+		return strconv.AppendInt(dst, v, 10)
+	}
+	return spec.AppendDecimal(dst, v, t.Scale())
 }
 
 // appendFloatText formats f in the shortest form that reads back exactly,
@@ -121,6 +162,22 @@ func castError(v string, to spec.Type, err error) error {
 // parseScalar parses s, trimmed of spaces, as a value of type to.
 func parseScalar(s string, to spec.Type) (exprConst, error) {
 	t := strings.TrimSpace(s)
+	var parse func([]byte) (int64, error)
+	switch to.Kind() {
+	case spec.Date:
+		parse = spec.ParseDate
+	case spec.Timestamp:
+		parse = spec.ParseTimestamp
+	case spec.Decimal:
+		parse = func(b []byte) (int64, error) { return spec.ParseDecimal(b, to) }
+	}
+	if parse != nil {
+		v, err := parse(unsafe.Slice(unsafe.StringData(t), len(t)))
+		if err != nil {
+			return exprConst{}, castError(s, to, err)
+		}
+		return exprConst{valid: true, i: v}, nil
+	}
 	switch to {
 	case spec.Int64:
 		v, err := strconv.ParseInt(t, 10, 64)
@@ -238,7 +295,7 @@ func castToString(b *evalBatch, a arrow.Array, from spec.Type) (arrow.Array, err
 	}
 	var ints []int64
 	var floats []float64
-	switch from {
+	switch from.Physical() {
 	case spec.Int64:
 		ints = fixedValues[int64](a)
 	case spec.Float64:
@@ -247,12 +304,12 @@ func castToString(b *evalBatch, a arrow.Array, from spec.Type) (arrow.Array, err
 	valid := b.validBits(arrVec(a))
 	for i := 0; i < b.n; i++ {
 		if valid == nil || testBit(valid, i) {
-			w.grow(32)
-			switch from {
-			case spec.Bool:
+			w.grow(40)
+			switch {
+			case from == spec.Bool:
 				w.data = strconv.AppendBool(w.data, testBit(bits, i))
-			case spec.Int64:
-				w.data = strconv.AppendInt(w.data, ints[i], 10)
+			case ints != nil:
+				w.data = appendIntText(w.data, ints[i], from)
 			default:
 				w.data = appendFloatText(w.data, floats[i])
 			}
@@ -271,7 +328,7 @@ func castFromString(b *evalBatch, a arrow.Array, to spec.Type, care []byte) (arr
 	var ints []int64
 	var floats []float64
 	var bits []byte
-	switch to {
+	switch to.Physical() {
 	case spec.Int64:
 		buf, ints = allocFixed[int64](b)
 	case spec.Float64:
@@ -297,10 +354,10 @@ func castFromString(b *evalBatch, a arrow.Array, to spec.Type, care []byte) (arr
 			unsetBit(vbits, i)
 			continue
 		}
-		switch to {
-		case spec.Int64:
+		switch {
+		case ints != nil:
 			ints[i] = v.i
-		case spec.Float64:
+		case floats != nil:
 			floats[i] = v.f
 		default:
 			bits[i>>3] |= boolByte(v.b) << (uint(i) & 7)

@@ -367,21 +367,18 @@ type inNode struct {
 	short    []uint64 // keys of strs, when all are short (see shortList)
 }
 
-// add adds one literal of the list.
-func (n *inNode) add(l *spec.Literal) {
+// add adds one value of the list, already of the list's type (NULL when
+// not valid).
+func (n *inNode) add(v exprConst) {
 	switch {
-	case l.Type == spec.Null:
+	case !v.valid:
 		n.hasNull = true
 	case n.typ == spec.Int64:
-		n.ints = addToSet(n.ints, &n.intSet, l.Int)
+		n.ints = addToSet(n.ints, &n.intSet, v.i)
 	case n.typ == spec.Float64:
-		f := l.Float
-		if l.Type == spec.Int64 {
-			f = float64(l.Int)
-		}
-		n.floats = addToSet(n.floats, &n.floatSet, f)
+		n.floats = addToSet(n.floats, &n.floatSet, v.f)
 	default:
-		n.strs = addToSet(n.strs, &n.strSet, l.Str)
+		n.strs = addToSet(n.strs, &n.strSet, v.s)
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // Functions with literal settings (see spec's check_funcs.go): the setting
 // is prepared once at compile time (a compiled pattern, a unit), and each
 // node runs one typed loop over the batch through one of the evalXToY
-// helpers below. Times are int64 unix seconds, always in UTC.
+// helpers below. parse_time and format_time take int64 unix seconds, in
+// UTC; the date functions are in expr_date.go.
 
 func (c *exprCompiler) compileLiteralArgCall(e *spec.Call) (exprNode, error) {
 	lit := func(i int) *spec.Literal { return e.Args[i].(*spec.Literal) }
@@ -39,12 +40,8 @@ func (c *exprCompiler) compileLiteralArgCall(e *spec.Call) (exprNode, error) {
 			w.grow(len(layout) + 16)
 			w.data = time.Unix(ts, 0).UTC().AppendFormat(w.data, layout)
 		}}, err
-	case "date_part":
-		x, err := c.compile(e.Args[1], spec.Int64)
-		return &intToIntNode{x: x, f: datePart(lit(0).Str)}, err
-	case "date_trunc":
-		x, err := c.compile(e.Args[1], spec.Int64)
-		return &intToIntNode{x: x, f: dateTrunc(lit(0).Str)}, err
+	case "date_part", "date_trunc", "date_add":
+		return c.compileDateFunc(e)
 	}
 	return nil, fmt.Errorf("operators: unknown function %q", e.Func)
 }
@@ -63,54 +60,6 @@ func splitPart(s, sep string, n int) string {
 		return s[:i]
 	}
 	return s
-}
-
-func datePart(unit string) func(int64) int64 {
-	switch unit {
-	case "year":
-		return func(ts int64) int64 { return int64(time.Unix(ts, 0).UTC().Year()) }
-	case "month":
-		return func(ts int64) int64 { return int64(time.Unix(ts, 0).UTC().Month()) }
-	case "day":
-		return func(ts int64) int64 { return int64(time.Unix(ts, 0).UTC().Day()) }
-	case "hour":
-		return func(ts int64) int64 { return floorMod(ts, 86400) / 3600 }
-	case "minute":
-		return func(ts int64) int64 { return floorMod(ts, 3600) / 60 }
-	case "second":
-		return func(ts int64) int64 { return floorMod(ts, 60) }
-	case "dow":
-		return func(ts int64) int64 { return int64(time.Unix(ts, 0).UTC().Weekday()) }
-	}
-	return func(ts int64) int64 { return int64(time.Unix(ts, 0).UTC().YearDay()) } // doy
-}
-
-func dateTrunc(unit string) func(int64) int64 {
-	switch unit {
-	case "year":
-		return func(ts int64) int64 {
-			return time.Date(time.Unix(ts, 0).UTC().Year(), 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-		}
-	case "month":
-		return func(ts int64) int64 {
-			t := time.Unix(ts, 0).UTC()
-			return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Unix()
-		}
-	case "day":
-		return func(ts int64) int64 { return ts - floorMod(ts, 86400) }
-	case "hour":
-		return func(ts int64) int64 { return ts - floorMod(ts, 3600) }
-	}
-	return func(ts int64) int64 { return ts - floorMod(ts, 60) } // minute
-}
-
-// floorMod is x mod m in [0, m), for times before 1970 too.
-func floorMod(x, m int64) int64 {
-	r := x % m
-	if r < 0 {
-		r += m
-	}
-	return r
 }
 
 // strToStrNode maps each non-null string through f.

@@ -14,7 +14,7 @@ func selectArms(b *evalBatch, t spec.Type, pick []uint16, vals []exprVec) (exprV
 		vals[k] = exprVec{}
 		return v, nil
 	}
-	switch t {
+	switch t.Physical() {
 	case spec.Int64:
 		return arrVec(selectFixed[int64](b, pick, vals)), nil
 	case spec.Float64:

@@ -11,7 +11,8 @@
 // line scan
 // that CSV and JSON lines share (lines.go: spans aligned to lines, batches
 // filled across files, malformed rows failed, skipped or quarantined) and
-// the parsing of cells into typed values; schema inference
+// the parsing of cells into typed values (dates, timestamps and decimals
+// from their text forms in package spec, values.go); schema inference
 // (InferSchema, InferCSVSchema, InferJSONLSchema, InferParquetSchema); and
 // the CSV, JSON lines and Parquet writers (NewFileWrite picks one by the
 // write step).

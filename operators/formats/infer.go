@@ -15,8 +15,11 @@ import (
 // sampleRows rows after it (sampleRows <= 0: 1000) and returns the header's
 // names with inferred types: int64 when every non-empty value parses as
 // one, else float64 when every one parses as a float, else bool when every
-// one is true or false (any case), else string. A column with no non-empty
-// value in the sample is string. delim 0 means ','.
+// one is true or false (any case), else date when every one is a valid
+// date written YYYY-MM-DD (as DuckDB's sniffer does), else string. A column
+// with no non-empty value in the sample is string. Decimals are never
+// inferred: a number with a fraction is float64 (give a schema for
+// decimal(p,s)). delim 0 means ','.
 func InferCSVSchema(path string, delim byte, sampleRows int) (spec.Schema, error) {
 	return inferCSV(path, delim, '"', sampleRows)
 }
@@ -66,7 +69,7 @@ func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, erro
 	}
 	cands := make([]typeCandidates, len(names))
 	for i := range cands {
-		cands[i] = typeCandidates{int: true, float: true, bool: true}
+		cands[i] = typeCandidates{int: true, float: true, bool: true, date: true}
 	}
 	if err := sampleRowsInto(br, path, delim, quote, sampleRows, cands); err != nil {
 		return nil, err
@@ -80,7 +83,7 @@ func inferCSV(path string, delim, quote byte, sampleRows int) (spec.Schema, erro
 
 // typeCandidates tracks which types every value of a column so far fits.
 type typeCandidates struct {
-	int, float, bool, seen bool
+	int, float, bool, date, seen bool
 }
 
 func (t *typeCandidates) add(v []byte) {
@@ -97,6 +100,19 @@ func (t *typeCandidates) add(v []byte) {
 	if t.bool {
 		t.bool = bytes.EqualFold(v, []byte("true")) || bytes.EqualFold(v, []byte("false"))
 	}
+	if t.date {
+		t.date = isISODate(v)
+	}
+}
+
+// isISODate reports whether v is a valid date in exactly the form
+// YYYY-MM-DD.
+func isISODate(v []byte) bool {
+	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	_, err := spec.ParseDate(v)
+	return err == nil
 }
 
 func (t *typeCandidates) result() spec.Type {
@@ -109,6 +125,8 @@ func (t *typeCandidates) result() spec.Type {
 		return spec.Float64
 	case t.bool:
 		return spec.Bool
+	case t.date:
+		return spec.Date
 	}
 	return spec.String
 }

@@ -165,7 +165,7 @@ func (r *jsonlReader) value(b *arrowx.ColBuilder, line []byte, p, key int, name 
 		b.AppendNull()
 		return p + 4, nil
 	case c == '"':
-		if b.Typ != spec.String {
+		if b.Typ != spec.String && !isIntText(b.Typ) {
 			return 0, r.errorf(key, "key %q: want %s, got string", name, b.Typ)
 		}
 		s, end, msg := jsonString(line, p, &r.scratch)
@@ -174,6 +174,9 @@ func (r *jsonlReader) value(b *arrowx.ColBuilder, line []byte, p, key int, name 
 		}
 		if msg != "" {
 			return 0, r.errorf(key, "key %q: %s", name, msg)
+		}
+		if b.Typ != spec.String {
+			return end, r.intText(b, s, key, name)
 		}
 		b.AppendBytes(s)
 		return end, nil
@@ -209,7 +212,21 @@ func (r *jsonlReader) number(b *arrowx.ColBuilder, line []byte, p, key int, name
 		b.AppendBytes(tok)
 		return end, nil
 	}
+	if b.Typ.IsDecimal() {
+		return end, r.intText(b, tok, key, name)
+	}
 	return 0, r.errorf(key, "key %q: want %s, got number", name, b.Typ)
+}
+
+// intText appends a date, a timestamp or a decimal from its text s.
+func (r *jsonlReader) intText(b *arrowx.ColBuilder, s []byte, key int, name []byte) error {
+	v, err := parseIntText(s, b.Typ)
+	if err != nil {
+		return r.errorf(key, "key %q: %s", name, intTextFailure(s, b.Typ, err))
+	}
+	b.I64[b.N] = v
+	b.N++
+	return nil
 }
 
 func (r *jsonlReader) boolean(b *arrowx.ColBuilder, line []byte, p, key int, name []byte) (int, error) {

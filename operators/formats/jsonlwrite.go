@@ -118,7 +118,15 @@ func (w *JSONLWrite) appendRow(b []byte, i int) []byte {
 		}
 		switch v.Typ {
 		case spec.Int64:
-			b = strconv.AppendInt(b, v.I64[i], 10)
+			switch t := w.w.schema[c].Type; {
+			case t == spec.Int64:
+				b = strconv.AppendInt(b, v.I64[i], 10)
+			case t.IsDecimal():
+				b = appendIntText(b, v.I64[i], t) // a JSON number
+			default:
+				b = append(b, '"')
+				b = append(appendIntText(b, v.I64[i], t), '"')
+			}
 		case spec.Float64:
 			if f := v.F64[i]; math.IsNaN(f) || math.IsInf(f, 0) {
 				b = append(b, "null"...)

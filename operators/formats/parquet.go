@@ -21,8 +21,12 @@ import (
 // though every schema column must be in each file with its type, and splits the input by row groups: the row groups of all the
 // files, in order, are assigned to splits with AssignUnits weighted by
 // their compressed bytes. File types map to spec types: int8-int64 and
-// uint8-uint32 to int64, float32 and float64 to float64, bool, and string;
-// any other type of a schema column is an error that names it.
+// uint8-uint32 to int64, float32 and float64 to float64, bool, string,
+// DECIMAL(p,s) with p <= 18 (on int32, int64 or fixed-length bytes) to
+// decimal(p,s) (also read into a decimal of the same scale and a larger
+// precision), DATE to date and TIMESTAMP of any unit to timestamp
+// (microseconds; nanoseconds are floored); any other type of a schema
+// column is an error that names it.
 type ParquetScan struct {
 	o     ScanOptions
 	arrow *arrow.Schema
@@ -157,7 +161,7 @@ func parquetColumns(path string, r *file.Reader, fr *pqarrow.FileReader, schema 
 		}
 		t := sc.Field(idx[0]).Type
 		got, ok := parquetSpecType(t)
-		if !ok || got != f.Type {
+		if !ok || got != f.Type && !widerDecimal(got, f.Type) {
 			return nil, nil, fmt.Errorf("operators: scan %s: column %q is %s in the file, want %s", path, f.Name, t, f.Type)
 		}
 		convs[i] = t.ID()
@@ -189,9 +193,25 @@ func parquetNames(sc *arrow.Schema) string {
 	return s
 }
 
+// widerDecimal reports whether values of decimal type from are values of
+// decimal type to: the same scale, no more digits.
+func widerDecimal(from, to spec.Type) bool {
+	return from.IsDecimal() && to.IsDecimal() && from.Scale() == to.Scale() && from.Precision() <= to.Precision()
+}
+
 // parquetSpecType maps a file's Arrow type to the spec type it reads as.
 func parquetSpecType(t arrow.DataType) (spec.Type, bool) {
 	switch t.ID() {
+	case arrow.DECIMAL128:
+		d := t.(*arrow.Decimal128Type)
+		if d.Precision < 1 || d.Precision > spec.MaxDecimalPrecision || d.Scale < 0 || d.Scale > d.Precision {
+			return spec.Null, false
+		}
+		return spec.DecimalType(int(d.Precision), int(d.Scale)), true
+	case arrow.DATE32:
+		return spec.Date, true
+	case arrow.TIMESTAMP:
+		return spec.Timestamp, true
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32:
 		return spec.Int64, true
 	case arrow.FLOAT32, arrow.FLOAT64:

@@ -179,6 +179,19 @@ func (r *csvReader) field(b *arrowx.ColBuilder, c int, f []byte) error {
 		b.AppendNull()
 		return nil
 	}
+	if isIntText(b.Typ) {
+		v, err := parseIntText(f, b.Typ)
+		switch {
+		case err == nil:
+			b.I64[b.N] = v
+			b.N++
+		case len(f) == 0:
+			b.AppendNull()
+		default:
+			return r.errorf(c+1, "%s", intTextFailure(f, b.Typ, err))
+		}
+		return nil
+	}
 	switch b.Typ {
 	case spec.Int64:
 		if v, ok := parseInt64(f); ok {

@@ -105,6 +105,10 @@ func (w *CSVWrite) appendRow(b []byte, i int) []byte {
 		}
 		switch v.Typ {
 		case spec.Int64:
+			if t := w.schema[c].Type; t != spec.Int64 {
+				b = appendIntText(b, v.I64[i], t)
+				break
+			}
 			b = strconv.AppendInt(b, v.I64[i], 10)
 		case spec.Float64:
 			b = appendFloat(b, v.F64[i])

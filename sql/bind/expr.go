@@ -165,6 +165,9 @@ func (x *exprCtx) binary(e *parser.BinaryExpr) (spec.Expr, error) {
 	if op >= spec.OpEq && op <= spec.OpGe {
 		l, r = x.coerce(l, r)
 	}
+	if op == spec.OpMul {
+		l, r = x.trimmed(l, r), x.trimmed(r, l)
+	}
 	return &spec.Binary{Op: op, L: l, R: r}, nil
 }
 
@@ -281,6 +284,13 @@ func (x *exprCtx) cast(e *parser.CastExpr) (spec.Expr, error) {
 	t, err := sqlType(e.Type)
 	if err != nil {
 		return nil, err
+	}
+	if lit, ok := v.(*spec.Literal); ok && lit.Type == spec.String {
+		// CAST('1998-09-02' AS date) is a date constant, which a scan
+		// can compare with its statistics.
+		if c, ok := literalAs(lit.Str, t); ok && c.Type == t {
+			return c, nil
+		}
 	}
 	return &spec.Cast{X: v, To: t}, nil
 }

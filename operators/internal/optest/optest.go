@@ -129,19 +129,39 @@ func opAppend(t testing.TB, fb array.Builder, v any) {
 	}
 }
 
-// Schema parses "a int64, b string" into a schema.
+// Schema parses "a int64, b string, c decimal(15,2)" into a schema.
 func Schema(t testing.TB, text string) spec.Schema {
 	t.Helper()
 	var s spec.Schema
-	for _, part := range strings.Split(text, ",") {
+	for _, part := range splitTopLevel(text) {
 		f := strings.Fields(part)
-		typ, err := spec.ParseType(f[1])
+		typ, err := spec.ParseType(strings.Join(f[1:], ""))
 		if err != nil {
 			t.Fatal(err)
 		}
 		s = append(s, spec.Field{Name: f[0], Type: typ})
 	}
 	return s
+}
+
+// splitTopLevel splits text at the commas outside parentheses.
+func splitTopLevel(text string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i, c := range text {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, text[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, text[start:])
 }
 
 // Push pushes every record into op, releases them, and finishes op.
