@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"fmt"
-
 	"github.com/batchrun/batchrun/jobs/spec"
 )
 
@@ -49,12 +47,10 @@ const (
 )
 
 // On returns join keys written as in YAML: "col" when the column has the
-// same name on both sides, "left_col = right_col" otherwise.
+// same name on both sides, "left_col = right_col" otherwise. With none the
+// join has no keys: every left row pairs with every right row.
 func On(keys ...string) JoinOn {
 	l, r, err := parseJoinKeys(keys)
-	if err == nil && len(keys) == 0 {
-		err = fmt.Errorf("no keys")
-	}
 	return JoinOn{Left: l, Right: r, err: err}
 }
 
@@ -216,17 +212,47 @@ func (b *Builder) Aggregate(id string, in *StepRef, by []string, compute ...stri
 	return r
 }
 
-// Join adds a join of left and right on the given keys.
+// Join adds a join of left and right on the given keys. With no keys
+// (On()) every left row pairs with every right row, and the right side is
+// broadcast.
 func (b *Builder) Join(id string, left, right *StepRef, on JoinOn, typ spec.JoinType) *StepRef {
 	r := b.add(id, spec.KindJoin, left, right)
 	if on.err != nil {
 		b.fail(r.s, "join on: %v", on.err)
 	}
 	r.s.Join = &spec.JoinStep{Type: typ, LeftKeys: on.Left, RightKeys: on.Right}
+	r.s.Join.Broadcast = r.s.Join.Keyless()
 	return r
 }
 
-// Sort adds a global sort; each key is "col [ASC|DESC]".
+// Where sets a join's residual condition, a bool expression over the left
+// and right columns that a pair of rows with equal keys must satisfy.
+func (r *StepRef) Where(cond string) *StepRef {
+	if r.s.Join == nil {
+		r.b.fail(r.s, "Where applies to join steps only")
+		return r
+	}
+	e, err := spec.ParseExpr(cond)
+	if err != nil {
+		r.b.fail(r.s, "join where: %s", exprMessage(err))
+		return r
+	}
+	r.s.Join.Where = e
+	return r
+}
+
+// Offset makes a limit skip the first n rows before it keeps its count.
+func (r *StepRef) Offset(n int64) *StepRef {
+	if r.s.Limit == nil {
+		r.b.fail(r.s, "Offset applies to limit steps only")
+		return r
+	}
+	r.s.Limit.Offset = n
+	return r
+}
+
+// Sort adds a global sort; each key is "col [ASC|DESC] [NULLS
+// FIRST|LAST]".
 func (b *Builder) Sort(id string, in *StepRef, keys ...string) *StepRef {
 	r := b.add(id, spec.KindSort, in)
 	r.s.Sort = &spec.SortStep{}

@@ -132,8 +132,21 @@ func TestBuilderDeferredErrors(t *testing.T) {
 		{"bad schema", func(b *Builder) { b.Read("r", "r.csv", "a") }, `step "r": schema: column "a": want "name type"`},
 		{"bad join keys", func(b *Builder) {
 			r := b.Read("r", "r.csv", "a int64")
+			b.Join("j", r, r, On("a = "), Inner)
+		}, `step "j": join on: bad key "a = ": want "column" or "left_column = right_column"`},
+		{"keyless join, same names", func(b *Builder) {
+			r := b.Read("r", "r.csv", "a int64")
 			b.Join("j", r, r, On(), Inner)
-		}, `step "j": join on: no keys`},
+		}, `step "j": column "a" is ambiguous: rename it with a select before the join`},
+		{"where on non-join", func(b *Builder) {
+			b.Limit("l", b.Read("r", "r.csv", "a int64"), 1).Where("a > 1")
+		}, `step "l": Where applies to join steps only`},
+		{"offset on non-limit", func(b *Builder) {
+			b.Read("r", "r.csv", "a int64").Offset(1)
+		}, `step "r": Offset applies to limit steps only`},
+		{"bad where", func(b *Builder) {
+			b.Join("j", b.Read("r", "r.csv", "a int64"), b.Read("s", "s.csv", "b int64"), On(), Semi).Where("a <")
+		}, `step "j": join where: expression "a <": line 1 col 4: expected an operand, found end of input`},
 		{"foreign handle", func(b *Builder) { b.Limit("l", foreign, 1) }, `step "l": input "x" belongs to another builder`},
 		{"nil handle", func(b *Builder) { b.Limit("l", nil, 1) }, `step "l": input 1 is nil`},
 		{"delimiter on non-read", func(b *Builder) {

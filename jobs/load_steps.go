@@ -25,9 +25,7 @@ func (d *decoder) decodeKind(s *spec.Step, n *yaml.Node, f map[string]*yaml.Node
 	case spec.KindSort:
 		return d.decodeSort(s, n)
 	case spec.KindLimit:
-		v, err := d.int64Value(n, "limit")
-		s.Limit = &spec.LimitStep{N: v}
-		return err
+		return d.decodeLimit(s, n)
 	case spec.KindUnion:
 		return d.decodeUnion(s, n)
 	case spec.KindDistinct:
@@ -160,7 +158,7 @@ func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
 }
 
 func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {
-	f, err := d.fields(n, "join", "left", "right", "on", "type", "broadcast")
+	f, err := d.fields(n, "join", "left", "right", "on", "type", "broadcast", "where")
 	if err != nil {
 		return err
 	}
@@ -176,16 +174,17 @@ func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {
 		}
 		s.Inputs = append(s.Inputs, in)
 	}
-	if f["on"] == nil {
-		return d.errf(n, "join has no keys: add on: [column] or on: [\"left_col = right_col\"]")
-	}
-	var on []string
-	items, err := d.optStrs(f["on"], "join on", &on)
-	if err != nil {
+	if err := d.decodeJoinOn(j, f["on"]); err != nil {
 		return err
 	}
-	if j.LeftKeys, j.RightKeys, err = parseJoinKeys(on); err != nil {
-		return d.errf(items[0], "join on: %v", err)
+	if w := f["where"]; w != nil {
+		src, err := d.str(w, "join where")
+		if err != nil {
+			return err
+		}
+		if j.Where, err = spec.ParseExpr(src); err != nil {
+			return d.errf(w, "join where: %s", exprMessage(err))
+		}
 	}
 	if t := f["type"]; t != nil {
 		v, err := d.str(t, "join type")
@@ -196,12 +195,54 @@ func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {
 			return d.errf(t, "join type: %v", err)
 		}
 	}
+	// A join without keys broadcasts its right input unless told
+	// otherwise, which Resolve refuses.
+	j.Broadcast = j.Keyless()
 	if b := f["broadcast"]; b != nil {
 		if j.Broadcast, err = d.boolValue(b, "join broadcast"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// decodeJoinOn decodes the join keys: none (on omitted or on: []) is a
+// join without keys.
+func (d *decoder) decodeJoinOn(j *spec.JoinStep, n *yaml.Node) error {
+	var on []string
+	items, err := d.optStrs(n, "join on", &on)
+	if err != nil {
+		return err
+	}
+	if j.LeftKeys, j.RightKeys, err = parseJoinKeys(on); err != nil {
+		return d.errf(items[0], "join on: %v", err)
+	}
+	return nil
+}
+
+// decodeLimit decodes `limit: N` or `limit: {count: N, offset: K}`.
+func (d *decoder) decodeLimit(s *spec.Step, n *yaml.Node) error {
+	l := &spec.LimitStep{}
+	s.Limit = l
+	if deref(n).Kind != yaml.MappingNode {
+		v, err := d.int64Value(n, "limit")
+		l.N = v
+		return err
+	}
+	f, err := d.fields(n, "limit", "count", "offset")
+	if err != nil {
+		return err
+	}
+	if f["count"] == nil {
+		return d.errf(n, "limit has no count: add count: N (the number of rows to keep after the offset)")
+	}
+	if l.N, err = d.int64Value(f["count"], "limit count"); err != nil {
+		return err
+	}
+	if o := f["offset"]; o != nil {
+		l.Offset, err = d.int64Value(o, "limit offset")
+	}
+	return err
 }
 
 // parseJoinKeys splits join keys written "col" (same name on both sides)

@@ -41,16 +41,44 @@ func BenchmarkHashAggregate(b *testing.B) {
 	}
 }
 
+// BenchmarkHashJoinProbe probes a 100K-row build side with the events,
+// without and with a residual condition over both sides (inner, and a
+// semi join, which tests candidates until one passes).
 func BenchmarkHashJoinProbe(b *testing.B) {
+	for _, tc := range []struct {
+		typ   spec.JoinType
+		where string
+	}{
+		{spec.InnerJoin, ""},
+		{spec.InnerJoin, "amount > 100 AND segment <> 'seg3'"},
+		{spec.SemiJoin, "amount > 100 AND segment <> 'seg3'"},
+	} {
+		b.Run(fmt.Sprintf("%s/where=%q", tc.typ, tc.where), func(b *testing.B) {
+			step := &spec.JoinStep{Type: tc.typ, LeftKeys: []string{"user_id"}, RightKeys: []string{"user_id"}}
+			if tc.where != "" {
+				e, err := spec.ParseExpr(tc.where)
+				if err != nil {
+					b.Fatal(err)
+				}
+				step.Where = e
+			}
+			benchmarkJoinProbe(b, step)
+		})
+	}
+}
+
+func benchmarkJoinProbe(b *testing.B, step *spec.JoinStep) {
 	_, _, recs := optest.Events(b)
 	users := spec.Schema{{Name: "user_id", Type: spec.Int64}, {Name: "segment", Type: spec.String}}
 	out := append(append(spec.Schema{}, optest.EventsSchema...), users[1])
+	if step.Type.LeftOnly() {
+		out = out[:len(optest.EventsSchema)]
+	}
 	var urows [][]any
 	for u := 1; u <= 100_000; u++ {
 		urows = append(urows, []any{int64(u), fmt.Sprintf("seg%d", u%10)})
 	}
 	build := chunkRecords(&testing.T{}, memory.DefaultAllocator, users, urows, BatchRows)
-	step := &spec.JoinStep{LeftKeys: []string{"user_id"}, RightKeys: []string{"user_id"}}
 	j, err := NewHashJoin(step, optest.EventsSchema, users, out, &optest.Discard{}, memory.DefaultAllocator)
 	if err != nil {
 		b.Fatal(err)

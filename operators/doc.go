@@ -4,8 +4,11 @@
 // It owns: the Operator and Source interfaces, BatchRows, Stats,
 // CheckSchema and DataError (with IsDataError, which also recognizes an
 // expr.EvalError); Filter, Project, HashAggregate (partial and final),
-// HashDistinct, HashJoin (inner and outer), Sort (local sort and k-way
-// merge), TopN, Limit, Explode, Passthrough (union); the key encoding,
+// HashDistinct, HashJoin (inner, outer, semi and anti, with a residual
+// condition tested on batches of candidate pairs, and without keys as a
+// nested loop over the build side), Sort (local sort and k-way merge,
+// NULLS FIRST or LAST per key), TopN, Limit (with an offset), Explode,
+// Passthrough (union); the key encoding,
 // hashing and group tables they share (keys.go, table.go), the gathers
 // (take.go) and spilling (spill*.go, sort_external.go, aggregate_spill.go,
 // join_spill.go).
@@ -31,6 +34,9 @@
 //     one key tuple; group ids are dense and assigned in first-seen order.
 //   - row reference: (batch, row) packed in a uint64, what gather kernels
 //     take rows by.
+//   - candidate pair: a probe row and a build row with equal keys (any two
+//     rows in a join without keys), which a join's residual condition
+//     tests.
 //
 // Every operator reports Stats (rows in and out). Operators that keep
 // batches (Sort, HashJoin) release them at Finish, or at Close when the

@@ -32,6 +32,14 @@ import (
 // (SetBudget) the build side's memory is bounded: past it the join
 // becomes a grace hash join (join_spill.go), whose output comes partition
 // by partition instead of in the order above.
+//
+// A residual condition (JoinStep.Where) is tested on the pairs with equal
+// keys, in batches (join_residual.go): only the pairs where it is TRUE
+// match. A join without keys pairs every probe row with every build row:
+// all its build rows form one chain that every probe row matches (a
+// nested loop over the build side, tested in batches of pairs). It is
+// for a small, broadcast build side (inner, left, semi and anti joins
+// only), so it never spills.
 type HashJoin struct {
 	typ        spec.JoinType
 	left       spec.Schema
@@ -58,6 +66,8 @@ type HashJoin struct {
 	step       *spec.JoinStep
 	outSpec    spec.Schema
 	spill      joinSpill
+	keyless    bool          // no keys: every probe row matches every build row
+	res        *joinResidual // the residual condition, nil without one
 }
 
 // joinBuild is the build side: its batches and the row chains.
@@ -81,10 +91,14 @@ type joinBuild struct {
 // its columns must line up with the left columns followed by the kept
 // right columns (names may differ, types may not).
 func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Operator, mem memory.Allocator) (*HashJoin, error) {
-	if len(step.LeftKeys) == 0 || len(step.LeftKeys) != len(step.RightKeys) {
+	if len(step.LeftKeys) != len(step.RightKeys) {
 		return nil, fmt.Errorf("operators: join needs pairs of keys, got %d left and %d right", len(step.LeftKeys), len(step.RightKeys))
 	}
+	if len(step.LeftKeys) == 0 && step.Type.KeepsUnmatchedRight() {
+		return nil, fmt.Errorf("operators: a %s join needs keys", step.Type)
+	}
 	j := &HashJoin{typ: step.Type, left: left, right: right, out: out, mem: mem, step: step, outSpec: outSchema}
+	j.keyless = len(step.LeftKeys) == 0
 	j.usingFrom = make([]int, len(left))
 	for i := range j.usingFrom {
 		j.usingFrom[i] = -1
@@ -115,11 +129,20 @@ func NewHashJoin(step *spec.JoinStep, left, right, outSchema spec.Schema, out Op
 	if err := j.checkOutput(outSchema); err != nil {
 		return nil, err
 	}
-	codec, err := newKeyCodec(types)
-	if err != nil {
-		return nil, err
+	if !j.keyless {
+		codec, err := newKeyCodec(types)
+		if err != nil {
+			return nil, err
+		}
+		j.table = newGroupTable(codec, false)
 	}
-	j.table = newGroupTable(codec, false)
+	if step.Where != nil {
+		res, err := newJoinResidual(step, left, right)
+		if err != nil {
+			return nil, err
+		}
+		j.res = res
+	}
 	j.schema = arrowx.ArrowSchema(outSchema)
 	j.build.j = j
 	return j, nil
@@ -172,6 +195,15 @@ func (b *joinBuild) Push(ctx context.Context, rec arrow.Record) error {
 	}
 	if len(b.batches) >= 1<<31-1 {
 		return fmt.Errorf("operators: HashJoin: too many build batches")
+	}
+	if j.keyless { // every row joins group 0's chain
+		b.gids = sizedSlice(b.gids, n)
+		clear(b.gids)
+		b.link(len(b.batches), 1)
+		rec.Retain()
+		b.batches = append(b.batches, rec)
+		b.held += batchBufferBytes(rec)
+		return nil
 	}
 	views, err := arrowx.ViewsOf(rec, j.rightKeys, b.views)
 	if err != nil {
@@ -230,6 +262,14 @@ func (b *joinBuild) Finish(ctx context.Context) error {
 	if j.typ.KeepsUnmatchedRight() {
 		j.matched = make([]bool, j.table.len())
 	}
+	if j.res != nil {
+		if j.typ.KeepsUnmatchedRight() {
+			j.res.matchedEnt = make([]bool, len(b.refs))
+		}
+		if err := j.res.buildViews(b.batches); err != nil {
+			return err
+		}
+	}
 	j.rightViews = make([][]arrowx.ColView, len(j.rightOut))
 	for c, col := range j.rightOut {
 		for _, rec := range b.batches {
@@ -259,6 +299,17 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 	if j.spill.probe != nil {
 		return j.spillProbe(ctx, rec)
 	}
+	if j.keyless {
+		j.gids = sizedSlice(j.gids, n)
+		g := int32(-1)
+		if len(j.build.refs) > 0 {
+			g = 0
+		}
+		for i := range j.gids {
+			j.gids[i] = g
+		}
+		return j.pairs(ctx, rec)
+	}
 	views, err := arrowx.ViewsOf(rec, j.leftKeys, j.views)
 	if err != nil {
 		return err
@@ -275,6 +326,9 @@ func (j *HashJoin) Push(ctx context.Context, rec arrow.Record) error {
 // pairs collects (probe row, build row) pairs and emits them every
 // BatchRows pairs.
 func (j *HashJoin) pairs(ctx context.Context, rec arrow.Record) error {
+	if j.res != nil {
+		return j.residualPairs(ctx, rec)
+	}
 	if j.typ.LeftOnly() {
 		return j.filterProbe(ctx, rec)
 	}

@@ -26,7 +26,8 @@ func (j *HashJoin) filterProbe(ctx context.Context, rec arrow.Record) error {
 }
 
 // emitUnmatched emits, in build order, the build rows whose key no probe
-// row matched (null keys included), for right and full joins. The left
+// row matched (null keys included), or with a residual condition, that
+// passed it with no probe row, for right and full joins. The left
 // columns are null except the USING keys, which take the right key.
 func (j *HashJoin) emitUnmatched(ctx context.Context) error {
 	b := &j.build
@@ -45,7 +46,11 @@ func (j *HashJoin) emitUnmatched(ctx context.Context) error {
 	}
 	refs := make([]uint64, 0, min(BatchRows, len(b.refs)))
 	for e, r := range b.refs {
-		if g := b.egrp[e]; g >= 0 && j.matched[g] {
+		if j.res != nil {
+			if j.res.matchedEnt[e] {
+				continue
+			}
+		} else if g := b.egrp[e]; g >= 0 && j.matched[g] {
 			continue
 		}
 		refs = append(refs, r)

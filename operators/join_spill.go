@@ -28,7 +28,9 @@ import (
 // 16^4 times the budget, or one key's rows over the budget).
 //
 // Spilled output comes partition by partition; within a partition it has
-// the unbounded join's order (probe order, then unmatched build rows).
+// the unbounded join's order (probe order, then unmatched build rows). A
+// residual condition applies within each partition's join, which compiles
+// its own.
 
 // joinSpill is the memory bound of a HashJoin.
 type joinSpill struct {
@@ -50,8 +52,12 @@ func (j *HashJoin) SetBudget(b Budget) { j.spill.budget, j.spill.floor = b, minS
 // HeldBytes estimates the memory the build side holds.
 func (j *HashJoin) HeldBytes() int64 {
 	b := &j.build
-	return b.held + j.table.bytes() + sliceBytes(b.refs, 8) + sliceBytes(b.egrp, 4) +
+	held := b.held + sliceBytes(b.refs, 8) + sliceBytes(b.egrp, 4) +
 		sliceBytes(b.next, 4) + sliceBytes(b.first, 4) + sliceBytes(b.last, 4)
+	if j.table != nil {
+		held += j.table.bytes()
+	}
+	return held
 }
 
 func (s *joinSpill) discard() {
@@ -62,10 +68,11 @@ func (s *joinSpill) discard() {
 }
 
 // checkBudget starts spilling when the build side is over budget: the
-// retained build rows go to their partitions and the table is dropped.
+// retained build rows go to their partitions and the table is dropped. A
+// join without keys has nothing to partition by: it never spills.
 func (j *HashJoin) checkBudget(ctx context.Context) error {
 	s := &j.spill
-	if !s.budget.Bounded() || s.level >= maxSpillLevel || j.HeldBytes() <= max(s.budget.Bytes, s.floor) {
+	if j.keyless || !s.budget.Bounded() || s.level >= maxSpillLevel || j.HeldBytes() <= max(s.budget.Bytes, s.floor) {
 		return nil
 	}
 	s.build = newSpillParts(s.budget, j.right, j.mem)

@@ -2,6 +2,7 @@ package operators
 
 import (
 	"context"
+	"math"
 	"reflect"
 	"testing"
 
@@ -37,6 +38,37 @@ func TestLimit(t *testing.T) {
 		}
 		if s := l.Stats(); s.RowsIn != 10 || s.RowsOut != int64(tc.want) {
 			t.Errorf("limit(%d) stats = %+v", tc.n, s)
+		}
+	}
+}
+
+// TestLimitOffset skips offset rows, then keeps n, over batches of 4 rows
+// that cross both bounds.
+func TestLimitOffset(t *testing.T) {
+	in := optest.Schema(t, "a int64")
+	var rows [][]any
+	for i := 0; i < 10; i++ {
+		rows = append(rows, []any{int64(i)})
+	}
+	for _, tc := range []struct{ n, offset int64 }{
+		{3, 0}, {3, 2}, {3, 4}, {2, 5}, {10, 3}, {5, 10}, {0, 3}, {4, 12}, {math.MaxInt64, 6},
+	} {
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
+		l := NewLimitOffset(tc.n, tc.offset, sink)
+		optest.Push(t, l, chunkRecords(t, mem, in, rows, 4)...)
+		got := sink.Rows()
+		sink.Release()
+		from, to := min(tc.offset, 10), min(tc.offset+min(tc.n, 10), 10)
+		want := rows[from:to]
+		if !reflect.DeepEqual(got, want) && !(len(want) == 0 && len(got) == 0) {
+			t.Errorf("limit %d offset %d = %v, want %v", tc.n, tc.offset, got, want)
+		}
+		if done := l.Done(); done != (tc.offset+min(tc.n, 10) <= 10) {
+			t.Errorf("limit %d offset %d: Done() = %v after 10 rows", tc.n, tc.offset, done)
+		}
+		if s := l.Stats(); s.RowsIn != 10 || s.RowsOut != to-from {
+			t.Errorf("limit %d offset %d: stats %+v", tc.n, tc.offset, s)
 		}
 	}
 }

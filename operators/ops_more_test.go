@@ -137,20 +137,22 @@ func TestTopN(t *testing.T) {
 		return cmpNullable(x[1], y[1], false)
 	})
 	for _, n := range []int64{0, 1, 10, BatchRows + 3, int64(len(rows)) + 5} {
-		mem := optest.Checked(t)
-		sink := &optest.Sink{}
-		top, err := NewTopN(in, keys, n, sink, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		optest.Push(t, top, chunkRecords(t, mem, in, rows, 1000)...)
-		got, want := sink.Rows(), sorted[:min(int(n), len(sorted))]
-		sink.Release()
-		if len(want) == 0 {
-			want = nil
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("top %d: got %d rows, want %d; first diff at %d", n, len(got), len(want), firstDiff(got, want))
+		for _, off := range []int64{0, 7, BatchRows + 1, int64(len(rows))} {
+			mem := optest.Checked(t)
+			sink := &optest.Sink{}
+			top, err := NewTopN(in, keys, n, off, sink, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			optest.Push(t, top, chunkRecords(t, mem, in, rows, 1000)...)
+			got, want := sink.Rows(), sorted[min(int(off), len(sorted)):min(int(off+n), len(sorted))]
+			sink.Release()
+			if len(want) == 0 {
+				want = nil
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("top %d offset %d: got %d rows, want %d; first diff at %d", n, off, len(got), len(want), firstDiff(got, want))
+			}
 		}
 	}
 }

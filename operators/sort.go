@@ -32,7 +32,8 @@ func (m SortMode) String() string {
 
 // Sort buffers its whole input (retained batches), then emits it sorted by
 // its keys in batches of BatchRows rows. Ascending keys put nulls first,
-// descending keys put them last; NaN sorts above +Inf and -0 equals 0. The
+// descending keys put them last, unless the key says NULLS FIRST or NULLS
+// LAST; NaN sorts above +Inf and -0 equals 0. The
 // sort is stable: rows with equal keys keep their input order, so output is
 // deterministic. With a bounded Budget (SetBudget) it is an external
 // sort: see sort_external.go.
@@ -52,9 +53,10 @@ type Sort struct {
 
 // sortKey is one resolved sort column.
 type sortKey struct {
-	col  int
-	typ  spec.Type
-	desc bool
+	col        int
+	typ        spec.Type
+	desc       bool
+	nullsFirst bool
 }
 
 // NewSort returns a sort of input schema in by keys.
@@ -68,7 +70,7 @@ func NewSort(mode SortMode, in spec.Schema, keys []spec.SortKey, out Operator, m
 		if i < 0 {
 			return nil, fmt.Errorf("operators: sort key %q is not a column of %s", k.Column, in)
 		}
-		s.keys = append(s.keys, sortKey{col: i, typ: in[i].Type.Physical(), desc: k.Desc})
+		s.keys = append(s.keys, sortKey{col: i, typ: in[i].Type.Physical(), desc: k.Desc, nullsFirst: k.NullsBefore()})
 	}
 	return s, nil
 }
@@ -220,7 +222,7 @@ func (s *Sort) locator() []uint64 {
 // flatten extracts one key column over all batches into order-preserving
 // words (see keyData).
 func (s *Sort) flatten(k sortKey) (*keyData, error) {
-	kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, s.rows)}
+	kd := &keyData{typ: k.typ, desc: k.desc, nullsFirst: k.nullsFirst, norm: make([]uint64, 0, s.rows)}
 	for _, rec := range s.batches {
 		v, err := arrowx.ViewOf(rec.Column(k.col))
 		if err != nil {

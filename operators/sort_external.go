@@ -294,7 +294,7 @@ func (c *cursor) flatten(s *Sort) error {
 		if err != nil {
 			return err
 		}
-		kd := &keyData{typ: k.typ, desc: k.desc, norm: make([]uint64, 0, v.N)}
+		kd := &keyData{typ: k.typ, desc: k.desc, nullsFirst: k.nullsFirst, norm: make([]uint64, 0, v.N)}
 		kd.add(&v)
 		c.keys = append(c.keys, kd)
 	}

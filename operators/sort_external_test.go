@@ -148,6 +148,7 @@ func TestExternalSort(t *testing.T) {
 		{{Column: "c"}, {Column: "d", Desc: true}},
 		{{Column: "d"}, {Column: "c", Desc: true}, {Column: "b"}},
 		{{Column: "a", Desc: true}, {Column: "b"}, {Column: "c"}, {Column: "d"}},
+		{{Column: "b", Nulls: spec.NullsLast}, {Column: "a", Desc: true, Nulls: spec.NullsFirst}},
 	}
 	budgets := []struct {
 		bytes     int64

@@ -60,6 +60,7 @@ var finalTestKeys = [][]spec.SortKey{
 	{{Column: "c"}, {Column: "d", Desc: true}},
 	{{Column: "d"}, {Column: "c", Desc: true}, {Column: "b"}},
 	{{Column: "a", Desc: true}, {Column: "b"}, {Column: "c"}, {Column: "d"}},
+	{{Column: "a", Nulls: spec.NullsLast}, {Column: "b", Desc: true, Nulls: spec.NullsFirst}},
 }
 
 // runFinal sorts recs with a SortFinal, under budget when budget > 0, and

@@ -56,6 +56,17 @@ func refCompare(a, b any, desc bool) int {
 	return c
 }
 
+// refCompareKey is refCompare with the key's placement of nulls.
+func refCompareKey(a, b any, k spec.SortKey) int {
+	if (a == nil) != (b == nil) {
+		if (a == nil) == k.NullsBefore() {
+			return -1
+		}
+		return 1
+	}
+	return refCompare(a, b, k.Desc)
+}
+
 func sign(pos bool) int {
 	if pos {
 		return 1
@@ -85,7 +96,7 @@ func refSort(in spec.Schema, rows [][]any, keys []spec.SortKey) [][]any {
 	slices.SortStableFunc(out, func(a, b []any) int {
 		for _, k := range keys {
 			i := in.Index(k.Column)
-			if c := refCompare(a[i], b[i], k.Desc); c != 0 {
+			if c := refCompareKey(a[i], b[i], k); c != 0 {
 				return c
 			}
 		}
@@ -146,6 +157,10 @@ func TestSort(t *testing.T) {
 		{{Column: "d"}, {Column: "c", Desc: true}, {Column: "b"}},
 		{{Column: "a"}, {Column: "b"}, {Column: "c"}, {Column: "d"}},
 		{{Column: "seq", Desc: true}},
+		{{Column: "a", Nulls: spec.NullsLast}},
+		{{Column: "a", Desc: true, Nulls: spec.NullsFirst}},
+		{{Column: "b", Nulls: spec.NullsLast}, {Column: "c", Desc: true, Nulls: spec.NullsFirst}},
+		{{Column: "d", Desc: true, Nulls: spec.NullsLast}, {Column: "a", Nulls: spec.NullsFirst}, {Column: "b", Desc: true, Nulls: spec.NullsLast}},
 	}
 	for _, keys := range tests {
 		want := refSort(in, rows, keys)

@@ -16,15 +16,18 @@ import (
 // words hold the first 7 bytes and min(len, 8), which orders strings of up
 // to 7 bytes exactly; runs of longer strings sharing 7 bytes fall back to a
 // comparison sort. Every step is stable, so equal rows keep input order.
+// Nulls go before or after every value as the key says (nullsFirst),
+// whatever its direction.
 
 // keyData is one sort key column flattened over every buffered row.
 type keyData struct {
-	typ  spec.Type
-	desc bool
-	norm []uint64 // order-preserving word of each row (complemented if desc)
-	null []bool   // nil when no row is null
-	data []byte   // strings: every row's bytes
-	offs []int    // strings: row i is data[offs[i]:offs[i+1]]
+	typ        spec.Type
+	desc       bool
+	nullsFirst bool
+	norm       []uint64 // order-preserving word of each row (complemented if desc)
+	null       []bool   // nil when no row is null
+	data       []byte   // strings: every row's bytes
+	offs       []int    // strings: row i is data[offs[i]:offs[i+1]]
 }
 
 // add appends the rows of one batch's key column.
@@ -101,7 +104,7 @@ func compareKey(x *keyData, a uint32, y *keyData, b uint32) int {
 		switch {
 		case na && nb:
 			return 0
-		case na == !x.desc:
+		case na == x.nullsFirst:
 			return -1
 		}
 		return 1
@@ -182,8 +185,8 @@ func (st *sorter) sortTies(run []uint32, c int, w uint64) {
 	}
 }
 
-// splitNulls stably moves the null rows of kd to the front (ascending) or
-// back (descending) and returns the null and non-null parts.
+// splitNulls stably moves the null rows of kd to the front (nulls first)
+// or back and returns the null and non-null parts.
 func (st *sorter) splitNulls(rows []uint32, kd *keyData) (nulls, vals []uint32) {
 	tmp := st.tr[:0]
 	for _, r := range rows {
@@ -197,7 +200,7 @@ func (st *sorter) splitNulls(rows []uint32, kd *keyData) (nulls, vals []uint32) 
 			tmp = append(tmp, r)
 		}
 	}
-	if kd.desc {
+	if !kd.nullsFirst {
 		copy(rows, tmp)
 		return rows[nv:], rows[:nv]
 	}
@@ -350,7 +353,7 @@ func classifyPair(kd *keyData, i uint32, out, tied []uint32) ([]uint32, []uint32
 
 // rowCopy returns row r of kd as a keyData of one row.
 func (kd *keyData) rowCopy(r uint32) *keyData {
-	c := &keyData{typ: kd.typ, desc: kd.desc, norm: []uint64{kd.norm[r]}}
+	c := &keyData{typ: kd.typ, desc: kd.desc, nullsFirst: kd.nullsFirst, norm: []uint64{kd.norm[r]}}
 	if kd.null != nil {
 		c.null = []bool{kd.null[r]}
 	}

@@ -18,23 +18,30 @@ import (
 // stable and the kept rows precede later input, so ties keep input order
 // and the result equals a stable sort then limit. The partial and final
 // halves are the same operator: each producer keeps its top n, the final
-// takes the top n of their union.
+// takes the top n of their union. With an offset (LIMIT n OFFSET k) the
+// final keeps n + k rows and emits all but the first k; the partial ones
+// are plain top-(n + k)s.
 type TopN struct {
 	buf       *Sort
-	n         int
+	n         int // rows kept: the limit plus the offset
+	skip      int // rows of the n not emitted
 	threshold int
 	out       Operator
 	stats     Stats
 }
 
-// NewTopN returns a top-n of input schema in by keys (n >= 0).
-func NewTopN(in spec.Schema, keys []spec.SortKey, n int64, out Operator, mem memory.Allocator) (*TopN, error) {
+// NewTopN returns a top-n of input schema in by keys that emits the rows
+// after the first offset of them (n, offset >= 0).
+func NewTopN(in spec.Schema, keys []spec.SortKey, n, offset int64, out Operator, mem memory.Allocator) (*TopN, error) {
 	s, err := NewSort(SortPartial, in, keys, nil, mem)
 	if err != nil {
 		return nil, err
 	}
 	t := &TopN{buf: s, out: out, threshold: math.MaxInt}
-	t.n = int(min(max(n, 0), 1<<31))
+	n, offset = max(n, 0), max(offset, 0)
+	keep := min(n, math.MaxInt64-offset) + offset
+	t.n = int(min(keep, 1<<31))
+	t.skip = int(min(offset, int64(t.n)))
 	if t.n <= 1<<26 {
 		t.threshold = t.n + max(t.n, BatchRows)
 	}
@@ -62,7 +69,7 @@ func (t *TopN) Push(ctx context.Context, rec arrow.Record) error {
 // compact replaces the buffer by its first n rows in sort order.
 func (t *TopN) compact(ctx context.Context) error {
 	var kept []arrow.Record
-	err := t.sorted(ctx, func(rec arrow.Record) error {
+	err := t.sorted(ctx, 0, func(rec arrow.Record) error {
 		rec.Retain()
 		kept = append(kept, rec)
 		return nil
@@ -87,9 +94,9 @@ func (t *TopN) compact(ctx context.Context) error {
 // Budget).
 func (t *TopN) HeldBytes() int64 { return t.buf.HeldBytes() }
 
-// sorted sorts the buffer and calls fn with its first n rows, in batches
-// of at most BatchRows rows.
-func (t *TopN) sorted(ctx context.Context, fn func(arrow.Record) error) error {
+// sorted sorts the buffer and calls fn with its first n rows but the
+// first skip of them, in batches of at most BatchRows rows.
+func (t *TopN) sorted(ctx context.Context, skip int, fn func(arrow.Record) error) error {
 	s := t.buf
 	if s.rows == 0 {
 		return nil
@@ -99,14 +106,15 @@ func (t *TopN) sorted(ctx context.Context, fn func(arrow.Record) error) error {
 		return err
 	}
 	perm = perm[:min(len(perm), t.n)]
+	perm = perm[min(len(perm), skip):]
 	return s.emitPerm(ctx, perm, fn)
 }
 
-// Finish emits the top n rows, releases the buffer and finishes the
+// Finish emits the top n rows (after the offset), releases the buffer and finishes the
 // downstream operator.
 func (t *TopN) Finish(ctx context.Context) error {
 	defer t.buf.Close()
-	err := t.sorted(ctx, func(rec arrow.Record) error {
+	err := t.sorted(ctx, t.skip, func(rec arrow.Record) error {
 		t.stats.RowsOut += rec.NumRows()
 		return t.out.Push(ctx, rec)
 	})

@@ -44,11 +44,7 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		}
 		return operators.NewSort(mode, in, step.Sort.Keys, next, mem)
 	case spec.KindLimit:
-		if op.TopN { // fused with the sort it reads
-			sort := t.p.cfg.Job.Step(step.Inputs[0])
-			return operators.NewTopN(in, sort.Sort.Keys, step.Limit.N, next, mem)
-		}
-		return operators.NewLimit(step.Limit.N, next), nil
+		return t.buildLimit(op, step, in, next)
 	case spec.KindDistinct:
 		return operators.NewHashDistinct(in, step.Distinct.Keys, next, mem)
 	case spec.KindExplode:
@@ -106,6 +102,21 @@ func (t *task) buildJoin(step *spec.Step, next operators.Operator, c *chain) (op
 	}
 	c.join = j
 	return j, nil
+}
+
+// buildLimit builds a limit, or the top-N it fuses into with the sort it
+// reads. A partial one (each producer's, before the global edge) keeps
+// the offset's rows too and skips none: only the final skips the offset.
+func (t *task) buildLimit(op plan.Op, step *spec.Step, in spec.Schema, next operators.Operator) (operators.Operator, error) {
+	n, offset := step.Limit.N, step.Limit.Offset
+	if op.Role == plan.Partial {
+		n, offset = step.Limit.Keep(), 0
+	}
+	if op.TopN { // fused with the sort it reads
+		sort := t.p.cfg.Job.Step(step.Inputs[0])
+		return operators.NewTopN(in, sort.Sort.Keys, n, offset, next, t.p.mem)
+	}
+	return operators.NewLimitOffset(n, offset, next), nil
 }
 
 func aggMode(r plan.Role) operators.AggMode {

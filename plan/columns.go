@@ -36,8 +36,9 @@ func (p *Projection) Pruned(job *spec.Job, id string) bool {
 // so producers and consumers of an exchange agree on them.
 //
 // A step's inputs must supply the columns its own logic reads (filter
-// predicates, select expressions, aggregate keys and arguments, join,
-// sort, distinct and repartition keys, the exploded column) and, for the
+// predicates, select expressions, aggregate keys and arguments, join keys
+// and residual conditions, sort, distinct and repartition keys, the
+// exploded column) and, for the
 // steps that pass their input's columns through (filter, sort, limit,
 // distinct, repartition, explode, join), whichever of those columns its
 // consumers need. A write needs every column of its input, and so does a
@@ -180,14 +181,24 @@ func passNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.S
 	return nil
 }
 
-// joinNeeds: each side supplies its keys and the output columns it
-// contributes (a right key equal by name to its left key is folded into
-// the left column, so the left side supplies that one).
+// joinNeeds: each side supplies its keys, the columns of the residual
+// condition it has (a name both have is a USING key, which the left side
+// supplies) and the output columns it contributes (a right key equal by
+// name to its left key is folded into the left column, so the left side
+// supplies that one).
 func joinNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.Schema) {
 	j := s.Join
 	left, right := schemas[s.Inputs[0]], schemas[s.Inputs[1]]
 	ins[0].add(j.LeftKeys...)
 	ins[1].add(j.RightKeys...)
+	for _, n := range spec.ExprColumns(j.Where) {
+		switch {
+		case left.Index(n) >= 0:
+			ins[0][n] = true
+		case right.Index(n) >= 0:
+			ins[1][n] = true
+		}
+	}
 	for n := range out {
 		switch {
 		case left.Index(n) >= 0:

@@ -23,9 +23,10 @@ import (
 //     edge on the group keys (global edge with no keys, then p = 1) and a
 //     final aggregate heading a new stage.
 //   - join: a new stage; port 0 is the left (probe) input, port 1 the right
-//     (build) input. Both hash on their keys, or with Broadcast the right
-//     side is broadcast and the left side forward (rebalance if parallelism
-//     differs).
+//     (build) input. Both hash on their keys, or with Broadcast (always
+//     for a join without keys) the right side is broadcast and the left
+//     side forward (rebalance if parallelism differs), or the join chains
+//     onto the left side's stage (see chainsProbe).
 //   - sort: a partial (local) sort chained, a global edge, a final merge at
 //     parallelism 1. A sort whose only consumer is a limit is fused into
 //     it (a top-N, see topN) and gets no op of its own.
@@ -403,7 +404,9 @@ func (c *compiler) join(s *spec.Step) error {
 	left := c.g.Stages[c.out[s.Inputs[0]]]
 	right := c.g.Stages[c.out[s.Inputs[1]]]
 	p, m := c.parallelism(s), c.mode(s)
-	if s.Join.Broadcast && c.chainsProbe(s, left, p) {
+	// A join without keys has nothing to hash on: it always broadcasts.
+	broadcast := s.Join.Broadcast || s.Join.Keyless()
+	if broadcast && c.chainsProbe(s, left, p) {
 		// The probe side needs no exchange: the join runs in the probe's
 		// stage, and only the (small) build side crosses one.
 		c.chain(left, Op{Step: s.ID})
@@ -412,7 +415,7 @@ func (c *compiler) join(s *spec.Step) error {
 		return nil
 	}
 	st := c.newStage(Op{Step: s.ID}, p)
-	if s.Join.Broadcast {
+	if broadcast {
 		c.connect(left, st, forwardOrRebalance(left, p), nil, m)
 		c.connect(right, st, Broadcast, nil, m)
 		return nil

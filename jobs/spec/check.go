@@ -43,6 +43,8 @@ func TypeOf(e Expr, in Schema) (Type, error) {
 	case *IsNull:
 		_, err := TypeOf(e.X, in)
 		return Bool, err
+	case *Like:
+		return typeLike(e, in)
 	case *Call:
 		return typeCall(e, in)
 	case *Case:
@@ -292,7 +294,7 @@ func typeCast(e *Cast, in Schema) (Type, error) {
 var funcNames = []string{
 	"abs", "ceil", "coalesce", "concat", "date_add", "date_part", "date_trunc", "floor",
 	"format_time", "length", "lower", "ltrim", "nullif", "parse_time",
-	"regexp_like", "round", "rtrim", "split_part", "substr", "trim", "upper",
+	"regexp_like", "round", "rtrim", "split_part", "substr", "substring", "trim", "upper",
 }
 
 // typeCall checks a scalar function call. Strings functions count
@@ -311,7 +313,7 @@ func typeCall(e *Call, in Schema) (Type, error) {
 		return String, checkArgs(e, args, 1, 1, String)
 	case "length":
 		return Int64, checkArgs(e, args, 1, 1, String)
-	case "substr":
+	case "substr", "substring":
 		return String, checkArgs(e, args, 2, 3, String, Int64, Int64)
 	case "concat":
 		return String, checkArgs(e, args, 1, -1, String)

@@ -105,7 +105,7 @@ func TestTypeOfErrors(t *testing.T) {
 		{"CASE WHEN qty THEN 1 END", `spec: CASE condition qty has type int64, want bool, in "CASE WHEN qty THEN 1 END"`},
 		{"CASE WHEN active THEN 1 ELSE 'x' END", `spec: CASE results have incompatible types int64 and string in "CASE WHEN active THEN 1 ELSE 'x' END"`},
 		{"CASE country WHEN 1 THEN 2 END", `spec: cannot compare string with int64 in "country = 1"`},
-		{"lowr(country)", `spec: unknown function "lowr" in "lowr(country)" (known: abs, ceil, coalesce, concat, date_add, date_part, date_trunc, floor, format_time, length, lower, ltrim, nullif, parse_time, regexp_like, round, rtrim, split_part, substr, trim, upper)`},
+		{"lowr(country)", `spec: unknown function "lowr" in "lowr(country)" (known: abs, ceil, coalesce, concat, date_add, date_part, date_trunc, floor, format_time, length, lower, ltrim, nullif, parse_time, regexp_like, round, rtrim, split_part, substr, substring, trim, upper)`},
 		{"lower(qty)", `spec: argument 1 of lower must be string, got int64 in "lower(qty)"`},
 		{"lower(country, 1)", `spec: lower takes 1 argument, got 2 in "lower(country, 1)"`},
 		{"substr(country)", `spec: substr takes 2 or 3 arguments, got 1 in "substr(country)"`},

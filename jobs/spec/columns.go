@@ -28,6 +28,8 @@ func ColumnRefs(e Expr, f func(name string)) error {
 		walk(e.List...)
 	case *IsNull:
 		walk(e.X)
+	case *Like:
+		walk(e.X)
 	case *Call:
 		walk(e.Args...)
 	case *Case:

@@ -13,7 +13,12 @@
 //     sort, limit, union, repartition, write) with an id unique in the job.
 //   - input: the id of a step whose output a step consumes; inputs form a DAG.
 //   - schema: the ordered, typed columns a step outputs.
-//   - expr: a typed scalar expression over the columns of a step's input.
+//   - expr: a typed scalar expression over the columns of a step's input
+//     (Walk and ExprColumns visit its nodes and the columns it reads).
+//   - residual condition (JoinStep.Where): a bool expr over a pair of join
+//     rows, left and right columns together; only pairs where it is TRUE
+//     match. A join without keys (Keyless) pairs every left row with every
+//     right row before it.
 //   - line: the 1-based line of the step in its YAML file (0 for the builder),
 //     carried so every error can name it.
 //   - type: a logical column type (Type): bool, int64, float64, string,

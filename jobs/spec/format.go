@@ -114,7 +114,7 @@ func prec(e Expr) int {
 			return precNot
 		}
 		return precUnary
-	case *In, *IsNull:
+	case *In, *IsNull, *Like:
 		return precCmp
 	}
 	return precPrimary

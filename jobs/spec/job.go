@@ -1,6 +1,9 @@
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Kind is the relational operation a step performs.
 type Kind uint8
@@ -295,6 +298,10 @@ type AggregateStep struct {
 
 // JoinStep joins Inputs[0] (left, probe side) with Inputs[1] (right, build
 // side) on LeftKeys[i] = RightKeys[i].
+//
+// With no keys (Keyless) every left row pairs with every right row (a
+// cross join, or a non-equi join through Where): only inner, left, semi
+// and anti joins, and the right side is broadcast (Broadcast must be set).
 type JoinStep struct {
 	Type      JoinType
 	LeftKeys  []string
@@ -305,12 +312,76 @@ type JoinStep struct {
 	// full joins cannot broadcast: every subtask would emit the unmatched
 	// right rows.
 	Broadcast bool
+	// Where, when set, is a residual condition over a pair of rows whose
+	// keys are equal: a bool expression over the left columns and the right
+	// columns (a name on both sides is ambiguous unless it is a key paired
+	// with a left key of the same name). A pair matches only where it is
+	// TRUE (NULL is no match): inner joins keep the pairs that pass, left,
+	// right and full joins emit a row unmatched when no partner passes, semi
+	// keeps a left row with at least one passing partner, anti one with
+	// none.
+	Where Expr
+}
+
+// Keyless reports whether the join has no keys: every left row pairs with
+// every right row.
+func (j *JoinStep) Keyless() bool { return len(j.LeftKeys) == 0 && len(j.RightKeys) == 0 }
+
+// NullsOrder says where a sort key puts NULLs.
+type NullsOrder uint8
+
+const (
+	// NullsDefault puts NULLs first ascending and last descending (as if
+	// NULL were smaller than every value).
+	NullsDefault NullsOrder = iota
+	// NullsFirst puts NULLs before every value, in either direction.
+	NullsFirst
+	// NullsLast puts NULLs after every value, in either direction.
+	NullsLast
+)
+
+func (n NullsOrder) String() string {
+	switch n {
+	case NullsFirst:
+		return "first"
+	case NullsLast:
+		return "last"
+	}
+	return "default"
 }
 
 // SortKey is one sort column.
 type SortKey struct {
 	Column string
 	Desc   bool
+	Nulls  NullsOrder
+}
+
+// NullsBefore reports whether the key puts NULLs before every value.
+func (k SortKey) NullsBefore() bool {
+	switch k.Nulls {
+	case NullsFirst:
+		return true
+	case NullsLast:
+		return false
+	}
+	return !k.Desc
+}
+
+// String renders the key as ParseSortKey reads it: "col [DESC] [NULLS
+// FIRST|LAST]".
+func (k SortKey) String() string {
+	s := quoteIdent(k.Column)
+	if k.Desc {
+		s += " DESC"
+	}
+	switch k.Nulls {
+	case NullsFirst:
+		s += " NULLS FIRST"
+	case NullsLast:
+		s += " NULLS LAST"
+	}
+	return s
 }
 
 // SortStep sorts its input globally.
@@ -318,9 +389,20 @@ type SortStep struct {
 	Keys []SortKey
 }
 
-// LimitStep keeps the first N rows of its input.
+// LimitStep skips the first Offset rows of its input and keeps the next
+// N (in input order, or in sort order when it reads a sort).
 type LimitStep struct {
-	N int64
+	N      int64
+	Offset int64
+}
+
+// Keep is the number of rows a producer must keep for the limit, N +
+// Offset (at most MaxInt64).
+func (l *LimitStep) Keep() int64 {
+	if l.N > math.MaxInt64-l.Offset {
+		return math.MaxInt64
+	}
+	return l.N + l.Offset
 }
 
 // UnionStep concatenates its inputs (UNION ALL); schemas must match. With

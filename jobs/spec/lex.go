@@ -32,6 +32,7 @@ var keywords = map[string]bool{
 	"AND": true, "OR": true, "NOT": true, "IN": true, "IS": true, "NULL": true,
 	"TRUE": true, "FALSE": true, "BETWEEN": true, "CASE": true, "WHEN": true,
 	"THEN": true, "ELSE": true, "END": true, "CAST": true, "AS": true,
+	"LIKE": true, "ILIKE": true,
 }
 
 // describe names the token for an error message.

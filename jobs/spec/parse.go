@@ -78,7 +78,7 @@ func ParseNamedExpr(src string) (NamedExpr, error) {
 	return ne, nil
 }
 
-// ParseSortKey parses "column [ASC|DESC]".
+// ParseSortKey parses "column [ASC|DESC] [NULLS FIRST|NULLS LAST]".
 func ParseSortKey(src string) (SortKey, error) {
 	p, err := newParser(src)
 	if err != nil {
@@ -89,19 +89,37 @@ func ParseSortKey(src string) (SortKey, error) {
 		return SortKey{}, err
 	}
 	k := SortKey{Column: col}
-	if t := p.peek(); t.kind == tokIdent {
-		switch asciiUpper(t.text) {
-		case "ASC":
-			p.i++
-		case "DESC":
-			p.i++
-			k.Desc = true
+	switch {
+	case p.acceptWord("ASC"):
+	case p.acceptWord("DESC"):
+		k.Desc = true
+	}
+	if p.acceptWord("NULLS") {
+		switch {
+		case p.acceptWord("FIRST"):
+			k.Nulls = NullsFirst
+		case p.acceptWord("LAST"):
+			k.Nulls = NullsLast
+		default:
+			t := p.peek()
+			return SortKey{}, p.errorf(t, "expected FIRST or LAST after NULLS, found %s", t.describe())
 		}
 	}
 	if t := p.peek(); t.kind != tokEOF {
-		return SortKey{}, p.errorf(t, "expected ASC, DESC or end of input, found %s", t.describe())
+		return SortKey{}, p.errorf(t, "expected ASC, DESC, NULLS FIRST, NULLS LAST or end of input, found %s", t.describe())
 	}
 	return k, nil
+}
+
+// acceptWord accepts the bare identifier word (ASCII case-insensitive), a
+// word with a meaning only where it appears (ASC, NULLS, ESCAPE...), so not
+// a reserved keyword.
+func (p *parser) acceptWord(word string) bool {
+	if t := p.peek(); t.kind == tokIdent && asciiUpper(t.text) == word {
+		p.i++
+		return true
+	}
+	return false
 }
 
 // ParseAgg parses one aggregate, "func(*|column) [AS alias]" with func one
@@ -269,10 +287,10 @@ func (p *parser) infixPrec() int {
 		switch t.text {
 		case "AND", "OR":
 			return binaryPrec[binaryOps[t.text]]
-		case "IN", "IS", "BETWEEN":
+		case "IN", "IS", "BETWEEN", "LIKE", "ILIKE":
 			return precCmp
-		case "NOT": // NOT IN, NOT BETWEEN
-			if n := p.toks[p.i+1]; n.kind == tokKeyword && (n.text == "IN" || n.text == "BETWEEN") {
+		case "NOT": // NOT IN, NOT BETWEEN, NOT LIKE, NOT ILIKE
+			if n := p.toks[p.i+1]; n.kind == tokKeyword && (n.text == "IN" || n.text == "BETWEEN" || n.text == "LIKE" || n.text == "ILIKE") {
 				return precCmp
 			}
 		}
@@ -292,9 +310,14 @@ func (p *parser) infix(left Expr, prec int) (Expr, error) {
 			return p.isNull(left)
 		case "BETWEEN":
 			return p.between(left, false)
+		case "LIKE", "ILIKE":
+			return p.like(left, t.text == "ILIKE", false)
 		case "NOT":
-			if p.advance().text == "IN" {
+			switch n := p.advance(); n.text {
+			case "IN":
 				return p.inList(left, true)
+			case "LIKE", "ILIKE":
+				return p.like(left, n.text == "ILIKE", true)
 			}
 			return p.between(left, true)
 		}
@@ -347,9 +370,12 @@ func (p *parser) exprList() ([]Expr, error) {
 	}
 }
 
-// isNull parses "[NOT] NULL" after IS.
+// isNull parses "[NOT] NULL" or "[NOT] DISTINCT FROM y" after IS.
 func (p *parser) isNull(x Expr) (Expr, error) {
 	not := p.acceptKeyword("NOT")
+	if p.acceptWord("DISTINCT") {
+		return p.distinctFrom(x, not)
+	}
 	if err := p.expectKeyword("NULL", " after IS"); err != nil {
 		return nil, err
 	}

@@ -79,6 +79,22 @@ func TestParseExprString(t *testing.T) {
 		{"CAST(a + 1 AS varchar) || 'x'", "CAST(a + 1 AS string) || 'x'"},
 		{"-CAST(x AS int)", "-CAST(x AS int64)"},
 		{"a\n  AND b", "a AND b"},
+		{"name LIKE 'PROMO%'", "name LIKE 'PROMO%'"},
+		{"name not like '%x_'", "name NOT LIKE '%x_'"},
+		{"name ILIKE 'a%' AND b", "name ILIKE 'a%' AND b"},
+		{"name NOT ILIKE 'a'", "name NOT ILIKE 'a'"},
+		{`name LIKE 'a\%' ESCAPE '\'`, `name LIKE 'a\%' ESCAPE '\'`},
+		{`name LIKE 'a''%' escape ''''`, `name LIKE 'a''%' ESCAPE ''''`},
+		{"name LIKE 'a' ESCAPE ''", "name LIKE 'a'"},
+		{"a || b LIKE 'x'", "a || b LIKE 'x'"},
+		{"TRUE = (x LIKE 'a')", "TRUE = (x LIKE 'a')"},
+		{"(x LIKE 'a') = TRUE", "x LIKE 'a' = TRUE"},
+		{"NOT x LIKE 'a'", "NOT x LIKE 'a'"},
+		{"(a = b) LIKE 'x'", "a = b LIKE 'x'"},
+		{`"like" LIKE 'x'`, `"like" LIKE 'x'`},
+		{"a IS DISTINCT FROM b", "CASE WHEN a IS NULL THEN b IS NOT NULL WHEN b IS NULL THEN TRUE ELSE a <> b END"},
+		{"a is not distinct from b + 1", "CASE WHEN a IS NULL THEN b + 1 IS NULL WHEN b + 1 IS NULL THEN FALSE ELSE a = b + 1 END"},
+		{"substring(s, 2, 3)", "substring(s, 2, 3)"},
 	}
 	for _, tt := range tests {
 		e, err := ParseExpr(tt.src)
@@ -123,6 +139,8 @@ func TestParseExprTree(t *testing.T) {
 		{"CAST(a AS bigint)", &Cast{X: col("a"), To: Int64}},
 		{"Upper(a)", &Call{Func: "upper", Args: []Expr{col("a")}}},
 		{"x IS NOT NULL", &IsNull{X: col("x"), Not: true}},
+		{"x NOT ILIKE 'a!%' ESCAPE '!'", &Like{X: col("x"), Pattern: "a!%", Escape: '!', Not: true, ILike: true}},
+		{"x LIKE 'a' OR y", &Binary{Op: OpOr, L: &Like{X: col("x"), Pattern: "a"}, R: col("y")}},
 	}
 	for _, tt := range tests {
 		got, err := ParseExpr(tt.src)
@@ -189,6 +207,11 @@ func TestParseExprErrors(t *testing.T) {
 		{"a AND\n  OR b", `spec: expression "a AND\n  OR b": line 2 col 3: expected an operand, found OR`},
 		{"SELECT a", `spec: expression "SELECT a": line 1 col 8: expected an operator or end of input, found "a"`},
 		{"x = 'a' 'b'", `spec: expression "x = 'a' 'b'": line 1 col 9: expected an operator or end of input, found string 'b'`},
+		{"x LIKE y", `spec: expression "x LIKE y": line 1 col 8: expected a string literal pattern after LIKE, found "y"`},
+		{"x LIKE 'a' ESCAPE 'ab'", `spec: expression "x LIKE 'a' ESCAPE 'ab'": line 1 col 19: expected one ASCII character in quotes after ESCAPE, found string 'ab'`},
+		{`x LIKE 'a\' ESCAPE '\'`, `spec: expression "x LIKE 'a\\' ESCAPE '\\'": line 1 col 8: LIKE pattern 'a\' ends with its escape character`},
+		{"x IS DISTINCT y", `spec: expression "x IS DISTINCT y": line 1 col 15: expected FROM after IS DISTINCT, found "y"`},
+		{"x NOT LIKE", `spec: expression "x NOT LIKE": line 1 col 11: expected a string literal pattern after LIKE, found end of input`},
 		{strings.Repeat("-", 1001) + "a", `spec: expression "` + strings.Repeat("-", 1001) + `a": line 1 col 1001: expression nested more than 1000 deep`},
 	}
 	for _, tt := range tests {
@@ -237,7 +260,12 @@ func TestParseSortKey(t *testing.T) {
 		{src: "amount DESC", want: SortKey{Column: "amount", Desc: true}},
 		{src: "amount asc", want: SortKey{Column: "amount"}},
 		{src: `"user id" desc`, want: SortKey{Column: "user id", Desc: true}},
-		{src: "amount down", err: `spec: expression "amount down": line 1 col 8: expected ASC, DESC or end of input, found "down"`},
+		{src: "amount DESC NULLS LAST", want: SortKey{Column: "amount", Desc: true, Nulls: NullsLast}},
+		{src: "amount nulls first", want: SortKey{Column: "amount", Nulls: NullsFirst}},
+		{src: "amount ASC NULLS LAST", want: SortKey{Column: "amount", Nulls: NullsLast}},
+		{src: "amount NULLS", err: `spec: expression "amount NULLS": line 1 col 13: expected FIRST or LAST after NULLS, found end of input`},
+		{src: "amount NULLS LAST DESC", err: `spec: expression "amount NULLS LAST DESC": line 1 col 19: expected ASC, DESC, NULLS FIRST, NULLS LAST or end of input, found "DESC"`},
+		{src: "amount down", err: `spec: expression "amount down": line 1 col 8: expected ASC, DESC, NULLS FIRST, NULLS LAST or end of input, found "down"`},
 		{src: "1", err: `spec: expression "1": line 1 col 1: expected a column name, found "1"`},
 	}
 	for _, tt := range tests {
@@ -248,6 +276,8 @@ func TestParseSortKey(t *testing.T) {
 			}
 		} else if err != nil || got != tt.want {
 			t.Errorf("ParseSortKey(%q) = %v, %v; want %v", tt.src, got, err, tt.want)
+		} else if again, err := ParseSortKey(got.String()); err != nil || again != got {
+			t.Errorf("ParseSortKey(%q) = %v, %v; want %v", got.String(), again, err, got)
 		}
 	}
 }
@@ -294,6 +324,8 @@ func FuzzParseExpr(f *testing.F) {
 		"CAST(lower(s) || 'x' AS int) != -9223372036854775808",
 		"coalesce(a, b) <= .5",
 		"'it''s' = s",
+		`s NOT ILIKE 'a\_%' ESCAPE '\' AND t LIKE '%x%y'`,
+		"a IS NOT DISTINCT FROM b",
 	} {
 		f.Add(s)
 	}

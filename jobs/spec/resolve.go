@@ -473,10 +473,13 @@ func joinSchema(j *JoinStep, ids []string, left, right Schema) (Schema, string) 
 	if j.Type > AntiJoin {
 		return nil, fmt.Sprintf("unknown join type %d", j.Type)
 	}
+	if msg := checkKeyless(j); msg != "" {
+		return nil, msg
+	}
 	if j.Broadcast && j.Type.KeepsUnmatchedRight() {
 		return nil, fmt.Sprintf("a %s join cannot broadcast its right input (every subtask would emit the unmatched right rows)", j.Type)
 	}
-	if len(j.LeftKeys) == 0 || len(j.LeftKeys) != len(j.RightKeys) {
+	if len(j.LeftKeys) != len(j.RightKeys) {
 		return nil, fmt.Sprintf("join needs pairs of keys, got %d left and %d right", len(j.LeftKeys), len(j.RightKeys))
 	}
 	using := map[string]bool{} // right key columns folded into the left one
@@ -495,6 +498,9 @@ func joinSchema(j *JoinStep, ids []string, left, right Schema) (Schema, string) 
 		if lk == rk {
 			using[rk] = true
 		}
+	}
+	if msg := joinWhere(j, ids, left, right, using); msg != "" {
+		return nil, msg
 	}
 	out := make(Schema, 0, len(left)+len(right))
 	out = append(out, left...)
@@ -533,6 +539,9 @@ func sortSchema(s *SortStep, in Schema) (Schema, string) {
 func limitSchema(l *LimitStep, in Schema) (Schema, string) {
 	if l.N < 0 {
 		return nil, fmt.Sprintf("limit must be >= 0, got %d", l.N)
+	}
+	if l.Offset < 0 {
+		return nil, fmt.Sprintf("limit offset must be >= 0, got %d", l.Offset)
 	}
 	return in, ""
 }

@@ -71,6 +71,21 @@ func rtJoinStep(id, l, r string, lk, rk []string) *Step {
 	return &Step{ID: id, Kind: KindJoin, Inputs: []string{l, r}, Join: &JoinStep{LeftKeys: lk, RightKeys: rk}}
 }
 
+// rtJoinWhere is rtJoinStep of type typ with the residual where (none
+// when empty) and broadcast set.
+func rtJoinWhere(id, l, r string, lk, rk []string, typ JoinType, where string, broadcast bool) *Step {
+	s := rtJoinStep(id, l, r, lk, rk)
+	s.Join.Type, s.Join.Broadcast = typ, broadcast
+	if where != "" {
+		e, err := ParseExpr(where)
+		if err != nil {
+			panic(err)
+		}
+		s.Join.Where = e
+	}
+	return s
+}
+
 func rtSortStep(id, in string, keys ...string) *Step {
 	s := &Step{ID: id, Kind: KindSort, Inputs: []string{in}, Sort: &SortStep{}}
 	for _, k := range keys {
@@ -178,10 +193,25 @@ func TestResolveErrors(t *testing.T) {
 			rtJoinStep("j", "events", "r", []string{"user_id"}, []string{"uid"})),
 			`t.yaml:3: step "j": column "user_id" is ambiguous: rename it with a select before the join`},
 		{"join no keys", rtJob(rtEvents(), rtUsers(), rtJoinStep("j", "events", "users", nil, nil)),
-			`t.yaml:3: step "j": join needs pairs of keys, got 0 left and 0 right`},
+			`t.yaml:3: step "j": a join without keys (on) broadcasts its right input: broadcast cannot be false`},
+		{"join keys unpaired", rtJob(rtEvents(), rtUsers(), rtJoinStep("j", "events", "users", []string{"user_id"}, nil)),
+			`t.yaml:3: step "j": join needs pairs of keys, got 1 left and 0 right`},
+		{"right join no keys", rtJob(rtEvents(), rtUsers(), rtJoinWhere("j", "events", "users", nil, nil, RightJoin, "", true)),
+			`t.yaml:3: step "j": a right join needs keys (on): a join without keys broadcasts its right input, which a right join cannot`},
+		{"join where not bool", rtJob(rtEvents(), rtUsers(), rtJoinWhere("j", "events", "users", []string{"user_id"}, []string{"user_id"}, InnerJoin, "amount + 1", false)),
+			`t.yaml:3: step "j": join where amount + 1 has type float64, want bool`},
+		{"join where unknown column", rtJob(rtEvents(), rtUsers(), rtJoinWhere("j", "events", "users", []string{"user_id"}, []string{"user_id"}, LeftJoin, "nme <> country", false)),
+			`t.yaml:3: step "j": join where: unknown column "nme" (have user_id, country, amount, ts, name, segment)`},
+		{"join where ambiguous", rtJob(rtEvents(), rtReadStep("r", "uid int64", "country string"),
+			rtJoinWhere("j", "events", "r", []string{"user_id"}, []string{"uid"}, SemiJoin, "country <> 'x'", false)),
+			`t.yaml:3: step "j": join where: column "country" is in both inputs ("events" and "r"): rename it with a select before the join`},
+		{"join where type error", rtJob(rtEvents(), rtUsers(), rtJoinWhere("j", "events", "users", nil, nil, AntiJoin, "name > amount", true)),
+			`t.yaml:3: step "j": join where: cannot compare string with float64 in "name > amount"`},
 		{"sort unknown key", rtJob(rtEvents(), rtSortStep("s", "events", "revenue DESC")),
 			`t.yaml:2: step "s": sort key: unknown column "revenue" (have user_id, country, amount, ts)`},
 		{"limit negative", rtJob(rtEvents(), rtLimitStep("l", "events", -1)), `t.yaml:2: step "l": limit must be >= 0, got -1`},
+		{"limit offset negative", rtJob(rtEvents(), &Step{ID: "l", Kind: KindLimit, Inputs: []string{"events"}, Limit: &LimitStep{N: 1, Offset: -1}}),
+			`t.yaml:2: step "l": limit offset must be >= 0, got -1`},
 		{"union column name", rtJob(rtReadStep("a", "x int64", "y string"), rtReadStep("b", "x int64", "z string"), rtUnionStep("u", "a", "b")),
 			`t.yaml:3: step "u": union input "b" column 2 is "z", but input "a" has "y"`},
 		{"union column type", rtJob(rtReadStep("a", "x int64"), rtReadStep("b", "x int64"), rtReadStep("c", "x float64"), rtUnionStep("u", "a", "b", "c")),
@@ -225,6 +255,8 @@ func TestResolveSchemas(t *testing.T) {
 		rtJoinStep("diff", "events", "r", []string{"user_id"}, []string{"uid"}),
 		rtUnionStep("u", "events", "events"),
 		rtLimitStep("lim", "u", 0),
+		rtJoinWhere("cross", "events", "r", nil, nil, LeftJoin, "segment LIKE 'a%' AND ts > uid", true),
+		rtJoinWhere("using", "events", "users", []string{"user_id"}, []string{"user_id"}, SemiJoin, "user_id > 0 AND name <> country", false),
 		rtWriteStep("out", "proj", "out.csv"),
 	)
 	res, err := Resolve(j)
@@ -238,6 +270,8 @@ func TestResolveSchemas(t *testing.T) {
 		{"diff", "(user_id int64, country string, amount float64, ts int64, uid int64, segment string)"},
 		{"u", "(user_id int64, country string, amount float64, ts int64)"},
 		{"lim", "(user_id int64, country string, amount float64, ts int64)"},
+		{"cross", "(user_id int64, country string, amount float64, ts int64, uid int64, segment string)"},
+		{"using", "(user_id int64, country string, amount float64, ts int64)"},
 		{"out", "(segment string, avg_order float64, big bool, seg string, n string)"},
 	} {
 		if got := res.Schemas[tc.id].String(); got != tc.want {

@@ -66,6 +66,8 @@ func (c *exprCompiler) compileNode(e spec.Expr, t spec.Type) (exprNode, error) {
 		xt, _ := spec.TypeOf(e.X, c.in)
 		x, err := c.compile(e.X, xt)
 		return &isNullNode{x: x, not: e.Not}, err
+	case *spec.Like:
+		return c.compileLike(e)
 	case *spec.Call:
 		return c.compileCall(e, t)
 	case *spec.Case:
@@ -308,7 +310,7 @@ func (c *exprCompiler) compileCall(e *spec.Call, t spec.Type) (exprNode, error) 
 		switch e.Func {
 		case "lower", "upper", "trim", "ltrim", "rtrim", "length", "concat":
 			want = spec.String
-		case "substr", "round":
+		case "substr", "substring", "round":
 			want = []spec.Type{t, spec.Int64, spec.Int64}[i]
 		}
 		var err error
@@ -321,7 +323,7 @@ func (c *exprCompiler) compileCall(e *spec.Call, t spec.Type) (exprNode, error) 
 		return &strToStrNode{x: args[0], f: strFunc(e.Func)}, nil
 	case "length":
 		return &lengthNode{x: args[0]}, nil
-	case "substr":
+	case "substr", "substring":
 		return newSubstrNode(args), nil
 	case "concat":
 		return &concatNode{args: args, skipNulls: true}, nil
@@ -388,6 +390,8 @@ func (c *exprCompiler) mayFail(e spec.Expr) bool {
 	case *spec.In:
 		return c.mayFail(e.X) || c.anyMayFail(e.List...)
 	case *spec.IsNull:
+		return c.mayFail(e.X)
+	case *spec.Like:
 		return c.mayFail(e.X)
 	case *spec.Call:
 		return c.anyMayFail(e.Args...)
