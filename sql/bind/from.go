@@ -150,7 +150,9 @@ func (b *binder) renamed(r *relation) (*relation, error) {
 
 // outerJoin binds LEFT, RIGHT and FULL joins: equalities between the two
 // sides are the keys; a LEFT join's conditions on its right side alone
-// filter the right side first (and a RIGHT join's on its left).
+// filter the right side first (and a RIGHT join's on its left); the other
+// conditions are the join's residual condition. A LEFT join may have no
+// keys (it broadcasts its right side); RIGHT and FULL joins need one.
 func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 	left, err := b.joinSide(j.Left)
 	if err != nil {
@@ -163,6 +165,7 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 	typ := map[parser.JoinKind]spec.JoinType{parser.JoinLeft: spec.LeftJoin, parser.JoinRight: spec.RightJoin, parser.JoinFull: spec.FullJoin}[j.Kind]
 	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
 	js := spec.JoinStep{Type: typ}
+	var residual []spec.Expr
 	for _, c := range conjuncts(j.On) {
 		x := &exprCtx{b: b, sc: sc}
 		e, err := x.predicate(c)
@@ -180,16 +183,19 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 		case side == 1 && typ == spec.RightJoin:
 			left, err = filtered(left, e, c)
 		default:
-			err = errorf(c, "this %s condition is not supported yet: ON may hold equalities between the two sides and conditions on the side whose unmatched rows are not kept", j.Kind)
+			// Tested on each pair: a row whose partners all fail it is
+			// unmatched, kept with NULLs by the outer side.
+			residual = append(residual, e)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if len(js.LeftKeys) == 0 {
-		return nil, errorf(j, "%s needs an equality between the two sides in ON", j.Kind)
+	js.Where = andAll(residual)
+	if len(js.LeftKeys) == 0 && typ != spec.LeftJoin {
+		return nil, errorf(j, "%s needs an equality between the two sides in ON (each side's unmatched rows are kept)", j.Kind)
 	}
-	js.Broadcast = typ == spec.LeftJoin && right.rel.Bytes < BroadcastBelow
+	js.Broadcast = typ == spec.LeftJoin && (right.rel.Bytes < BroadcastBelow || len(js.LeftKeys) == 0)
 	rel, err := logical.Join(left.rel, right.rel, js)
 	if err != nil {
 		return nil, planError(j, err)
@@ -385,24 +391,69 @@ func (g *joinGraph) keysTo(i int) []boundConj {
 	return keys
 }
 
+// join joins item i to the done items on keys. The other conditions
+// between them become the join's residual condition: a non-equi join
+// tests its pairs as it makes them.
 func (g *joinGraph) join(i int, keys []boundConj) error {
 	right := g.items[i]
-	g.done[i] = true
-	if len(keys) == 0 {
-		rel, err := g.b.crossJoin(g.cur.rel, right.rel, spec.InnerJoin)
-		g.cur.rel = rel
-		return err
-	}
 	js := g.joinStep(right, keys)
+	if len(keys) == 0 {
+		js.Broadcast = true // nothing to hash on
+	}
 	for _, k := range keys {
 		g.drop(k)
 	}
+	g.done[i] = true
+	var residual []spec.Expr
+	at := parser.Node(nil)
+	for _, c := range g.ready() {
+		if slices.Contains(itemsOf(c.e, g.owner), i) {
+			residual = append(residual, c.e)
+			at = c.at
+			g.drop(c)
+		}
+	}
+	js.Where = andAll(residual)
+	if len(keys) > 0 {
+		at = keys[0].at
+	}
 	rel, err := logical.Join(g.cur.rel, right.rel, js)
 	if err != nil {
-		return planError(keys[0].at, err)
+		if at == nil { // a cross join of valid relations cannot fail
+			return err
+		}
+		return planError(at, err)
 	}
 	g.cur.rel = rel
 	return nil
+}
+
+// ready lists the conditions whose items are all joined.
+func (g *joinGraph) ready() []boundConj {
+	var out []boundConj
+	for _, c := range g.conds {
+		ok := true
+		for _, i := range itemsOf(c.e, g.owner) {
+			ok = ok && g.done[i]
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// andAll is the conjunction of es (nil for none).
+func andAll(es []spec.Expr) spec.Expr {
+	var out spec.Expr
+	for _, e := range es {
+		if out == nil {
+			out = e
+		} else {
+			out = &spec.Binary{Op: spec.OpAnd, L: out, R: e}
+		}
+	}
+	return out
 }
 
 func (g *joinGraph) drop(c boundConj) {
@@ -412,14 +463,7 @@ func (g *joinGraph) drop(c boundConj) {
 // applyReady filters the joined relation by every condition whose items
 // are all joined.
 func (g *joinGraph) applyReady() error {
-	for _, c := range slices.Clone(g.conds) {
-		ready := true
-		for _, i := range itemsOf(c.e, g.owner) {
-			ready = ready && g.done[i]
-		}
-		if !ready {
-			continue
-		}
+	for _, c := range g.ready() {
 		r, err := filtered(g.cur, c.e, c.at)
 		if err != nil {
 			return err
@@ -430,29 +474,8 @@ func (g *joinGraph) applyReady() error {
 	return nil
 }
 
-// crossJoin joins every row of left with every row of right (a join on a
-// constant key, the right side broadcast).
+// crossJoin joins every row of left with every row of right: a join
+// without keys, the right side broadcast.
 func (b *binder) crossJoin(left, right *logical.Rel, typ spec.JoinType) (*logical.Rel, error) {
-	key := b.fresh("cross_key")
-	withKey := func(r *logical.Rel) (*logical.Rel, error) {
-		cols := make([]spec.NamedExpr, 0, len(r.Schema)+1)
-		for _, f := range r.Schema {
-			cols = append(cols, spec.NamedExpr{Expr: &spec.Column{Name: f.Name}, Alias: f.Name})
-		}
-		cols = append(cols, spec.NamedExpr{Expr: &spec.Literal{Type: spec.Int64}, Alias: key})
-		out, err := logical.Project(r, cols)
-		if err == nil {
-			out.Bytes = r.Bytes
-		}
-		return out, err
-	}
-	l, err := withKey(left)
-	if err != nil {
-		return nil, err
-	}
-	r, err := withKey(right)
-	if err != nil {
-		return nil, err
-	}
-	return logical.Join(l, r, spec.JoinStep{Type: typ, LeftKeys: []string{key}, RightKeys: []string{key}, Broadcast: true})
+	return logical.Join(left, right, spec.JoinStep{Type: typ, Broadcast: true})
 }

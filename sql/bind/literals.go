@@ -1,7 +1,6 @@
 package bind
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -216,8 +215,8 @@ func decimalType(t *parser.TypeName) (spec.Type, error) {
 	return spec.DecimalType(p, s), nil
 }
 
-// like binds x [NOT] [I]LIKE 'pattern' as a match of an anchored regular
-// expression; the pattern must be a constant.
+// like binds x [NOT] [I]LIKE 'pattern' [ESCAPE 'c']; the pattern must be a
+// constant, which the LIKE kernel compiles once.
 func (x *exprCtx) like(e *parser.LikeExpr) (spec.Expr, error) {
 	v, err := x.bind(e.X)
 	if err != nil {
@@ -235,44 +234,7 @@ func (x *exprCtx) like(e *parser.LikeExpr) (spec.Expr, error) {
 		}
 		esc = s.Value[0]
 	}
-	re := likeRegexp(pat.Value, esc, e.ILike)
-	var out spec.Expr = &spec.Call{Func: "regexp_like", Args: []spec.Expr{v, &spec.Literal{Type: spec.String, Str: re}}}
-	if e.Not {
-		out = &spec.Unary{Op: spec.OpNot, X: out}
-	}
-	return out, nil
-}
-
-// likeRegexp translates a LIKE pattern: % is any run of characters, _ one
-// character, esc quotes the next character.
-func likeRegexp(pat string, esc byte, fold bool) string {
-	var sb strings.Builder
-	sb.WriteString("(?s)")
-	if fold {
-		sb.WriteString("(?i)")
-	}
-	sb.WriteByte('^')
-	var lit strings.Builder // literal characters not yet written
-	flush := func() { sb.WriteString(regexp.QuoteMeta(lit.String())); lit.Reset() }
-	rs := []rune(pat)
-	for i := 0; i < len(rs); i++ {
-		switch c := rs[i]; {
-		case esc != 0 && c == rune(esc) && i+1 < len(rs):
-			i++
-			lit.WriteRune(rs[i])
-		case c == '%':
-			flush()
-			sb.WriteString(".*")
-		case c == '_':
-			flush()
-			sb.WriteByte('.')
-		default:
-			lit.WriteRune(c)
-		}
-	}
-	flush()
-	sb.WriteByte('$')
-	return sb.String()
+	return &spec.Like{X: v, Pattern: pat.Value, Escape: esc, Not: e.Not, ILike: e.ILike}, nil
 }
 
 // coerce makes a comparison's sides comparable where SQL converts

@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/batchrun/batchrun/jobs/spec"
@@ -109,19 +110,24 @@ func (b *binder) orderAndLimit(q *parser.Query, r *relation, keys []spec.SortKey
 			return planError(q, err)
 		}
 	}
-	if q.Offset != nil {
-		return errorf(q.Offset, "OFFSET is not supported yet")
+	if q.Limit == nil && q.Offset == nil {
+		return nil
 	}
+	n, offset := int64(math.MaxInt64), int64(0)
 	if q.Limit != nil {
-		n, ok := constInt(q.Limit)
-		if !ok {
+		var ok bool
+		if n, ok = constInt(q.Limit); !ok {
 			return errorf(q.Limit, "LIMIT must be a whole number >= 0")
 		}
-		if r.rel, err = logical.Limit(r.rel, n); err != nil {
-			return planError(q.Limit, err)
+	}
+	if q.Offset != nil {
+		var ok bool
+		if offset, ok = constInt(q.Offset); !ok {
+			return errorf(q.Offset, "OFFSET must be a whole number >= 0")
 		}
 	}
-	return nil
+	r.rel, err = logical.Limit(r.rel, n, offset)
+	return planError(q, err)
 }
 
 func constInt(e parser.Expr) (int64, bool) {
@@ -148,11 +154,7 @@ func outputSortKeys(r *relation, items []*parser.OrderItem) ([]spec.SortKey, err
 		if c == nil {
 			return nil, errorf(it, "ORDER BY of a set operation must name an output column")
 		}
-		k, err := sortKey(it, c.internal)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
+		keys = append(keys, sortKey(it, c.internal))
 	}
 	return keys, nil
 }
@@ -177,14 +179,18 @@ func outputColumn(cols []column, e parser.Expr) *column {
 	return nil
 }
 
-// sortKey is one ORDER BY key. NULLs sort as the engine sorts them (first
-// ascending, last descending) until sorts take an explicit order.
-func sortKey(it *parser.OrderItem, col string) (spec.SortKey, error) {
-	switch {
-	case it.Nulls == parser.NullsFirst && it.Desc, it.Nulls == parser.NullsLast && !it.Desc:
-		return spec.SortKey{}, errorf(it, "NULLS FIRST with DESC and NULLS LAST with ASC are not supported yet")
+// sortKey is one ORDER BY key. Without NULLS FIRST or LAST, NULLs come
+// last in either direction, as in DuckDB; the key says so only where the
+// engine's default (NULL as the smallest value) differs.
+func sortKey(it *parser.OrderItem, col string) spec.SortKey {
+	k := spec.SortKey{Column: col, Desc: it.Desc}
+	if first := it.Nulls == parser.NullsFirst; first != k.NullsBefore() {
+		k.Nulls = spec.NullsLast
+		if first {
+			k.Nulls = spec.NullsFirst
+		}
 	}
-	return spec.SortKey{Column: col, Desc: it.Desc}, nil
+	return k
 }
 
 // setOp binds UNION [ALL]; both sides' columns are cast to common types

@@ -318,11 +318,7 @@ func (k *block) orderKeys(x *exprCtx, p *projection, items []*parser.OrderItem) 
 			p.add(e, exprName(it.Expr), t)
 			name = p.out[len(p.out)-1].internal
 		}
-		key, err := sortKey(it, name)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
+		keys = append(keys, sortKey(it, name))
 	}
 	return keys, nil
 }

@@ -57,7 +57,8 @@ func (b *binder) existsJoin(in *relation, sc *scope, e *parser.ExistsExpr, anti 
 
 // semiJoin joins in with sub on sub's correlation plus the key pairs
 // given (left column, right column), keeping the rows of in that have a
-// match (anti: none).
+// match (anti: none). Correlated conditions other than equalities are the
+// join's residual condition.
 func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, anti bool, at parser.Node) (*relation, error) {
 	js := spec.JoinStep{Type: spec.SemiJoin, Broadcast: sub.rel.Bytes < BroadcastBelow}
 	if anti {
@@ -66,13 +67,17 @@ func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, anti bool
 	for _, p := range pairs {
 		js.LeftKeys, js.RightKeys = append(js.LeftKeys, p[0]), append(js.RightKeys, p[1])
 	}
+	var residual []spec.Expr
 	for _, c := range sub.corr {
 		lk, rk, ok := keyPair(c, in.rel.Schema, sub.rel.Schema)
 		if !ok {
-			return nil, errorf(at, "the subquery's condition %s is not supported yet: a correlated subquery may compare its columns with outer ones by = only", c)
+			residual = append(residual, c) // Q21's l2.l_suppkey <> l1.l_suppkey
+			continue
 		}
 		js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
 	}
+	js.Where = andAll(residual)
+	js.Broadcast = js.Broadcast || js.Keyless()
 	rel, err := logical.Join(in.rel, sub.rel, js)
 	if err != nil {
 		return nil, planError(at, err)

@@ -100,6 +100,9 @@ func Describe(r *Rel) string {
 		}
 		return "sort " + strings.Join(keys, ", ")
 	case spec.KindLimit:
+		if s.Limit.Offset > 0 {
+			return fmt.Sprintf("limit %d offset %d", s.Limit.N, s.Limit.Offset)
+		}
 		return fmt.Sprintf("limit %d", s.Limit.N)
 	case spec.KindUnion:
 		if s.Union.Distinct != nil {
@@ -143,7 +146,13 @@ func describeJoin(j *spec.JoinStep) string {
 	for i := range j.LeftKeys {
 		keys[i] = j.LeftKeys[i] + " = " + j.RightKeys[i]
 	}
-	out := "join " + j.Type.String() + " on " + strings.Join(keys, " AND ")
+	out := "join " + j.Type.String()
+	if len(keys) > 0 {
+		out += " on " + strings.Join(keys, " AND ")
+	}
+	if j.Where != nil {
+		out += " where " + j.Where.String()
+	}
 	if j.Broadcast {
 		out += " (broadcast right)"
 	}
@@ -151,8 +160,15 @@ func describeJoin(j *spec.JoinStep) string {
 }
 
 func sortKey(k spec.SortKey) string {
+	out := k.Column
 	if k.Desc {
-		return k.Column + " DESC"
+		out += " DESC"
 	}
-	return k.Column
+	switch k.Nulls {
+	case spec.NullsFirst:
+		out += " NULLS FIRST"
+	case spec.NullsLast:
+		out += " NULLS LAST"
+	}
+	return out
 }

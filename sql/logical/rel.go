@@ -167,9 +167,9 @@ func Sort(in *Rel, keys []spec.SortKey) (*Rel, error) {
 	return r, err
 }
 
-// Limit keeps the first n rows of in.
-func Limit(in *Rel, n int64) (*Rel, error) {
-	r, err := newRel(spec.Step{Kind: spec.KindLimit, Limit: &spec.LimitStep{N: n}}, in)
+// Limit skips the first offset rows of in and keeps the n after them.
+func Limit(in *Rel, n, offset int64) (*Rel, error) {
+	r, err := newRel(spec.Step{Kind: spec.KindLimit, Limit: &spec.LimitStep{N: n, Offset: offset}}, in)
 	if err == nil {
 		r.Bytes = min(in.Bytes, float64(n)*64)
 	}
