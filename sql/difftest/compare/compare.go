@@ -86,8 +86,7 @@ func KindOf(typ string, legacy bool) Kind {
 		return Decimal
 	case t == "DOUBLE" || t == "FLOAT" || t == "REAL":
 		return Double
-	case strings.HasSuffix(t, "INT") || t == "BIGINT" || t == "INTEGER" || t == "HUGEINT" ||
-		t == "UBIGINT" || t == "UINTEGER" || t == "USMALLINT" || t == "UTINYINT" || t == "UHUGEINT":
+	case strings.HasSuffix(t, "INT") || strings.HasSuffix(t, "INTEGER"): // TINYINT...UHUGEINT
 		return Int
 	case t == "DATE":
 		return Date
@@ -234,7 +233,7 @@ func FormatRow(row []Value) string {
 			parts[i] = v.Text
 		}
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return "(" + strings.Join(parts, " | ") + ")"
 }
 
 func columnNames(cols []Column) string {

@@ -52,11 +52,11 @@ func TestCompare(t *testing.T) {
 		{"ties permuted", nil, table(cols, row("1", "a"), row("2", "c"), row("2", "b"), row("3", "d")), sorted, ""},
 		{"untied rows swapped", nil, table(cols, row("2", "b"), row("1", "a"), row("2", "c"), row("3", "d")), sorted, "row 1 differs"},
 		{"tie moved past a key", nil, table(cols, row("1", "a"), row("2", "b"), row("3", "d"), row("2", "c")), sorted, "rows 2..3 differ"},
-		{"wrong value", nil, table(cols, row("1", "a"), row("2", "b"), row("2", "x"), row("3", "d")), sorted, "only in batchrun (1 rows):\n    (2, x)"},
-		{"missing row", nil, table(cols, row("1", "a"), row("2", "b"), row("3", "d")), sorted, "rows: DuckDB has 4, batchrun 3\n  only in DuckDB (1 rows):\n    (2, c)"},
-		{"extra duplicate", nil, table(cols, row("1", "a"), row("2", "b"), row("2", "b"), row("2", "c"), row("3", "d")), sorted, "only in batchrun (1 rows):\n    (2, b)"},
+		{"wrong value", nil, table(cols, row("1", "a"), row("2", "b"), row("2", "x"), row("3", "d")), sorted, "only in batchrun (1 row):\n    (2 | x)"},
+		{"missing row", nil, table(cols, row("1", "a"), row("2", "b"), row("3", "d")), sorted, "rows: DuckDB has 4, batchrun 3\n  only in DuckDB (1 row):\n    (2 | c)"},
+		{"extra duplicate", nil, table(cols, row("1", "a"), row("2", "b"), row("2", "b"), row("2", "c"), row("3", "d")), sorted, "only in batchrun (1 row):\n    (2 | b)"},
 		{"any order without ORDER BY", nil, table(cols, row("3", "d"), row("2", "c"), row("1", "a"), row("2", "b")), Order{}, ""},
-		{"multiset counts duplicates", nil, table(cols, row("3", "d"), row("2", "c"), row("1", "a"), row("1", "a")), Order{}, "only in DuckDB (1 rows):\n    (2, b)"},
+		{"multiset counts duplicates", nil, table(cols, row("3", "d"), row("2", "c"), row("1", "a"), row("1", "a")), Order{}, "only in DuckDB (1 row):\n    (2 | b)"},
 		{"column count", nil, table(cols[:1], row("1")), Order{}, "columns: DuckDB has 2 (k, v), batchrun 1 (k)"},
 		{"column name", nil, table([]string{"K BIGINT", "w VARCHAR"}, row("1", "a")), Order{}, `column 2: DuckDB names it "v", batchrun "w"`},
 		{"LIMIT cuts the last tie group", top2, table(cols, row("1", "a"), row("2", "c")), Order{Ordered: true, Keys: []int{0}, Limit: true}, ""},
@@ -171,7 +171,7 @@ func TestReadCSV(t *testing.T) {
 	for _, r := range tab.Rows {
 		got = append(got, FormatRow(r))
 	}
-	want := []string{"(1, NULL, '')", `(2, x,"y", z)`, "(NULL, two\nlines, NULL)"}
+	want := []string{"(1 | NULL | '')", `(2 | x,"y" | z)`, "(NULL | two\nlines | NULL)"}
 	if columnNames(tab.Columns) != "a, b, c" || strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("columns %s rows %q, want a, b, c and %q", columnNames(tab.Columns), got, want)
 	}

@@ -121,7 +121,11 @@ func listRows(b *strings.Builder, title string, raw [][]Value, idx []int) {
 	if len(idx) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "  %s (%d rows):\n", title, len(idx))
+	plural := "s"
+	if len(idx) == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(b, "  %s (%d row%s):\n", title, len(idx), plural)
 	for n, i := range idx {
 		if n == maxShown {
 			fmt.Fprintf(b, "    ...\n")

@@ -25,7 +25,7 @@ func (g *gen) from(first *Table) *query {
 			q.sc = append(q.sc, r)
 			continue
 		}
-		on := fmt.Sprintf("%s = %s", pick(&g.r, scope{r}.refsOf(Int)).sql, pick(&g.r, q.sc.refsOf(Int)).sql)
+		on := g.joinOn(q.sc, r)
 		q.sc = append(q.sc, r)
 		if commas {
 			q.from += ", " + item
@@ -40,6 +40,28 @@ func (g *gen) from(first *Table) *query {
 	return q
 }
 
+// joinOn equates an integer column of r with one of sc: mostly the k
+// columns, which match many rows (and some NULLs), else any.
+func (g *gen) joinOn(sc scope, r rel) string {
+	left, right := sc.refsOf(Int), scope{r}.refsOf(Int)
+	if g.r.chance(70) {
+		if lk, rk := named(left, "k"), named(right, "k"); len(lk) > 0 && len(rk) > 0 {
+			left, right = lk, rk
+		}
+	}
+	return fmt.Sprintf("%s = %s", pick(&g.r, right).sql, pick(&g.r, left).sql)
+}
+
+func named(refs []ref, name string) []ref {
+	var out []ref
+	for _, r := range refs {
+		if r.col.Name == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // pred is a boolean condition over sc; depth bounds nesting, and
 // subqueries appear only at depth 0.
 func (g *gen) pred(sc scope, depth int) string {
@@ -49,7 +71,7 @@ func (g *gen) pred(sc scope, depth int) string {
 		return fmt.Sprintf("(%s %s %s)", g.pred(sc, depth+1), op, g.pred(sc, depth+1))
 	case r == 2 && depth < 2:
 		return fmt.Sprintf("NOT (%s)", g.pred(sc, depth+1))
-	case r == 3 && depth == 0:
+	case r >= 8 && depth == 0:
 		return g.subqueryPred(sc)
 	}
 	return g.atom(sc)
@@ -61,8 +83,12 @@ func (g *gen) atom(sc scope) string {
 	t := c.col.Type
 	lit := func() string { return pick(&g.r, literals[t]) }
 	switch g.r.intn(6) {
-	case 0:
-		return fmt.Sprintf("%s BETWEEN %s AND %s", c.sql, lit(), lit())
+	case 0: // the bounds in order four times in five
+		lo, hi := g.r.intn(len(literals[t])), g.r.intn(len(literals[t]))
+		if lo > hi && g.r.chance(80) {
+			lo, hi = hi, lo
+		}
+		return fmt.Sprintf("%s BETWEEN %s AND %s", c.sql, literals[t][lo], literals[t][hi])
 	case 1:
 		list := []string{lit(), lit(), lit()}
 		if g.r.chance(15) {
@@ -168,7 +194,7 @@ func (g *gen) exprOf(sc scope, t Type) string {
 // aggregates, and a HAVING sometimes.
 func (g *gen) aggregate(q *query) {
 	q.agg = true
-	for n := g.r.intn(3); len(q.group) < n; {
+	for n := pick(&g.r, []int{0, 1, 1, 2, 2}); len(q.group) < n; {
 		c := pick(&g.r, q.sc.refs())
 		sql, name := c.sql, c.col.Name
 		if g.r.chance(20) {
@@ -181,7 +207,10 @@ func (g *gen) aggregate(q *query) {
 		sql, t := g.aggExpr(q.sc)
 		q.add(sql, "", t)
 	}
-	if g.r.chance(30) {
+	switch r := g.r.intn(10); {
+	case r < 1: // one that keeps the groups of more than one row
+		q.having = "count(*) > 1"
+	case r < 3:
 		sql, t := g.aggExpr(q.sc)
 		q.having = fmt.Sprintf("%s %s %s", sql, g.cmpOp(), pick(&g.r, literals[t]))
 	}

@@ -137,7 +137,7 @@ func (q *query) String() string {
 // given, is the first), aggregating or not.
 func (g *gen) selectQuery(first *Table, aggregate bool) *query {
 	q := g.from(first)
-	if g.r.chance(80) {
+	if g.r.chance(65) {
 		q.where = append(q.where, g.pred(q.sc, 0))
 	}
 	if aggregate {

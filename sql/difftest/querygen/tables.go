@@ -63,12 +63,13 @@ CREATE TABLE t3 AS SELECT
 FROM range(8) r(i);
 `
 
-// Literal values the generator compares columns with, per type, chosen to
-// hit the data: strings that occur and one that does not.
+// Literal values the generator compares columns with, per type, in
+// ascending order (so BETWEEN can take a lower and an upper bound), chosen
+// to hit the data: values that occur and ones that do not.
 var literals = map[Type][]string{
-	Int:  {"0", "1", "2", "3", "-1", "5", "10", "20"},
-	Dec:  {"0", "2.50", "-1.25", "4.75", "10.00", "0.01"},
-	Str:  {"'red'", "'blue'", "''", "'x,y'", "'Grün'", "'zeta'", "'none'"},
+	Int:  {"-1", "0", "1", "2", "3", "5", "10", "20"},
+	Dec:  {"-1.25", "0", "0.01", "2.50", "4.75", "10.00"},
+	Str:  {"''", "'Grün'", "'blue'", "'none'", "'red'", "'x,y'", "'zeta'"},
 	Date: {"DATE '1995-01-18'", "DATE '1995-02-01'", "DATE '1995-03-05'"},
 	Dbl:  {"0", "1.5", "2.25", "4.5", "7"},
 }
