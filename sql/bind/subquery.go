@@ -2,6 +2,7 @@ package bind
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/batchrun/batchrun/jobs/spec"
 	"github.com/batchrun/batchrun/sql/logical"
@@ -52,14 +53,14 @@ func (b *binder) existsJoin(in *relation, sc *scope, e *parser.ExistsExpr, anti 
 	if len(sub.corr) == 0 {
 		return b.uncorrelatedExists(in, sub.relation, anti, e)
 	}
-	return b.semiJoin(in, sub, nil, anti, e)
+	return b.semiJoin(in, sub, nil, nil, anti, e)
 }
 
 // semiJoin joins in with sub on sub's correlation plus the key pairs
 // given (left column, right column), keeping the rows of in that have a
-// match (anti: none). Correlated conditions other than equalities are the
-// join's residual condition.
-func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, anti bool, at parser.Node) (*relation, error) {
+// match (anti: none). Correlated conditions other than equalities, and
+// extra, are the join's residual condition.
+func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, extra spec.Expr, anti bool, at parser.Node) (*relation, error) {
 	js := spec.JoinStep{Type: spec.SemiJoin, Broadcast: sub.rel.Bytes < BroadcastBelow}
 	if anti {
 		js.Type = spec.AntiJoin
@@ -75,6 +76,9 @@ func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, anti bool
 			continue
 		}
 		js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
+	}
+	if extra != nil {
+		residual = append(residual, extra)
 	}
 	js.Where = andAll(residual)
 	js.Broadcast = js.Broadcast || js.Keyless()
@@ -125,13 +129,25 @@ func (b *binder) inJoin(in *relation, sc *scope, e *parser.InSubqueryExpr, not b
 		return nil, errorf(e, "IN compares %s with a subquery of %s", lt, rt)
 	}
 	pairs := [][2]string{{lcol, rcol}}
-	if !not {
-		return b.semiJoin(in, sub, pairs, false, e)
-	}
-	if len(sub.corr) > 0 {
-		return nil, errorf(e, "NOT IN with a correlated subquery is not supported yet (NOT EXISTS is)")
+	switch {
+	case !not:
+		return b.semiJoin(in, sub, pairs, nil, false, e)
+	case len(sub.corr) > 0:
+		return b.semiJoin(in, sub, nil, notInMatch(lcol, rcol), true, e)
 	}
 	return b.notIn(in, sub, lcol, rcol, e)
+}
+
+// notInMatch is the residual condition of a correlated x NOT IN (q) as an
+// anti join on q's correlation: an outer row is dropped by any of its q
+// rows whose value equals x or is NULL, or by any q row at all when x is
+// NULL. That is SQL's rule (NOT IN is true for an empty q, NULL when x or
+// a value of q is NULL and x is not found) for each outer row's own q.
+func notInMatch(lcol, rcol string) spec.Expr {
+	x, y := &spec.Column{Name: lcol}, &spec.Column{Name: rcol}
+	return &spec.Binary{Op: spec.OpOr,
+		L: &spec.Binary{Op: spec.OpOr, L: &spec.Binary{Op: spec.OpEq, L: x, R: y}, R: &spec.IsNull{X: y}},
+		R: &spec.IsNull{X: x}}
 }
 
 // notIn is x NOT IN (q) with SQL's NULL rule: true when q is empty; else
@@ -148,7 +164,7 @@ func (b *binder) notIn(in *relation, sub *bound, lcol, rcol string, at parser.No
 	if err != nil {
 		return nil, planError(at, err)
 	}
-	anti, err := b.semiJoin(&relation{rel: withStats, cols: in.cols}, sub, [][2]string{{lcol, rcol}}, true, at)
+	anti, err := b.semiJoin(&relation{rel: withStats, cols: in.cols}, sub, [][2]string{{lcol, rcol}}, nil, true, at)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +229,24 @@ func (x *exprCtx) scalarSubquery(e *parser.SubqueryExpr) (spec.Expr, error) {
 		return nil, planError(e, err)
 	}
 	x.in.rel = rel
-	return &spec.Column{Name: sub.cols[0].internal}, nil
+	var out spec.Expr = &spec.Column{Name: sub.cols[0].internal}
+	if len(sub.corr) > 0 && isCount(e.Query) {
+		// An outer row no group joined has a count of 0, not NULL (the
+		// "count bug" of decorrelation).
+		out = &spec.Call{Func: "coalesce", Args: []spec.Expr{out, &spec.Literal{Type: spec.Int64}}}
+	}
+	return out, nil
+}
+
+// isCount reports whether q is SELECT count(...) FROM ...: the one form
+// whose value over no rows is not NULL that the binder corrects.
+func isCount(q *parser.Query) bool {
+	sel, ok := q.Body.(*parser.Select)
+	if !ok || len(sel.Items) != 1 || len(sel.GroupBy) > 0 {
+		return false
+	}
+	f, ok := sel.Items[0].Expr.(*parser.FuncCall)
+	return ok && f.Over == nil && strings.EqualFold(f.Name.Name, "count")
 }
 
 func (b *binder) correlatedJoin(in *relation, sub *bound, at parser.Node) (*logical.Rel, error) {
