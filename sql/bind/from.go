@@ -47,10 +47,7 @@ func (b *binder) tableExpr(te parser.TableExpr) ([]*relation, []parser.Expr, err
 		r, err = renameColumns(r.withTable(te.Alias.Name.Name), te.Alias.Columns, te.Alias)
 		return []*relation{r}, nil, err
 	case *parser.Join:
-		if len(te.Using) > 0 {
-			return nil, nil, errorf(te, "JOIN ... USING is not supported yet: write ON")
-		}
-		if te.Kind != parser.JoinInner && te.Kind != parser.JoinCross {
+		if te.Kind != parser.JoinInner && te.Kind != parser.JoinCross || len(te.Using) > 0 {
 			r, err := b.outerJoin(te)
 			return []*relation{r}, nil, err
 		}
@@ -162,9 +159,15 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 	if err != nil {
 		return nil, err
 	}
-	typ := map[parser.JoinKind]spec.JoinType{parser.JoinLeft: spec.LeftJoin, parser.JoinRight: spec.RightJoin, parser.JoinFull: spec.FullJoin}[j.Kind]
-	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
+	typ := map[parser.JoinKind]spec.JoinType{parser.JoinInner: spec.InnerJoin, parser.JoinLeft: spec.LeftJoin, parser.JoinRight: spec.RightJoin, parser.JoinFull: spec.FullJoin}[j.Kind]
 	js := spec.JoinStep{Type: typ}
+	var merged []column
+	if len(j.Using) > 0 {
+		if merged, err = using(j, left, right, &js); err != nil {
+			return nil, err
+		}
+	}
+	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
 	var residual []spec.Expr
 	for _, c := range conjuncts(j.On) {
 		x := &exprCtx{b: b, sc: sc}
@@ -178,9 +181,9 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 		}
 		side := refSide(e, left.rel.Schema, right.rel.Schema)
 		switch {
-		case side == 2 && typ == spec.LeftJoin:
+		case side == 2 && (typ == spec.LeftJoin || typ == spec.InnerJoin):
 			right, err = filtered(right, e, c)
-		case side == 1 && typ == spec.RightJoin:
+		case side == 1 && (typ == spec.RightJoin || typ == spec.InnerJoin):
 			left, err = filtered(left, e, c)
 		default:
 			// Tested on each pair: a row whose partners all fail it is
@@ -192,15 +195,93 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 		}
 	}
 	js.Where = andAll(residual)
-	if len(js.LeftKeys) == 0 && typ != spec.LeftJoin {
+	if len(js.LeftKeys) == 0 && typ.KeepsUnmatchedRight() {
 		return nil, errorf(j, "%s needs an equality between the two sides in ON (each side's unmatched rows are kept)", j.Kind)
 	}
-	js.Broadcast = typ == spec.LeftJoin && (right.rel.Bytes < BroadcastBelow || len(js.LeftKeys) == 0)
+	js.Broadcast = !typ.KeepsUnmatchedRight() && (right.rel.Bytes < BroadcastBelow || len(js.LeftKeys) == 0)
 	rel, err := logical.Join(left.rel, right.rel, js)
 	if err != nil {
 		return nil, planError(j, err)
 	}
-	return &relation{rel: rel, cols: sc.cols}, nil
+	out := &relation{rel: rel, cols: append(merged, sc.cols...)}
+	if typ == spec.FullJoin && len(merged) > 0 {
+		return b.coalesced(out, len(merged), j)
+	}
+	return out, nil
+}
+
+// using turns JOIN ... USING (k, ...) into key pairs of js and returns
+// the merged columns: each k once, unqualified, the left side's value for
+// inner and left joins and the right side's for right joins (a full
+// join's is computed by coalesced). The sides' own k stay reachable as
+// t.k only.
+func using(j *parser.Join, left, right *relation, js *spec.JoinStep) ([]column, error) {
+	var merged []column
+	for _, id := range j.Using {
+		l, err := usingColumn(left, id, "left")
+		if err != nil {
+			return nil, err
+		}
+		r, err := usingColumn(right, id, "right")
+		if err != nil {
+			return nil, err
+		}
+		if l.typ != r.typ {
+			return nil, errorf(id, "USING column %q has type %s on the left and %s on the right", id.Name, l.typ, r.typ)
+		}
+		js.LeftKeys, js.RightKeys = append(js.LeftKeys, l.internal), append(js.RightKeys, r.internal)
+		m := *l
+		if js.Type == spec.RightJoin {
+			m = *r
+		}
+		m.table, m.qualifiedOnly = "", false
+		l.qualifiedOnly, r.qualifiedOnly = true, true
+		merged = append(merged, m)
+	}
+	return merged, nil
+}
+
+// usingColumn finds the one column of side that USING names.
+func usingColumn(side *relation, id *parser.Ident, which string) (*column, error) {
+	var found *column
+	for i := range side.cols {
+		c := &side.cols[i]
+		if c.qualifiedOnly || !nameEq(id, c.name) {
+			continue
+		}
+		if found != nil {
+			return nil, errorf(id, "USING column %q is ambiguous on the %s side", id.Name, which)
+		}
+		found = c
+	}
+	if found == nil {
+		return nil, errorf(id, "USING column %q is not a column of the %s side%s", id.Name, which, suggest(id.Name, (&scope{cols: side.cols}).names()))
+	}
+	return found, nil
+}
+
+// coalesced adds a full join's merged USING columns, the first n of r's
+// columns: COALESCE(left k, right k), whichever side the row came from.
+func (b *binder) coalesced(r *relation, n int, at parser.Node) (*relation, error) {
+	cols := make([]spec.NamedExpr, 0, len(r.rel.Schema)+n)
+	for _, f := range r.rel.Schema {
+		cols = append(cols, spec.NamedExpr{Expr: &spec.Column{Name: f.Name}, Alias: f.Name})
+	}
+	out := &relation{cols: slices.Clone(r.cols)}
+	js := r.rel.Step.Join
+	for i := range n {
+		name := b.fresh(r.cols[i].name)
+		e := &spec.Call{Func: "coalesce", Args: []spec.Expr{&spec.Column{Name: js.LeftKeys[i]}, &spec.Column{Name: js.RightKeys[i]}}}
+		cols = append(cols, spec.NamedExpr{Expr: e, Alias: name})
+		out.cols[i].internal = name
+	}
+	rel, err := logical.Project(r.rel, cols)
+	if err != nil {
+		return nil, planError(at, err)
+	}
+	rel.Bytes = r.rel.Bytes
+	out.rel = rel
+	return out, nil
 }
 
 // joinSide binds one side of an outer join as its own join problem.

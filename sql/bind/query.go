@@ -193,11 +193,11 @@ func sortKey(it *parser.OrderItem, col string) spec.SortKey {
 	return k
 }
 
-// setOp binds UNION [ALL]; both sides' columns are cast to common types
-// and renamed to the left side's names.
+// setOp binds UNION [ALL], INTERSECT and EXCEPT: both sides' columns are
+// cast to common types and renamed to the left side's names.
 func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
-	if op.Op != "UNION" {
-		return nil, errorf(op, "%s is not supported yet (UNION is)", op.Op)
+	if op.Op != "UNION" && op.All {
+		return nil, errorf(op, "%s ALL is not supported yet (%s is)", op.Op, op.Op)
 	}
 	sides := make([]*relation, 2)
 	for i, s := range []parser.SetExpr{op.Left, op.Right} {
@@ -207,36 +207,100 @@ func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
 		}
 		sides[i] = r
 	}
-	l, r := sides[0], sides[1]
+	out, err := b.setColumns(op, sides[0], sides[1])
+	if err != nil {
+		return nil, err
+	}
+	var marks []string
+	if op.Op != "UNION" {
+		marks = []string{b.fresh("left_rows"), b.fresh("right_rows")}
+	}
+	rels := make([]*logical.Rel, 2)
+	for i, side := range sides {
+		if rels[i], err = aligned(side, out, marks, i); err != nil {
+			return nil, planError(op, err)
+		}
+	}
+	u, err := logical.Union(rels, op.Op == "UNION" && !op.All)
+	if err != nil {
+		return nil, planError(op, err)
+	}
+	if marks != nil {
+		if u, err = setFilter(op.Op, u, out, marks); err != nil {
+			return nil, planError(op, err)
+		}
+	}
+	return &relation{rel: u, cols: out}, nil
+}
+
+// setColumns is the columns of a set operation of l and r: l's names,
+// the two sides' common types.
+func (b *binder) setColumns(op *parser.SetOp, l, r *relation) ([]column, error) {
 	if len(l.cols) != len(r.cols) {
-		return nil, errorf(op, "UNION sides have %d and %d columns", len(l.cols), len(r.cols))
+		return nil, errorf(op, "%s sides have %d and %d columns", op.Op, len(l.cols), len(r.cols))
 	}
 	out := make([]column, len(l.cols))
 	for i := range l.cols {
 		t, ok := spec.Unify(l.cols[i].typ, r.cols[i].typ)
 		if !ok {
-			return nil, errorf(op, "UNION column %d: %s and %s have no common type", i+1, l.cols[i].typ, r.cols[i].typ)
+			return nil, errorf(op, "%s column %d: %s and %s have no common type", op.Op, i+1, l.cols[i].typ, r.cols[i].typ)
 		}
 		out[i] = column{name: l.cols[i].name, internal: b.fresh(l.cols[i].name), typ: t}
 	}
-	rels := make([]*logical.Rel, 2)
-	for i, side := range sides {
-		cols := make([]spec.NamedExpr, len(out))
-		for j, c := range side.cols {
-			var e spec.Expr = &spec.Column{Name: c.internal}
-			if c.typ != out[j].typ {
-				e = &spec.Cast{X: e, To: out[j].typ}
-			}
-			cols[j] = spec.NamedExpr{Expr: e, Alias: out[j].internal}
+	return out, nil
+}
+
+// aligned projects side (the i-th of a set operation) onto the columns
+// out, and, for INTERSECT and EXCEPT, the marks: 1 in this side's mark
+// and NULL in the other's, so that a count of each tells which sides
+// hold a row.
+func aligned(side *relation, out []column, marks []string, i int) (*logical.Rel, error) {
+	cols := make([]spec.NamedExpr, len(out), len(out)+len(marks))
+	for j, c := range side.cols {
+		var e spec.Expr = &spec.Column{Name: c.internal}
+		if c.typ != out[j].typ {
+			e = &spec.Cast{X: e, To: out[j].typ}
 		}
-		var err error
-		if rels[i], err = logical.Project(side.rel, cols); err != nil {
-			return nil, planError(op, err)
-		}
+		cols[j] = spec.NamedExpr{Expr: e, Alias: out[j].internal}
 	}
-	u, err := logical.Union(rels, !op.All)
+	for m, name := range marks {
+		var e spec.Expr = &spec.Cast{X: &spec.Literal{Type: spec.Null}, To: spec.Int64}
+		if m == i {
+			e = &spec.Literal{Type: spec.Int64, Int: 1}
+		}
+		cols = append(cols, spec.NamedExpr{Expr: e, Alias: name})
+	}
+	return logical.Project(side.rel, cols)
+}
+
+// setFilter finishes INTERSECT or EXCEPT over the union u of the marked
+// sides: one group per distinct row (NULLs equal, as set operations
+// compare them), kept when both sides have it (INTERSECT) or only the
+// left does (EXCEPT).
+func setFilter(op string, u *logical.Rel, out []column, marks []string) (*logical.Rel, error) {
+	keys := make([]string, len(out))
+	for i, c := range out {
+		keys[i] = c.internal
+	}
+	aggs := []spec.Agg{{Func: spec.AggCount, Arg: marks[0], Alias: marks[0]}, {Func: spec.AggCount, Arg: marks[1], Alias: marks[1]}}
+	g, err := logical.Aggregate(u, keys, aggs)
 	if err != nil {
-		return nil, planError(op, err)
+		return nil, err
 	}
-	return &relation{rel: u, cols: out}, nil
+	count := func(i int, op spec.BinaryOp) spec.Expr {
+		return &spec.Binary{Op: op, L: &spec.Column{Name: marks[i]}, R: &spec.Literal{Type: spec.Int64}}
+	}
+	right := count(1, spec.OpGt)
+	if op == "EXCEPT" {
+		right = count(1, spec.OpEq)
+	}
+	f, err := logical.Filter(g, &spec.Binary{Op: spec.OpAnd, L: count(0, spec.OpGt), R: right})
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]spec.NamedExpr, len(keys))
+	for i, k := range keys {
+		cols[i] = spec.NamedExpr{Expr: &spec.Column{Name: k}, Alias: k}
+	}
+	return logical.Project(f, cols)
 }

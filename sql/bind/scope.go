@@ -15,6 +15,9 @@ type column struct {
 	name     string // the column's name in SQL
 	internal string // its name in the plan, unique in the query
 	typ      spec.Type
+	// qualifiedOnly is a USING column of one side of its join: t.k finds
+	// it, but k and * find the join's merged column instead.
+	qualifiedOnly bool
 }
 
 // relation is a bound FROM item or query: its plan and its columns, in the
@@ -65,7 +68,7 @@ func (s *scope) lookup(ref *parser.ColumnRef) (column, int, error) {
 	for depth, sc := 0, s; sc != nil; depth, sc = depth+1, sc.outer {
 		var found []column
 		for _, c := range sc.cols {
-			if nameEq(name, c.name) && (table == nil || nameEq(table, c.table)) {
+			if nameEq(name, c.name) && (table == nil && !c.qualifiedOnly || table != nil && nameEq(table, c.table)) {
 				found = append(found, c)
 			}
 		}

@@ -273,7 +273,7 @@ func (k *block) item(x *exprCtx, p *projection, it *parser.SelectItem) error {
 	}
 	n := 0
 	for _, c := range k.sc.cols {
-		if star.Table != nil && !nameEq(star.Table[len(star.Table)-1], c.table) || excluded(star, c.name) {
+		if star.Table != nil && !nameEq(star.Table[len(star.Table)-1], c.table) || star.Table == nil && c.qualifiedOnly || excluded(star, c.name) {
 			continue
 		}
 		p.add(&spec.Column{Name: c.internal}, c.name, c.typ)
