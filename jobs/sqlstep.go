@@ -17,9 +17,6 @@ func (d *decoder) decodeSQL(s *spec.Step, n *yaml.Node) error {
 	if len(s.Inputs) > 0 {
 		return d.errf(n, "input: a sql step reads the tables its FROM names")
 	}
-	if s.Parallelism != 0 {
-		return d.errf(n, "parallelism: not supported on a sql step yet (set the job's)")
-	}
 	q, err := d.str(n, "sql")
 	if err != nil {
 		return err
@@ -105,12 +102,12 @@ func expandOne(job *spec.Job, s *spec.Step) error {
 	if err != nil {
 		return err
 	}
-	c, err := sql.Compile(s.SQL.Query, tables, s.ID)
+	c, err := sql.Compile(s.SQL.Query, sql.Catalog{Tables: tables, Others: otherSteps(job, s, tables)}, s.ID)
 	if err != nil {
 		return sqlError(job, s, err)
 	}
 	for _, st := range c.Steps {
-		st.Line, st.Exchange = s.Line, s.Exchange
+		st.Line, st.Exchange, st.Parallelism = s.Line, s.Exchange, s.Parallelism
 	}
 	i := slices.Index(job.Steps, s)
 	job.Steps = slices.Replace(job.Steps, i, i+1, c.Steps...)
@@ -119,6 +116,18 @@ func expandOne(job *spec.Job, s *spec.Step) error {
 	}
 	job.SQLPlans[s.ID] = c.Plan
 	return nil
+}
+
+// otherSteps names the steps a query could read but s does not: what an
+// unknown table's error suggests.
+func otherSteps(job *spec.Job, s *spec.Step, tables []sql.Table) []string {
+	var out []string
+	for _, st := range job.Steps {
+		if st != s && st.Kind != spec.KindWrite && !slices.ContainsFunc(tables, func(t sql.Table) bool { return t.ID == st.ID }) {
+			out = append(out, st.ID)
+		}
+	}
+	return out
 }
 
 // sqlTables resolves the steps a query reads (and their inputs) and

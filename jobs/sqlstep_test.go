@@ -87,7 +87,7 @@ func TestSQLStepErrors(t *testing.T) {
 `, 11, `sql: line 3, column 7: unknown column "nmae" (did you mean "name"?)`},
 		{`  - id: q
     sql: SELECT name FROM customer
-`, 8, `sql: line 1, column 18: unknown table "customer"`},
+`, 8, `sql: line 1, column 18: unknown table "customer" (did you mean "customers"?)`},
 		{`  - id: q
     sql: SELECT * FROM customers
     input: orders
@@ -106,6 +106,32 @@ func TestSQLStepErrors(t *testing.T) {
 		if se.Line != tc.line || !strings.Contains(se.Msg, tc.msg) {
 			t.Errorf("error at line %d: %s\nwant line %d with %q", se.Line, se.Msg, tc.line, tc.msg)
 		}
+	}
+}
+
+// A sql step's parallelism is its steps': every step the query compiles
+// to runs with it.
+func TestSQLStepParallelism(t *testing.T) {
+	job, err := parseSQLSpec(t, `  - id: q
+    parallelism: 3
+    sql: SELECT c.name, count(*) AS n FROM orders o JOIN customers c ON o.cust = c.id GROUP BY c.name
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range job.Steps {
+		if s.ID == "q" || strings.HasPrefix(s.ID, "q.") {
+			n++
+			if s.Parallelism != 3 {
+				t.Errorf("step %s has parallelism %d, want 3", s.ID, s.Parallelism)
+			}
+		} else if s.Parallelism != 0 {
+			t.Errorf("step %s, not the query's, has parallelism %d", s.ID, s.Parallelism)
+		}
+	}
+	if n < 3 {
+		t.Errorf("the query compiled to %d steps, want a join, an aggregate and a select at least", n)
 	}
 }
 

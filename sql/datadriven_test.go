@@ -45,7 +45,7 @@ func TestDataDriven(t *testing.T) {
 					}
 					query = string(b)
 				}
-				c, err := Compile(query, tables, "q")
+				c, err := Compile(query, Catalog{Tables: tables}, "q")
 				if err != nil {
 					var qe *Error
 					if !errors.As(err, &qe) {

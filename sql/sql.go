@@ -20,6 +20,10 @@ import (
 // Table is a table a query can read (a step of the job).
 type Table = bind.Table
 
+// Catalog is the tables a query can read, and the names of other steps
+// (see bind.Catalog).
+type Catalog = bind.Catalog
+
 // Compiled is a query compiled to steps.
 type Compiled struct {
 	// Steps, inputs first; the last is named by the id Compile was given.
@@ -40,14 +44,14 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Err.Render(e.Query) }
 
-// Compile compiles query, reading tables, into steps whose last is id.
-// Errors are *Error.
-func Compile(query string, tables []Table, id string) (*Compiled, error) {
+// Compile compiles query, reading the tables of cat, into steps whose last
+// is id. Errors are *Error.
+func Compile(query string, cat Catalog, id string) (*Compiled, error) {
 	q, err := parser.Parse(query)
 	if err != nil {
 		return nil, wrap(query, err)
 	}
-	res, err := bind.Bind(q, bind.Catalog{Tables: tables})
+	res, err := bind.Bind(q, cat)
 	if err != nil {
 		return nil, wrap(query, err)
 	}

@@ -38,6 +38,9 @@ type Table struct {
 // Catalog is the tables a query can read: the job's steps before it.
 type Catalog struct {
 	Tables []Table
+	// Others names the job's other steps, which the query does not read:
+	// an unknown table's error suggests the closest of them too.
+	Others []string
 }
 
 // lookup finds the table name names: exactly when quoted, else ignoring
@@ -59,11 +62,11 @@ func (c Catalog) lookup(name *parser.Ident) (Table, bool) {
 }
 
 func (c Catalog) names() []string {
-	out := make([]string, len(c.Tables))
+	out := make([]string, len(c.Tables), len(c.Tables)+len(c.Others))
 	for i, t := range c.Tables {
 		out[i] = t.ID
 	}
-	return out
+	return append(out, c.Others...)
 }
 
 // Result is a bound query.
