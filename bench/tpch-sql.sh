@@ -53,5 +53,5 @@ fi
 (cd sql/difftest && go build -o "$tmp/tpchsql" ./cmd/tpchsql)
 echo "TPC-H from $DATA, $(nproc) CPUs; batchrun $BIN" >&2
 rc=0
-"$tmp/tpchsql" -data "$DATA" -batchrun "$BIN" -queries sql/difftest/testdata/tpch "${ARGS[@]}" || rc=$?
+"$tmp/tpchsql" -data "$DATA" -batchrun "$BIN" -queries sql/parser/testdata/tpch "${ARGS[@]}" || rc=$?
 exit $rc

@@ -127,9 +127,9 @@ func batchrun(t *testing.T) *Runner {
 
 // TestTPCH runs the 22 TPC-H queries.
 func TestTPCH(t *testing.T) {
-	files, err := filepath.Glob("testdata/tpch/q*.sql")
+	files, err := filepath.Glob(tpchQueries + "/q*.sql")
 	if err != nil || len(files) != 22 {
-		t.Fatalf("testdata/tpch: %d queries (%v), want 22", len(files), err)
+		t.Fatalf(tpchQueries+": %d queries (%v), want 22", len(files), err)
 	}
 	e, r := setup(t), batchrun(t)
 	for _, f := range files {

@@ -8,7 +8,7 @@
 //
 //	cd sql/difftest && go test ./...
 //
-// TestTPCH runs the 22 TPC-H queries (testdata/tpch, DuckDB's
+// TestTPCH runs the 22 TPC-H queries (../parser/testdata/tpch, DuckDB's
 // tpch_queries() text) over data from DuckDB's dbgen; TestGenerated runs
 // seeded random queries (package querygen) over three small tables full of
 // NULLs and duplicate keys. testdata/known-failures.txt lists the queries

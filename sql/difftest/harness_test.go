@@ -17,7 +17,7 @@ import (
 func TestHarness(t *testing.T) {
 	e := setup(t)
 	fake := &Runner{Bin: buildFake(t)}
-	files, _ := filepath.Glob("testdata/tpch/q*.sql")
+	files, _ := filepath.Glob(tpchQueries + "/q*.sql")
 	for _, f := range files {
 		q, err := os.ReadFile(f)
 		if err != nil {
@@ -33,7 +33,7 @@ func TestHarness(t *testing.T) {
 			t.Errorf("seed %d: %v\n%s", seed, d, q)
 		}
 	}
-	tpch1, _ := os.ReadFile("testdata/tpch/q01.sql")
+	tpch1, _ := os.ReadFile(tpchQueries + "/q01.sql")
 	const rows = "SELECT id, g, n, d, f FROM t1 ORDER BY id"
 	const tied = "SELECT k, id FROM t1 ORDER BY k" // its first two rows tie on k
 	for _, tc := range []struct {

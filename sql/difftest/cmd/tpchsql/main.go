@@ -31,7 +31,7 @@ import (
 func main() {
 	data := flag.String("data", "", "directory of the TPC-H CSV files (../shared/tpch/gen.sh)")
 	bin := flag.String("batchrun", "", "the batchrun binary")
-	queries := flag.String("queries", "testdata/tpch", "directory of q01.sql ... q22.sql")
+	queries := flag.String("queries", "../parser/testdata/tpch", "directory of q01.sql ... q22.sql")
 	runs := flag.Int("runs", 1, "runs of each query on each side")
 	only := flag.String("only", "", "comma-separated queries to run (default all), e.g. q01,q06")
 	threads := flag.Int("threads", 2, "DuckDB threads")
