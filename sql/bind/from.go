@@ -352,10 +352,11 @@ func refSide(e spec.Expr, left, right spec.Schema) int {
 
 // joinAll joins items with the conditions conds: each condition on one
 // item filters it first; equalities between two items are join keys; the
-// rest apply as soon as the items they read are joined. The order is
-// greedy: the largest item is the probe side, and each step joins the
-// smallest item connected to what is joined so far by a key (a cross join
-// when none is), broadcast when it is small.
+// rest are tested as soon as the items they read are joined. The order is
+// greedy operator ordering (Fegaras' GOO, bushy): repeatedly join the two
+// connected parts whose join is estimated smallest, the larger as the
+// probe side, the smaller broadcast when it is small; parts connected by
+// no key are cross joined last, smallest first.
 func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error) {
 	owner := map[string]int{}
 	for i, it := range items {
@@ -363,9 +364,13 @@ func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error
 			owner[n] = i
 		}
 	}
-	var rest []boundConj
+	var rest, constant []boundConj
 	for _, c := range conds {
 		set := itemsOf(c.e, owner)
+		if len(set) == 0 {
+			constant = append(constant, c) // WHERE 1 = 0: on the result
+			continue
+		}
 		if len(set) == 1 {
 			var err error
 			if items[set[0]], err = filtered(items[set[0]], c.e, c.at); err != nil {
@@ -375,8 +380,24 @@ func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error
 		}
 		rest = append(rest, c)
 	}
-	g := &joinGraph{b: b, items: items, owner: owner, conds: rest, done: map[int]bool{}}
-	return g.run()
+	g := &joinGraph{b: b, owner: owner, conds: rest}
+	for i, it := range items {
+		g.parts = append(g.parts, &part{rel: it.rel, items: []int{i}})
+	}
+	root, err := g.run()
+	if err != nil {
+		return nil, err
+	}
+	out := &relation{rel: root}
+	for _, it := range items { // SELECT * order: FROM order
+		out.cols = append(out.cols, it.cols...)
+	}
+	for _, c := range constant {
+		if out, err = filtered(out, c.e, c.at); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // itemsOf lists the items whose columns e reads.
@@ -390,138 +411,157 @@ func itemsOf(e spec.Expr, owner map[string]int) []int {
 	return set
 }
 
+// joinGraph is a join being ordered: parts (items or joins of items) and
+// the conditions between them not yet applied.
 type joinGraph struct {
 	b     *binder
-	items []*relation
 	owner map[string]int
 	conds []boundConj
-	done  map[int]bool
-	cur   *relation
+	parts []*part
 }
 
-func (g *joinGraph) run() (*relation, error) {
-	first := 0
-	for i, it := range g.items {
-		if it.rel.Bytes > g.items[first].rel.Bytes {
-			first = i
+// part is a joined set of items.
+type part struct {
+	rel   *logical.Rel
+	items []int
+}
+
+// candidate is a join of parts l (probe) and r (build) on keys.
+type candidate struct {
+	l, r int
+	keys []boundConj
+	size float64
+}
+
+func (g *joinGraph) run() (*logical.Rel, error) {
+	for len(g.parts) > 1 {
+		c, ok := g.best()
+		if !ok {
+			c = g.smallestPair()
 		}
-	}
-	g.cur = &relation{rel: g.items[first].rel}
-	g.done[first] = true
-	if err := g.applyReady(); err != nil {
-		return nil, err
-	}
-	for len(g.done) < len(g.items) {
-		next, keys := g.pick()
-		if err := g.join(next, keys); err != nil {
+		if err := g.join(c); err != nil {
 			return nil, err
 		}
-		if err := g.applyReady(); err != nil {
-			return nil, err
-		}
 	}
-	for _, it := range g.items { // SELECT * order: FROM order
-		g.cur.cols = append(g.cur.cols, it.cols...)
-	}
-	return g.cur, nil
+	return g.parts[0].rel, nil
 }
 
-// pick chooses the item joined to the done ones by a key whose join is
-// estimated smallest (a join on a unique key of either side over one that
-// multiplies rows), or the smallest item when none is joined by a key,
-// and returns its key conditions.
-func (g *joinGraph) pick() (int, []boundConj) {
-	best, bestKeys, bestSize := -1, []boundConj(nil), 0.0
-	for i, it := range g.items {
-		if g.done[i] {
-			continue
-		}
-		keys := g.keysTo(i)
-		size := it.rel.Bytes
-		if len(keys) > 0 {
-			size, _ = logical.JoinEstimate(g.cur.rel, it.rel, g.joinStep(it, keys))
-		}
-		hasKeys, bestHas := len(keys) > 0, len(bestKeys) > 0
-		better := best < 0 || hasKeys && !bestHas ||
-			hasKeys == bestHas && (size < bestSize || size == bestSize && it.rel.Bytes < g.items[best].rel.Bytes)
-		if better {
-			best, bestKeys, bestSize = i, keys, size
+// best is the smallest estimated join of two parts connected by a key.
+func (g *joinGraph) best() (candidate, bool) {
+	var (
+		out   candidate
+		found bool
+	)
+	for i := range g.parts {
+		for j := i + 1; j < len(g.parts); j++ {
+			l, r := i, j
+			if g.parts[r].rel.Bytes > g.parts[l].rel.Bytes {
+				l, r = r, l
+			}
+			keys := g.keysBetween(l, r)
+			if len(keys) == 0 {
+				continue
+			}
+			c := candidate{l: l, r: r, keys: keys}
+			c.size, _ = logical.JoinEstimate(g.parts[l].rel, g.parts[r].rel, g.joinStep(c))
+			if !found || c.size < out.size {
+				out, found = c, true
+			}
 		}
 	}
-	return best, bestKeys
+	return out, found
 }
 
-// joinStep is the join of the done items with right on keys.
-func (g *joinGraph) joinStep(right *relation, keys []boundConj) spec.JoinStep {
-	js := spec.JoinStep{Type: spec.InnerJoin, Broadcast: right.rel.Bytes < BroadcastBelow}
-	for _, k := range keys {
-		lk, rk, _ := keyPair(k.e, g.cur.rel.Schema, right.rel.Schema)
-		js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
+// smallestPair is a cross join of the two smallest parts.
+func (g *joinGraph) smallestPair() candidate {
+	order := make([]int, len(g.parts))
+	for i := range order {
+		order[i] = i
 	}
-	return js
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmpFloat(g.parts[a].rel.Bytes, g.parts[b].rel.Bytes)
+	})
+	return candidate{l: order[1], r: order[0]}
 }
 
-// keysTo lists the equalities between item i and the done items.
-func (g *joinGraph) keysTo(i int) []boundConj {
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// keysBetween lists the equalities between parts l and r usable as keys.
+func (g *joinGraph) keysBetween(l, r int) []boundConj {
 	var keys []boundConj
 	for _, c := range g.conds {
-		if _, _, ok := keyPair(c.e, g.cur.rel.Schema, g.items[i].rel.Schema); ok {
+		if _, _, ok := keyPair(c.e, g.parts[l].rel.Schema, g.parts[r].rel.Schema); ok {
 			keys = append(keys, c)
 		}
 	}
 	return keys
 }
 
-// join joins item i to the done items on keys. The other conditions
-// between them become the join's residual condition: a non-equi join
-// tests its pairs as it makes them.
-func (g *joinGraph) join(i int, keys []boundConj) error {
-	right := g.items[i]
-	js := g.joinStep(right, keys)
-	if len(keys) == 0 {
-		js.Broadcast = true // nothing to hash on
+// joinStep is the join of candidate c's parts on its keys.
+func (g *joinGraph) joinStep(c candidate) spec.JoinStep {
+	left, right := g.parts[c.l].rel, g.parts[c.r].rel
+	js := spec.JoinStep{Type: spec.InnerJoin, Broadcast: len(c.keys) == 0 || right.Bytes < BroadcastBelow}
+	for _, k := range c.keys {
+		lk, rk, _ := keyPair(k.e, left.Schema, right.Schema)
+		js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
 	}
-	for _, k := range keys {
+	return js
+}
+
+// join joins candidate c's parts into one. The other conditions between
+// them become the join's residual condition: a non-equi join tests its
+// pairs as it makes them.
+func (g *joinGraph) join(c candidate) error {
+	js := g.joinStep(c)
+	for _, k := range c.keys {
 		g.drop(k)
 	}
-	g.done[i] = true
-	var residual []spec.Expr
-	at := parser.Node(nil)
-	for _, c := range g.ready() {
-		if slices.Contains(itemsOf(c.e, g.owner), i) {
-			residual = append(residual, c.e)
-			at = c.at
-			g.drop(c)
+	merged := &part{items: append(slices.Clone(g.parts[c.l].items), g.parts[c.r].items...)}
+	var (
+		residual []spec.Expr
+		at       parser.Node
+	)
+	for _, cond := range slices.Clone(g.conds) {
+		if within(itemsOf(cond.e, g.owner), merged.items) {
+			residual = append(residual, cond.e)
+			at = cond.at
+			g.drop(cond)
 		}
 	}
 	js.Where = andAll(residual)
-	if len(keys) > 0 {
-		at = keys[0].at
+	if len(c.keys) > 0 {
+		at = c.keys[0].at
 	}
-	rel, err := logical.Join(g.cur.rel, right.rel, js)
+	rel, err := logical.Join(g.parts[c.l].rel, g.parts[c.r].rel, js)
 	if err != nil {
 		if at == nil { // a cross join of valid relations cannot fail
 			return err
 		}
 		return planError(at, err)
 	}
-	g.cur.rel = rel
+	merged.rel = rel
+	lo, hi := min(c.l, c.r), max(c.l, c.r)
+	g.parts[lo] = merged
+	g.parts = slices.Delete(g.parts, hi, hi+1)
 	return nil
 }
 
-// ready lists the conditions whose items are all joined.
-func (g *joinGraph) ready() []boundConj {
-	var out []boundConj
-	for _, c := range g.conds {
-		ok := true
-		for _, i := range itemsOf(c.e, g.owner) {
-			ok = ok && g.done[i]
-		}
-		if ok {
-			out = append(out, c)
+// within reports whether every item of set is in items.
+func within(set, items []int) bool {
+	for _, i := range set {
+		if !slices.Contains(items, i) {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 // andAll is the conjunction of es (nil for none).
@@ -539,20 +579,6 @@ func andAll(es []spec.Expr) spec.Expr {
 
 func (g *joinGraph) drop(c boundConj) {
 	g.conds = slices.DeleteFunc(g.conds, func(x boundConj) bool { return x.at == c.at && x.e == c.e })
-}
-
-// applyReady filters the joined relation by every condition whose items
-// are all joined.
-func (g *joinGraph) applyReady() error {
-	for _, c := range g.ready() {
-		r, err := filtered(g.cur, c.e, c.at)
-		if err != nil {
-			return err
-		}
-		g.cur.rel = r.rel
-		g.drop(c)
-	}
-	return nil
 }
 
 // crossJoin joins every row of left with every row of right: a join

@@ -40,6 +40,11 @@ type Rel struct {
 	// as sampled, an aggregate's only key), for join order: a join on a
 	// unique build key emits at most one row per probe row.
 	Unique []string
+	// Kept is the estimated share of its tables' rows the relation keeps
+	// (filters multiply it): a probe row finds its partner on a unique key
+	// with that chance, so a join with a filtered dimension shrinks the
+	// probe side as much as the filter did the dimension.
+	Kept float64
 }
 
 // IsUnique reports whether column is in r.Unique.
@@ -47,7 +52,7 @@ func (r *Rel) IsUnique(column string) bool { return slices.Contains(r.Unique, co
 
 // Table is a scan of the job step id, whose output schema is schema.
 func Table(id string, schema spec.Schema, bytes float64, unique []string) *Rel {
-	return &Rel{Step: spec.Step{Kind: spec.KindRead}, Table: id, Schema: schema, Bytes: bytes, Unique: unique}
+	return &Rel{Step: spec.Step{Kind: spec.KindRead}, Table: id, Schema: schema, Bytes: bytes, Unique: unique, Kept: 1}
 }
 
 // newRel checks s against the inputs' schemas and returns the node.
@@ -63,9 +68,12 @@ func newRel(s spec.Step, inputs ...*Rel) (*Rel, error) {
 		return nil, err
 	}
 	s.Inputs = nil
-	r := &Rel{Step: s, Inputs: inputs, Schema: out}
-	if len(inputs) == 1 && s.Kind != spec.KindAggregate {
-		r.Unique = keptUnique(inputs[0].Unique, s, out)
+	r := &Rel{Step: s, Inputs: inputs, Schema: out, Kept: 1}
+	if len(inputs) == 1 {
+		r.Kept = inputs[0].Kept
+		if s.Kind != spec.KindAggregate {
+			r.Unique = keptUnique(inputs[0].Unique, s, out)
+		}
 	}
 	return r, nil
 }
@@ -95,6 +103,7 @@ func Filter(in *Rel, pred spec.Expr) (*Rel, error) {
 	r, err := newRel(spec.Step{Kind: spec.KindFilter, Filter: &spec.FilterStep{Predicate: pred}}, in)
 	if err == nil {
 		r.Bytes = in.Bytes * selectivity(pred)
+		r.Kept = in.Kept * selectivity(pred)
 	}
 	return r, err
 }
@@ -130,14 +139,19 @@ func Join(left, right *Rel, j spec.JoinStep) (*Rel, error) {
 		return nil, err
 	}
 	r.Bytes, r.Unique = JoinEstimate(left, right, j)
+	r.Kept = left.Kept * right.Kept
+	if j.Type.LeftOnly() {
+		r.Kept = left.Kept * 0.5
+	}
 	return r, nil
 }
 
 // JoinEstimate is the estimated output size of joining left and right as
 // j says, and the columns still unique after it: a probe row meets at most
 // one build row when a build key is unique (and the probe's unique
-// columns stay unique), and the other way round; with neither, rows
-// multiply.
+// columns stay unique), and finds it as often as the build side kept its
+// table's rows (a foreign key into a filtered dimension); the other way
+// round likewise; with neither, rows multiply.
 func JoinEstimate(left, right *Rel, j spec.JoinStep) (float64, []string) {
 	if j.Type.LeftOnly() {
 		return left.Bytes * 0.5, left.Unique
@@ -149,9 +163,9 @@ func JoinEstimate(left, right *Rel, j spec.JoinStep) (float64, []string) {
 	}
 	switch {
 	case rightUnique:
-		return left.Bytes + right.Bytes*0.1, left.Unique
+		return (left.Bytes + right.Bytes*0.1) * right.Kept, left.Unique
 	case leftUnique:
-		return right.Bytes + left.Bytes*0.1, right.Unique
+		return (right.Bytes + left.Bytes*0.1) * left.Kept, right.Unique
 	case len(j.LeftKeys) == 0:
 		return left.Bytes * right.Bytes, nil
 	}
@@ -222,6 +236,11 @@ func selectivity(e spec.Expr) float64 {
 		if strings.HasPrefix(e.Func, "regexp") {
 			return 0.2
 		}
+	case *spec.Like:
+		if e.Not {
+			return 0.9
+		}
+		return 0.2
 	case *spec.Unary:
 		if e.Op == spec.OpNot {
 			return 1 - selectivity(e.X)/2
