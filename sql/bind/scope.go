@@ -42,6 +42,10 @@ func (r *relation) withTable(alias string) *relation {
 type scope struct {
 	cols  []column
 	outer *scope
+	// rows is the relation the columns are read from while a correlated
+	// subquery of the scope is bound: the outer rows it will be joined
+	// to, whose keys can narrow what the subquery aggregates.
+	rows *logical.Rel
 }
 
 // nameEq matches a name as written against a name: unquoted names match

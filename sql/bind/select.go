@@ -40,6 +40,9 @@ func (b *binder) selectBlock(sel *parser.Select, outer *scope, orderBy []*parser
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := k.narrow(); err != nil {
+			return nil, nil, err
+		}
 		if k.in, k.agg, err = b.aggregate(sel, calls, k.in, k.sc, keys); err != nil {
 			return nil, nil, err
 		}
@@ -149,6 +152,50 @@ func (k *block) corrKeys() ([]string, error) {
 		keys = append(keys, l)
 	}
 	return keys, nil
+}
+
+// narrow keeps, of the rows a correlated aggregating subquery reads, those
+// whose correlated columns match some outer row (a semi join with the
+// outer rows' distinct keys, placed as placeSemi places it), when the
+// outer rows are estimated fewer than the subquery's: DuckDB's delim join,
+// a "magic set". TPC-H Q17 then averages the quantities of the few parts
+// it asks about, not of all of them.
+func (k *block) narrow() error {
+	outer := k.sc.outer
+	if outer == nil || outer.rows == nil || len(k.corr) == 0 || outer.rows.Bytes >= k.in.rel.Bytes {
+		return nil
+	}
+	js := spec.JoinStep{Type: spec.SemiJoin}
+	var cols []spec.NamedExpr
+	for _, e := range k.corr {
+		eq := e.(*spec.Binary) // an equality of two columns: corrKeys checked
+		in, _ := colName(eq, true)
+		out, _ := colName(eq, false)
+		if k.inner[out] {
+			in, out = out, in
+		}
+		i, o := k.in.rel.Schema.Index(in), outer.rows.Schema.Index(out)
+		if i < 0 || o < 0 || k.in.rel.Schema[i].Type != outer.rows.Schema[o].Type {
+			return nil // a column of a scope further out, or types to convert
+		}
+		key := k.b.fresh(out)
+		cols = append(cols, spec.NamedExpr{Expr: &spec.Column{Name: out}, Alias: key})
+		js.LeftKeys, js.RightKeys = append(js.LeftKeys, in), append(js.RightKeys, key)
+	}
+	keys, err := logical.Project(outer.rows, cols)
+	if err == nil {
+		keys, err = logical.Distinct(keys)
+	}
+	if err != nil {
+		return planError(k.sel, err)
+	}
+	js.Broadcast = keys.Bytes < BroadcastBelow
+	rel, err := placeSemi(k.in.rel, keys, js, "the outer rows' keys")
+	if err != nil {
+		return planError(k.sel, err)
+	}
+	k.in = &relation{rel: rel, cols: k.in.cols}
+	return nil
 }
 
 func colName(b *spec.Binary, left bool) (string, bool) {
