@@ -165,8 +165,7 @@ func (k *block) narrow() error {
 	if outer == nil || outer.rows == nil || len(k.corr) == 0 || outer.rows.Bytes >= k.in.rel.Bytes {
 		return nil
 	}
-	js := spec.JoinStep{Type: spec.SemiJoin}
-	var cols []spec.NamedExpr
+	var inner, outerCols []string
 	for _, e := range k.corr {
 		eq := e.(*spec.Binary) // an equality of two columns: corrKeys checked
 		in, _ := colName(eq, true)
@@ -178,24 +177,36 @@ func (k *block) narrow() error {
 		if i < 0 || o < 0 || k.in.rel.Schema[i].Type != outer.rows.Schema[o].Type {
 			return nil // a column of a scope further out, or types to convert
 		}
-		key := k.b.fresh(out)
-		cols = append(cols, spec.NamedExpr{Expr: &spec.Column{Name: out}, Alias: key})
-		js.LeftKeys, js.RightKeys = append(js.LeftKeys, in), append(js.RightKeys, key)
+		inner, outerCols = append(inner, in), append(outerCols, out)
 	}
-	keys, err := logical.Project(outer.rows, cols)
-	if err == nil {
-		keys, err = logical.Distinct(keys)
-	}
-	if err != nil {
-		return planError(k.sel, err)
-	}
-	js.Broadcast = keys.Bytes < BroadcastBelow
-	rel, err := placeSemi(k.in.rel, keys, js, "the outer rows' keys")
+	rel, err := k.b.narrowBy(k.in.rel, inner, outer.rows, outerCols)
 	if err != nil {
 		return planError(k.sel, err)
 	}
 	k.in = &relation{rel: rel, cols: k.in.cols}
 	return nil
+}
+
+// narrowBy keeps the rows of rel whose columns keys equal the columns
+// outerKeys of some row of outer: a semi join with outer's distinct keys
+// (broadcast when small), placed by placeSemi. Only rows that can meet
+// an outer row are left for what joins them to it.
+func (b *binder) narrowBy(rel *logical.Rel, keys []string, outer *logical.Rel, outerKeys []string) (*logical.Rel, error) {
+	js := spec.JoinStep{Type: spec.SemiJoin, LeftKeys: keys}
+	cols := make([]spec.NamedExpr, len(outerKeys))
+	for i, o := range outerKeys {
+		cols[i] = spec.NamedExpr{Expr: &spec.Column{Name: o}, Alias: b.fresh(o)}
+		js.RightKeys = append(js.RightKeys, cols[i].Alias)
+	}
+	distinct, err := logical.Project(outer, cols)
+	if err == nil {
+		distinct, err = logical.Distinct(distinct)
+	}
+	if err != nil {
+		return nil, err
+	}
+	js.Broadcast = distinct.Bytes < BroadcastBelow
+	return placeSemi(rel, distinct, js, "the outer rows' keys")
 }
 
 func colName(b *spec.Binary, left bool) (string, bool) {

@@ -83,7 +83,17 @@ func (b *binder) semiJoin(in *relation, sub *bound, pairs [][2]string, extra spe
 	}
 	js.Where = andAll(residual)
 	js.Broadcast = js.Broadcast || js.Keyless()
-	rel, err := placeSemi(in.rel, sub.rel, js, "decorrelated subquery at "+posText(at))
+	right := sub.rel
+	if len(js.LeftKeys) > 0 && in.rel.Bytes*2 < right.Bytes {
+		// Fewer outer rows than subquery rows: the subquery's rows whose
+		// keys no outer row has cannot matter (TPC-H Q4, Q21, Q22).
+		var err error
+		if right, err = b.narrowBy(right, js.RightKeys, in.rel, js.LeftKeys); err != nil {
+			return nil, planError(at, err)
+		}
+		js.Broadcast = right.Bytes < BroadcastBelow
+	}
+	rel, err := placeSemi(in.rel, right, js, "decorrelated subquery at "+posText(at))
 	if err != nil {
 		return nil, planError(at, err)
 	}

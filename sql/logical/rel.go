@@ -140,8 +140,8 @@ func Join(left, right *Rel, j spec.JoinStep) (*Rel, error) {
 	}
 	r.Bytes, r.Unique = JoinEstimate(left, right, j)
 	r.Kept = left.Kept * right.Kept
-	if j.Type.LeftOnly() {
-		r.Kept = left.Kept * 0.5
+	if j.Type.LeftOnly() && left.Bytes > 0 {
+		r.Kept = left.Kept * r.Bytes / left.Bytes
 	}
 	return r, nil
 }
@@ -153,7 +153,10 @@ func Join(left, right *Rel, j spec.JoinStep) (*Rel, error) {
 // table's rows (a foreign key into a filtered dimension); the other way
 // round likewise; with neither, rows multiply.
 func JoinEstimate(left, right *Rel, j spec.JoinStep) (float64, []string) {
-	if j.Type.LeftOnly() {
+	switch j.Type {
+	case spec.SemiJoin: // a left row finds a partner as often as right kept its table's rows
+		return left.Bytes * min(0.5, right.Kept), left.Unique
+	case spec.AntiJoin:
 		return left.Bytes * 0.5, left.Unique
 	}
 	rightUnique, leftUnique := false, false
