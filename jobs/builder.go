@@ -92,6 +92,7 @@ func (b *Builder) Build() (*spec.Job, error) {
 	if _, err := spec.Resolve(b.job); err != nil {
 		return nil, err
 	}
+	dropUnread(b.job)
 	return b.job, nil
 }
 

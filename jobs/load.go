@@ -71,7 +71,28 @@ func Parse(data []byte, file, baseDir string, opts LoadOptions) (*spec.Job, erro
 	if _, err := spec.Resolve(job); err != nil {
 		return nil, err
 	}
+	dropUnread(job)
 	return job, nil
+}
+
+// dropUnread removes the read steps no step reads, once the job resolved
+// (so their errors still count): they would scan their files for nothing
+// (TPC-H queries declare all eight tables and use a few). A read that
+// quarantines bad rows stays: its quarantine file is an output.
+func dropUnread(job *spec.Job) {
+	read := map[string]bool{}
+	for _, s := range job.Steps {
+		for _, in := range s.Inputs {
+			read[in] = true
+		}
+	}
+	job.Steps = slices.DeleteFunc(job.Steps, func(s *spec.Step) bool {
+		drop := s.Kind == spec.KindRead && !read[s.ID] && s.Read != nil && s.Read.Quarantine == "" && len(job.Steps) > 1
+		if drop {
+			job.Unread = append(job.Unread, s.ID)
+		}
+		return drop
+	})
 }
 
 func resolvePaths(job *spec.Job, baseDir string) {

@@ -166,10 +166,13 @@ func compile(job *spec.Job, broadcastBelow int64) (*Loaded, error) {
 // The text form starts with the logical plan of each sql step.
 func (l *Loaded) Explain(format string) (string, error) {
 	out, err := plan.Explain(l.Graph, l.Regions, format)
-	if err != nil || format != "text" || len(l.Job.SQLPlans) == 0 {
+	if err != nil || format != "text" {
 		return out, err
 	}
 	var sb strings.Builder
+	if len(l.Job.Unread) > 0 {
+		fmt.Fprintf(&sb, "read steps no step reads, not run: %s\n", strings.Join(l.Job.Unread, ", "))
+	}
 	for _, s := range l.Job.Steps {
 		if p, ok := l.Job.SQLPlans[s.ID]; ok {
 			fmt.Fprintf(&sb, "sql step %q, logical plan (each operator -> the step it became):\n%s\n", s.ID, indent(p))

@@ -149,3 +149,47 @@ func TestBuilderSQL(t *testing.T) {
 		t.Fatalf("step big is %+v, want the query's final select", s)
 	}
 }
+
+// A read step no step reads is dropped after the job resolves (a table
+// the query does not use is not scanned), unless it quarantines bad rows;
+// explain names the dropped ones.
+func TestUnreadReadsDropped(t *testing.T) {
+	job, err := parseSQLSpec(t, `  - id: extra
+    read: {path: orders.csv, schema: ["id int64", "cust int64", "amount float64"], on_error: quarantine, quarantine: bad.csv}
+  - id: q
+    sql: SELECT id FROM orders
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range job.Steps {
+		ids = append(ids, s.ID)
+	}
+	if got := strings.Join(ids, ","); got != "orders,extra,q" {
+		t.Errorf("steps %s, want orders,extra,q (customers unread, extra quarantines)", got)
+	}
+	if got := strings.Join(job.Unread, ","); got != "customers" {
+		t.Errorf("Unread = %q, want customers", got)
+	}
+	l, err := Compile(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := l.Explain("text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "read steps no step reads, not run: customers\n") {
+		t.Errorf("explain does not name the dropped read:\n%s", out)
+	}
+	// An unread step is still checked before it is dropped.
+	_, err = parseSQLSpec(t, `  - id: bad
+    read: {path: orders.csv, schema: ["id int64", "id int64"]}
+  - id: q
+    sql: SELECT id FROM orders
+`)
+	if err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("error %v, want one about step bad", err)
+	}
+}

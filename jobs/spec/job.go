@@ -203,6 +203,9 @@ type Job struct {
 	// SQLPlans maps the id of each expanded sql step to its logical plan,
 	// for explain.
 	SQLPlans map[string]string
+	// Unread lists the read steps the loader dropped because no step reads
+	// them (tables a query does not use), for explain.
+	Unread []string
 }
 
 // Step is one node of the job DAG. Only the fields of its Kind are set.
