@@ -93,6 +93,7 @@ func (b *Builder) Build() (*spec.Job, error) {
 		return nil, err
 	}
 	dropUnread(b.job)
+	splitSharedReads(b.job)
 	return b.job, nil
 }
 

@@ -72,7 +72,51 @@ func Parse(data []byte, file, baseDir string, opts LoadOptions) (*spec.Job, erro
 		return nil, err
 	}
 	dropUnread(job)
+	splitSharedReads(job)
 	return job, nil
+}
+
+// splitSharedReads gives each step reading a read step after the first
+// its own copy of the read (id "ID.read2", "ID.read3"...): a scan read by
+// two steps would otherwise run once and commit all its rows to the store
+// for both (a blocking exchange), which costs more than scanning the file
+// again (TPC-H Q17 reads lineitem for its outer rows and its subquery).
+// Each copy scans only the columns its reader uses. A read that
+// quarantines bad rows is not copied: two scans would write its
+// quarantine file twice.
+func splitSharedReads(job *spec.Job) {
+	ids := map[string]bool{}
+	for _, s := range job.Steps {
+		ids[s.ID] = true
+	}
+	copies := map[string]int{}
+	var out []*spec.Step
+	for _, s := range job.Steps {
+		var added []*spec.Step
+		for i, in := range s.Inputs {
+			r := job.Step(in)
+			if r == nil || r.Kind != spec.KindRead || r.Read == nil || r.Read.Quarantine != "" {
+				continue
+			}
+			if copies[in]++; copies[in] == 1 {
+				continue // the first reader reads the step itself
+			}
+			c := *r
+			read := *r.Read
+			c.Read = &read
+			for n := copies[in]; ; n++ {
+				c.ID = fmt.Sprintf("%s.read%d", in, n)
+				if !ids[c.ID] {
+					break
+				}
+			}
+			ids[c.ID] = true
+			s.Inputs[i] = c.ID
+			added = append(added, &c)
+		}
+		out = append(append(out, added...), s)
+	}
+	job.Steps = out
 }
 
 // dropUnread removes the read steps no step reads, once the job resolved
