@@ -78,3 +78,54 @@ func (d *decoder) decodeExplode(s *spec.Step, n *yaml.Node) error {
 	}
 	return d.optStr(f["as"], "explode as", &e.As)
 }
+
+// decodeWindow decodes `window: {partition_by: [cols], order_by: ["col
+// [DESC] [NULLS FIRST|LAST]"], compute: ["func(args) [frame] [AS name]"]}`.
+func (d *decoder) decodeWindow(s *spec.Step, n *yaml.Node) error {
+	f, err := d.fields(n, "window", "partition_by", "order_by", "compute")
+	if err != nil {
+		return err
+	}
+	w := &spec.WindowStep{}
+	s.Window = w
+	if _, err := d.optStrs(f["partition_by"], "window partition_by", &w.PartitionBy); err != nil {
+		return err
+	}
+	var order, compute []string
+	items, err := d.optStrs(f["order_by"], "window order_by", &order)
+	if err != nil {
+		return err
+	}
+	var i int
+	if w.OrderBy, i, err = parseSortKeys(order); err != nil {
+		return d.errf(items[i], "window order_by %q: %s", order[i], exprMessage(err))
+	}
+	if f["compute"] == nil {
+		return d.errf(n, "window has no compute: add compute: [\"row_number() AS rn\", ...]")
+	}
+	if items, err = d.optStrs(f["compute"], "window compute", &compute); err != nil {
+		return err
+	}
+	for i, c := range compute {
+		fn, err := spec.ParseWindowFunc(c)
+		if err != nil {
+			return d.errf(items[i], "window %q: %s", c, exprMessage(err))
+		}
+		w.Funcs = append(w.Funcs, fn)
+	}
+	return nil
+}
+
+// parseSortKeys parses "col [ASC|DESC] [NULLS FIRST|LAST]" keys; on an
+// error it also returns the index of the key at fault.
+func parseSortKeys(keys []string) ([]spec.SortKey, int, error) {
+	var out []spec.SortKey
+	for i, k := range keys {
+		sk, err := spec.ParseSortKey(k)
+		if err != nil {
+			return nil, i, err
+		}
+		out = append(out, sk)
+	}
+	return out, 0, nil
+}

@@ -32,6 +32,8 @@ func (d *decoder) decodeKind(s *spec.Step, n *yaml.Node, f map[string]*yaml.Node
 		return d.decodeDistinct(s, n)
 	case spec.KindExplode:
 		return d.decodeExplode(s, n)
+	case spec.KindWindow:
+		return d.decodeWindow(s, n)
 	case spec.KindRepartition:
 		return d.decodeRepartition(s, n, f)
 	case spec.KindWrite:
@@ -147,12 +149,9 @@ func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
 		return err
 	}
 	s.Sort = &spec.SortStep{}
-	for i, k := range keys {
-		sk, err := spec.ParseSortKey(k)
-		if err != nil {
-			return d.errf(items[i], "sort %q: %s", k, exprMessage(err))
-		}
-		s.Sort.Keys = append(s.Sort.Keys, sk)
+	var i int
+	if s.Sort.Keys, i, err = parseSortKeys(keys); err != nil {
+		return d.errf(items[i], "sort %q: %s", keys[i], exprMessage(err))
 	}
 	return nil
 }

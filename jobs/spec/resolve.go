@@ -150,6 +150,8 @@ func hasSettings(s *Step) bool {
 		return s.Distinct != nil
 	case KindExplode:
 		return s.Explode != nil
+	case KindWindow:
+		return s.Window != nil
 	}
 	return false
 }
@@ -297,6 +299,8 @@ func stepSchema(job *Job, s *Step, ins []Schema) (Schema, error) {
 		out, msg = distinctSchema(s.Distinct, ins[0])
 	case KindExplode:
 		out, msg = explodeSchema(s.Explode, ins[0])
+	case KindWindow:
+		out, msg = windowSchema(s.Window, ins[0])
 	}
 	if msg != "" {
 		return nil, StepErrorf(job, s, "%s", msg)
