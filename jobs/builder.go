@@ -260,7 +260,7 @@ func (b *Builder) Sort(id string, in *StepRef, keys ...string) *StepRef {
 		i   int
 		err error
 	)
-	if r.s.Sort.Keys, i, err = parseSortKeys(keys); err != nil {
+	if r.s.Sort.Keys, i, err = parseAll(keys, spec.ParseSortKey); err != nil {
 		b.fail(r.s, "sort %q: %s", keys[i], exprMessage(err))
 	}
 	return r
@@ -274,18 +274,15 @@ func (b *Builder) Window(id string, in *StepRef, partitionBy, orderBy []string, 
 	r := b.add(id, spec.KindWindow, in)
 	w := &spec.WindowStep{PartitionBy: partitionBy}
 	r.s.Window = w
-	order, i, err := parseSortKeys(orderBy)
-	if err != nil {
+	var (
+		i   int
+		err error
+	)
+	if w.OrderBy, i, err = parseAll(orderBy, spec.ParseSortKey); err != nil {
 		b.fail(r.s, "window order_by %q: %s", orderBy[i], exprMessage(err))
 	}
-	w.OrderBy = order
-	for _, c := range compute {
-		f, err := spec.ParseWindowFunc(c)
-		if err != nil {
-			b.fail(r.s, "window %q: %s", c, exprMessage(err))
-			continue
-		}
-		w.Funcs = append(w.Funcs, f)
+	if w.Funcs, i, err = parseAll(compute, spec.ParseWindowFunc); err != nil {
+		b.fail(r.s, "window %q: %s", compute[i], exprMessage(err))
 	}
 	return r
 }

@@ -96,9 +96,8 @@ func (d *decoder) decodeWindow(s *spec.Step, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	var i int
-	if w.OrderBy, i, err = parseSortKeys(order); err != nil {
-		return d.errf(items[i], "window order_by %q: %s", order[i], exprMessage(err))
+	if w.OrderBy, err = parseItems(d, "window order_by", order, items, spec.ParseSortKey); err != nil {
+		return err
 	}
 	if f["compute"] == nil {
 		return d.errf(n, "window has no compute: add compute: [\"row_number() AS rn\", ...]")
@@ -106,26 +105,30 @@ func (d *decoder) decodeWindow(s *spec.Step, n *yaml.Node) error {
 	if items, err = d.optStrs(f["compute"], "window compute", &compute); err != nil {
 		return err
 	}
-	for i, c := range compute {
-		fn, err := spec.ParseWindowFunc(c)
-		if err != nil {
-			return d.errf(items[i], "window %q: %s", c, exprMessage(err))
-		}
-		w.Funcs = append(w.Funcs, fn)
-	}
-	return nil
+	w.Funcs, err = parseItems(d, "window", compute, items, spec.ParseWindowFunc)
+	return err
 }
 
-// parseSortKeys parses "col [ASC|DESC] [NULLS FIRST|LAST]" keys; on an
-// error it also returns the index of the key at fault.
-func parseSortKeys(keys []string) ([]spec.SortKey, int, error) {
-	var out []spec.SortKey
-	for i, k := range keys {
-		sk, err := spec.ParseSortKey(k)
+// parseAll parses each of srcs; on an error it also returns the index of
+// the one at fault.
+func parseAll[T any](srcs []string, parse func(string) (T, error)) ([]T, int, error) {
+	var out []T
+	for i, src := range srcs {
+		v, err := parse(src)
 		if err != nil {
 			return nil, i, err
 		}
-		out = append(out, sk)
+		out = append(out, v)
 	}
 	return out, 0, nil
+}
+
+// parseItems parses the strings of a list's items; an error names the
+// item's line, what the list is and the item.
+func parseItems[T any](d *decoder, what string, srcs []string, items []*yaml.Node, parse func(string) (T, error)) ([]T, error) {
+	out, i, err := parseAll(srcs, parse)
+	if err != nil {
+		return nil, d.errf(items[i], "%s %q: %s", what, srcs[i], exprMessage(err))
+	}
+	return out, nil
 }

@@ -108,14 +108,8 @@ func (d *decoder) decodeSelect(s *spec.Step, n *yaml.Node) error {
 		return err
 	}
 	s.Select = &spec.SelectStep{}
-	for i, c := range cols {
-		ne, err := spec.ParseNamedExpr(c)
-		if err != nil {
-			return d.errf(items[i], "select %q: %s", c, exprMessage(err))
-		}
-		s.Select.Columns = append(s.Select.Columns, ne)
-	}
-	return nil
+	s.Select.Columns, err = parseItems(d, "select", cols, items, spec.ParseNamedExpr)
+	return err
 }
 
 func (d *decoder) decodeAggregate(s *spec.Step, n *yaml.Node) error {
@@ -133,14 +127,8 @@ func (d *decoder) decodeAggregate(s *spec.Step, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	for i, c := range compute {
-		g, err := spec.ParseAgg(c)
-		if err != nil {
-			return d.errf(items[i], "aggregate %q: %s", c, exprMessage(err))
-		}
-		a.Aggs = append(a.Aggs, g)
-	}
-	return nil
+	a.Aggs, err = parseItems(d, "aggregate", compute, items, spec.ParseAgg)
+	return err
 }
 
 func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
@@ -149,11 +137,8 @@ func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
 		return err
 	}
 	s.Sort = &spec.SortStep{}
-	var i int
-	if s.Sort.Keys, i, err = parseSortKeys(keys); err != nil {
-		return d.errf(items[i], "sort %q: %s", keys[i], exprMessage(err))
-	}
-	return nil
+	s.Sort.Keys, err = parseItems(d, "sort", keys, items, spec.ParseSortKey)
+	return err
 }
 
 func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {

@@ -12,25 +12,11 @@ func windowSchema(w *WindowStep, in Schema) (Schema, string) {
 	if len(w.Funcs) == 0 {
 		return nil, "window has no functions (compute)"
 	}
-	seen := map[string]bool{}
-	for _, k := range w.PartitionBy {
-		if in.Index(k) < 0 {
-			return nil, unknownColumn("window partition_by", k, in)
-		}
-		if seen[k] {
-			return nil, fmt.Sprintf("duplicate window partition_by column %q", k)
-		}
-		seen[k] = true
+	if msg := checkColumns(w.PartitionBy, in, "window partition_by", "duplicate window partition_by column %q"); msg != "" {
+		return nil, msg
 	}
-	clear(seen)
-	for _, k := range w.OrderBy {
-		if in.Index(k.Column) < 0 {
-			return nil, unknownColumn("window order_by", k.Column, in)
-		}
-		if seen[k.Column] {
-			return nil, fmt.Sprintf("duplicate window order_by column %q", k.Column)
-		}
-		seen[k.Column] = true
+	if msg := checkColumns(sortColumns(w.OrderBy), in, "window order_by", "duplicate window order_by column %q"); msg != "" {
+		return nil, msg
 	}
 	out := append(make(Schema, 0, len(in)+len(w.Funcs)), in...)
 	for _, f := range w.Funcs {

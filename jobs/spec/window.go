@@ -203,15 +203,7 @@ func NewWindowFunc(fn WindowFuncKind, arg string) WindowFunc {
 }
 
 // Name is the output column's name: Alias, else the default name.
-func (w WindowFunc) Name() string {
-	switch {
-	case w.Alias != "":
-		return w.Alias
-	case w.Arg == "":
-		return w.Func.String()
-	}
-	return w.Func.String() + "_" + w.Arg
-}
+func (w WindowFunc) Name() string { return columnName(w.Alias, w.Func.String(), w.Arg) }
 
 // call renders the function call alone, "lag(amount, 2, 0.0)", for
 // messages and String.

@@ -187,18 +187,7 @@ func TestResolveWindowErrors(t *testing.T) {
 		{"bounds without a unit", noUnit,
 			`t.yaml:2: step "w": sum(amount): frame bounds without a unit: set Unit to FrameRows or FrameRange`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Resolve(tc.job)
-			if err == nil {
-				t.Fatalf("Resolve = nil error, want %s", tc.want)
-			}
-			if _, ok := err.(*Error); !ok {
-				t.Errorf("Resolve error is %T, want *spec.Error", err)
-			}
-			if got := err.Error(); got != tc.want {
-				t.Errorf("Resolve error\n got %s\nwant %s", got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantResolveError(t, tc.job, tc.want) })
 	}
 }
 
