@@ -67,6 +67,8 @@ func testLoadExamples(t *testing.T, infer SchemaInferrer) {
 		{"top-customers.yaml", "out", "(user_id int64, name string, total float64, orders int64)"},
 		{"etl-cleanup.yaml", "out", "(customer_id int64, name string, email string, country string, amount float64, " +
 			"amount_cents int64, tier string, signup_ts string)"},
+		{"user-orders-window.yaml", "out", "(order_id int64, user_id int64, country string, amount float64, ts int64, " +
+			"n int64, running_total float64, prev_amount float64, max_last3 float64, orders int64)"},
 	} {
 		path := filepath.Join("..", "examples", tc.file)
 		job, err := Load(path, LoadOptions{Infer: infer})
