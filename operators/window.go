@@ -167,7 +167,7 @@ func (e *windowEval) Push(ctx context.Context, rec arrow.Record) error {
 		return nil
 	}
 	if e.rows+n > math.MaxInt32 {
-		return fmt.Errorf("operators: Window: a partition of more than %d rows", math.MaxInt32)
+		return fmt.Errorf("operators: Window: more than %d rows in one partition (a partition is held whole)", math.MaxInt32)
 	}
 	e.bb = slices.Grow(e.bb[:0], n)[:n]
 	bb := e.bb
@@ -217,8 +217,10 @@ func (e *windowEval) breaks(rec arrow.Record, brk []uint8) error {
 		if err != nil {
 			return err
 		}
-		kd.norm, kd.data = kd.norm[:0], kd.data[:0]
-		kd.null = kd.null[:0]
+		kd.norm, kd.data, kd.null = kd.norm[:0], kd.data[:0], kd.null[:0]
+		if v.Nulls == 0 {
+			kd.null = nil // the words alone decide (the fast path below)
+		}
 		if kd.offs != nil {
 			kd.offs = kd.offs[:1]
 		}

@@ -364,30 +364,33 @@ func (w *floatWindow) slide(x []float64, null []bool, lo, hi int32) {
 	switch {
 	case w.n == 0:
 		w.sum = 0 // no rounding residue survives an empty frame
-	case math.IsInf(w.sum, 0) || math.IsNaN(w.sum):
+	case !finite(w.sum):
 		w.sum = w.recompute(x, null) // finite values overflowed
 	}
 }
+
+// finite reports whether v is neither ±Inf nor NaN, in one comparison.
+func finite(v float64) bool { return math.Abs(v) <= math.MaxFloat64 }
 
 // add adds (sign 1) or removes (sign -1) v.
 func (w *floatWindow) add(v float64, sign int64) {
 	w.n += sign
 	switch {
+	case finite(v):
+		w.sum += float64(sign) * v
 	case v != v:
 		w.nan += sign
-	case math.IsInf(v, 1):
+	case v > 0:
 		w.pinf += sign
-	case math.IsInf(v, -1):
-		w.ninf += sign
 	default:
-		w.sum += float64(sign) * v
+		w.ninf += sign
 	}
 }
 
 func (w *floatWindow) recompute(x []float64, null []bool) float64 {
 	var sum float64
 	for i := w.lo; i < w.hi; i++ {
-		if (null == nil || !null[i]) && !math.IsInf(x[i], 0) && x[i] == x[i] {
+		if (null == nil || !null[i]) && finite(x[i]) {
 			sum += x[i]
 		}
 	}

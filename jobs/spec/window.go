@@ -24,6 +24,32 @@ type WindowStep struct {
 	Funcs   []WindowFunc
 }
 
+// String describes the step on one line, for explains: "partition by k
+// order by ts DESC compute row_number() AS n, sum(x) ROWS BETWEEN 2
+// PRECEDING AND CURRENT ROW".
+func (w *WindowStep) String() string {
+	var parts []string
+	if len(w.PartitionBy) > 0 {
+		keys := make([]string, len(w.PartitionBy))
+		for i, k := range w.PartitionBy {
+			keys[i] = quoteIdent(k)
+		}
+		parts = append(parts, "partition by "+strings.Join(keys, ", "))
+	}
+	if len(w.OrderBy) > 0 {
+		keys := make([]string, len(w.OrderBy))
+		for i, k := range w.OrderBy {
+			keys[i] = k.String()
+		}
+		parts = append(parts, "order by "+strings.Join(keys, ", "))
+	}
+	funcs := make([]string, len(w.Funcs))
+	for i, f := range w.Funcs {
+		funcs[i] = f.String()
+	}
+	return strings.Join(append(parts, "compute "+strings.Join(funcs, ", ")), " ")
+}
+
 // WindowFuncKind is a window function.
 type WindowFuncKind uint8
 

@@ -209,3 +209,15 @@ func TestResolveWindowGoErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowStepString(t *testing.T) {
+	w := rtWindowStep("w", "r", []string{"k", "end"}, []string{"ts DESC NULLS LAST"}, "row_number() AS n", "sum(x) ROWS 2 PRECEDING")
+	want := `partition by k, "end" order by ts DESC NULLS LAST compute row_number() AS n, sum(x) ROWS BETWEEN 2 PRECEDING AND CURRENT ROW`
+	if got := w.Window.String(); got != want {
+		t.Errorf("String() = %s, want %s", got, want)
+	}
+	whole := rtWindowStep("w", "r", nil, nil, "count(*)")
+	if got := whole.Window.String(); got != "compute count(*)" {
+		t.Errorf("String() = %s, want compute count(*)", got)
+	}
+}
