@@ -109,6 +109,10 @@ func TestKillAndResume(t *testing.T) {
 		{"revenue-by-segment", "output-commit", 0},
 		{"etl-cleanup", "commits=1", 1},
 		{"etl-cleanup", "output-commit", 0},
+		// Killed with the reads and two of the four window subtasks
+		// committed: the resume runs the other two and the write.
+		{"user-orders-window", "commits=6", 6},
+		{"user-orders-window", "output-commit", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.example+"/"+c.crash, func(t *testing.T) {

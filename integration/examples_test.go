@@ -30,6 +30,8 @@ var examples = []example{
 	{"etl-cleanup", "out/customers_clean", etlAnswer, false},
 	// The revenue-by-segment job as a SQL query: the same answer.
 	{"revenue-by-segment-sql", "out/revenue-by-segment-sql.csv", revenueAnswer, true},
+	// Window functions per user: hash-partitioned, sorted, computed.
+	{"user-orders-window", "out/user-orders-window.csv", userOrdersWindowAnswer, false},
 }
 
 func examplesDir(t *testing.T) string {

@@ -11,8 +11,9 @@ import (
 // The memory-bounded aggregate and join tests run the examples whose
 // plans hold hash tables (revenue-by-segment: a broadcast join and an
 // aggregate by segment; top-customers: a hash join and an aggregate by
-// user) under --memory 256 KiB, split between the slots, and check the
-// independent answers and the report's operator spill counters.
+// user) or a window's sort (user-orders-window) under --memory 256 KiB,
+// split between the slots, and check the independent answers and the
+// report's operator spill counters.
 
 func TestMemoryBoundedAggregateJoin(t *testing.T) {
 	for _, tc := range []struct {
@@ -24,6 +25,7 @@ func TestMemoryBoundedAggregateJoin(t *testing.T) {
 	}{
 		{"revenue-by-segment", 2, true},
 		{"top-customers", 2, true},
+		{"user-orders-window", 2, true},
 	} {
 		ex := exampleNamed(t, tc.name)
 		want := ex.answer(t, filepath.Join(examplesDir(t), "data"))

@@ -193,3 +193,40 @@ func etlAnswer(t *testing.T, data string) [][]string {
 func sortRows(rows [][]string) {
 	sort.Slice(rows, func(i, j int) bool { return strings.Join(rows[i], "\x00") < strings.Join(rows[j], "\x00") })
 }
+
+// userOrdersWindowAnswer: each order with, among its user's orders by
+// (ts, order_id), its number, the running total, the previous amount (0
+// for the first), the largest of the last three and the user's count; a
+// sorted multiset (each window subtask writes its users in key order, and
+// they meet at the write in any order).
+func userOrdersWindowAnswer(t *testing.T, data string) [][]string {
+	_, events := readCSV(t, filepath.Join(data, "events.csv"))
+	byUser := map[string][][]string{}
+	for _, e := range events {
+		byUser[e[1]] = append(byUser[e[1]], e)
+	}
+	var out [][]string
+	for _, orders := range byUser {
+		sort.Slice(orders, func(i, j int) bool {
+			ti, tj := atoi(t, orders[i][4]), atoi(t, orders[j][4])
+			if ti != tj {
+				return ti < tj
+			}
+			return atoi(t, orders[i][0]) < atoi(t, orders[j][0])
+		})
+		var total, prev float64
+		for i, e := range orders {
+			amount := atof(t, e[3])
+			total += amount
+			last3 := amount
+			for j := max(0, i-2); j < i; j++ {
+				last3 = math.Max(last3, atof(t, orders[j][3]))
+			}
+			out = append(out, []string{e[0], e[1], e[2], ftoa(amount), e[4], strconv.Itoa(i + 1),
+				ftoa(total), ftoa(prev), ftoa(last3), strconv.Itoa(len(orders))})
+			prev = amount
+		}
+	}
+	sortRows(out)
+	return append([][]string{{"order_id", "user_id", "country", "amount", "ts", "n", "running_total", "prev_amount", "max_last3", "orders"}}, out...)
+}

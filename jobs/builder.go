@@ -258,13 +258,33 @@ func (r *StepRef) Offset(n int64) *StepRef {
 func (b *Builder) Sort(id string, in *StepRef, keys ...string) *StepRef {
 	r := b.add(id, spec.KindSort, in)
 	r.s.Sort = &spec.SortStep{}
-	for _, k := range keys {
-		sk, err := spec.ParseSortKey(k)
-		if err != nil {
-			b.fail(r.s, "sort %q: %s", k, exprMessage(err))
-			continue
-		}
-		r.s.Sort.Keys = append(r.s.Sort.Keys, sk)
+	var (
+		i   int
+		err error
+	)
+	if r.s.Sort.Keys, i, err = parseAll(keys, spec.ParseSortKey); err != nil {
+		b.fail(r.s, "sort %q: %s", keys[i], exprMessage(err))
+	}
+	return r
+}
+
+// Window adds a window step: the functions of compute ("func(args)
+// [ROWS|RANGE frame] [AS name]", see spec.ParseWindowFunc) over the
+// partitions of in by partitionBy, each ordered by orderBy ("col
+// [ASC|DESC] [NULLS FIRST|LAST]").
+func (b *Builder) Window(id string, in *StepRef, partitionBy, orderBy []string, compute ...string) *StepRef {
+	r := b.add(id, spec.KindWindow, in)
+	w := &spec.WindowStep{PartitionBy: partitionBy}
+	r.s.Window = w
+	var (
+		i   int
+		err error
+	)
+	if w.OrderBy, i, err = parseAll(orderBy, spec.ParseSortKey); err != nil {
+		b.fail(r.s, "window order_by %q: %s", orderBy[i], exprMessage(err))
+	}
+	if w.Funcs, i, err = parseAll(compute, spec.ParseWindowFunc); err != nil {
+		b.fail(r.s, "window %q: %s", compute[i], exprMessage(err))
 	}
 	return r
 }

@@ -211,7 +211,7 @@ var (
 	jobKeys  = []string{"name", "parallelism", "mode", "params", "steps"}
 	stepKeys = []string{"id", "input", "parallelism", "exchange",
 		"read", "filter", "select", "aggregate", "join", "sort", "limit", "union", "repartition", "write",
-		"distinct", "explode", "sql"}
+		"distinct", "explode", "window", "sql"}
 )
 
 // blankYAML reports whether text holds only blank lines and comments.

@@ -78,3 +78,57 @@ func (d *decoder) decodeExplode(s *spec.Step, n *yaml.Node) error {
 	}
 	return d.optStr(f["as"], "explode as", &e.As)
 }
+
+// decodeWindow decodes `window: {partition_by: [cols], order_by: ["col
+// [DESC] [NULLS FIRST|LAST]"], compute: ["func(args) [frame] [AS name]"]}`.
+func (d *decoder) decodeWindow(s *spec.Step, n *yaml.Node) error {
+	f, err := d.fields(n, "window", "partition_by", "order_by", "compute")
+	if err != nil {
+		return err
+	}
+	w := &spec.WindowStep{}
+	s.Window = w
+	if _, err := d.optStrs(f["partition_by"], "window partition_by", &w.PartitionBy); err != nil {
+		return err
+	}
+	var order, compute []string
+	items, err := d.optStrs(f["order_by"], "window order_by", &order)
+	if err != nil {
+		return err
+	}
+	if w.OrderBy, err = parseItems(d, "window order_by", order, items, spec.ParseSortKey); err != nil {
+		return err
+	}
+	if f["compute"] == nil {
+		return d.errf(n, "window has no compute: add compute: [\"row_number() AS rn\", ...]")
+	}
+	if items, err = d.optStrs(f["compute"], "window compute", &compute); err != nil {
+		return err
+	}
+	w.Funcs, err = parseItems(d, "window", compute, items, spec.ParseWindowFunc)
+	return err
+}
+
+// parseAll parses each of srcs; on an error it also returns the index of
+// the one at fault.
+func parseAll[T any](srcs []string, parse func(string) (T, error)) ([]T, int, error) {
+	var out []T
+	for i, src := range srcs {
+		v, err := parse(src)
+		if err != nil {
+			return nil, i, err
+		}
+		out = append(out, v)
+	}
+	return out, 0, nil
+}
+
+// parseItems parses the strings of a list's items; an error names the
+// item's line, what the list is and the item.
+func parseItems[T any](d *decoder, what string, srcs []string, items []*yaml.Node, parse func(string) (T, error)) ([]T, error) {
+	out, i, err := parseAll(srcs, parse)
+	if err != nil {
+		return nil, d.errf(items[i], "%s %q: %s", what, srcs[i], exprMessage(err))
+	}
+	return out, nil
+}

@@ -32,6 +32,8 @@ func (d *decoder) decodeKind(s *spec.Step, n *yaml.Node, f map[string]*yaml.Node
 		return d.decodeDistinct(s, n)
 	case spec.KindExplode:
 		return d.decodeExplode(s, n)
+	case spec.KindWindow:
+		return d.decodeWindow(s, n)
 	case spec.KindRepartition:
 		return d.decodeRepartition(s, n, f)
 	case spec.KindWrite:
@@ -106,14 +108,8 @@ func (d *decoder) decodeSelect(s *spec.Step, n *yaml.Node) error {
 		return err
 	}
 	s.Select = &spec.SelectStep{}
-	for i, c := range cols {
-		ne, err := spec.ParseNamedExpr(c)
-		if err != nil {
-			return d.errf(items[i], "select %q: %s", c, exprMessage(err))
-		}
-		s.Select.Columns = append(s.Select.Columns, ne)
-	}
-	return nil
+	s.Select.Columns, err = parseItems(d, "select", cols, items, spec.ParseNamedExpr)
+	return err
 }
 
 func (d *decoder) decodeAggregate(s *spec.Step, n *yaml.Node) error {
@@ -131,14 +127,8 @@ func (d *decoder) decodeAggregate(s *spec.Step, n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	for i, c := range compute {
-		g, err := spec.ParseAgg(c)
-		if err != nil {
-			return d.errf(items[i], "aggregate %q: %s", c, exprMessage(err))
-		}
-		a.Aggs = append(a.Aggs, g)
-	}
-	return nil
+	a.Aggs, err = parseItems(d, "aggregate", compute, items, spec.ParseAgg)
+	return err
 }
 
 func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
@@ -147,14 +137,8 @@ func (d *decoder) decodeSort(s *spec.Step, n *yaml.Node) error {
 		return err
 	}
 	s.Sort = &spec.SortStep{}
-	for i, k := range keys {
-		sk, err := spec.ParseSortKey(k)
-		if err != nil {
-			return d.errf(items[i], "sort %q: %s", k, exprMessage(err))
-		}
-		s.Sort.Keys = append(s.Sort.Keys, sk)
-	}
-	return nil
+	s.Sort.Keys, err = parseItems(d, "sort", keys, items, spec.ParseSortKey)
+	return err
 }
 
 func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {

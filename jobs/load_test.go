@@ -67,6 +67,8 @@ func testLoadExamples(t *testing.T, infer SchemaInferrer) {
 		{"top-customers.yaml", "out", "(user_id int64, name string, total float64, orders int64)"},
 		{"etl-cleanup.yaml", "out", "(customer_id int64, name string, email string, country string, amount float64, " +
 			"amount_cents int64, tier string, signup_ts string)"},
+		{"user-orders-window.yaml", "out", "(order_id int64, user_id int64, country string, amount float64, ts int64, " +
+			"n int64, running_total float64, prev_amount float64, max_last3 float64, orders int64)"},
 	} {
 		path := filepath.Join("..", "examples", tc.file)
 		job, err := Load(path, LoadOptions{Infer: infer})
@@ -107,13 +109,13 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:2: job: unknown key "paralelism" (want one of name, parallelism, mode, params, steps)`},
 		{"unknown step key", header + "  - id: f\n    filter: amount > 1\n    inputs: events\n",
 			`t.yaml:7: step "f": step: unknown key "inputs" (want one of id, input, parallelism, exchange, ` +
-				`read, filter, select, aggregate, join, sort, limit, union, repartition, write, distinct, explode, sql)`},
+				`read, filter, select, aggregate, join, sort, limit, union, repartition, write, distinct, explode, window, sql)`},
 		{"unknown read key", "steps:\n  - id: r\n    read: {path: a.csv, shema: [\"a int64\"]}\n",
 			`t.yaml:3: step "r": read: unknown key "shema" (want one of path, schema, format, delimiter, quote, header, null_string, on_error, quarantine)`},
 		{"duplicate key", header + "  - id: f\n    filter: amount > 1\n    filter: amount > 2\n    input: events\n",
 			`t.yaml:7: step "f": step: duplicate key "filter"`},
 		{"no kind", header + "  - id: f\n    input: events\n",
-			`t.yaml:5: step "f": step has no kind (want one of read, filter, select, aggregate, join, sort, limit, union, repartition, write, distinct, explode, sql)`},
+			`t.yaml:5: step "f": step has no kind (want one of read, filter, select, aggregate, join, sort, limit, union, repartition, write, distinct, explode, window, sql)`},
 		{"two kinds", header + "  - id: f\n    filter: amount > 1\n    limit: 3\n    input: events\n",
 			`t.yaml:7: step "f": step has two kinds, filter and limit: split it into two steps`},
 		{"no id", header + "  - filter: amount > 1\n    input: events\n", `t.yaml:5: step has no id`},

@@ -8,7 +8,8 @@
 // condition tested on batches of candidate pairs, and without keys as a
 // nested loop over the build side), Sort (local sort and k-way merge,
 // NULLS FIRST or LAST per key), TopN, Limit (with an offset), Explode,
-// Passthrough (union); the key encoding,
+// Window (window functions: a Sort feeding an evaluator of whole
+// partitions, window*.go), Passthrough (union); the key encoding,
 // hashing and group tables they share (keys.go, table.go), the gathers
 // (take.go) and spilling (spill*.go, sort_external.go, aggregate_spill.go,
 // join_spill.go).
@@ -37,6 +38,10 @@
 //   - candidate pair: a probe row and a build row with equal keys (any two
 //     rows in a join without keys), which a join's residual condition
 //     tests.
+//   - partition, peers, frame (Window): the rows equal on a window's
+//     partition keys; rows of a partition equal on its order keys; the
+//     rows of its partition a function aggregates for a row, [lo, hi).
+//   - segment (Window): whole partitions computed together.
 //
 // Every operator reports Stats (rows in and out). Operators that keep
 // batches (Sort, HashJoin) release them at Finish, or at Close when the
@@ -53,7 +58,8 @@
 //
 // Not done yet: HashAggregate and HashJoin bound their memory only by an
 // estimate taken per batch (one batch's growth may pass the budget); an
-// aggregate with count_distinct and HashDistinct are not bounded; Sort
+// aggregate with count_distinct and HashDistinct are not bounded; Window
+// holds a partition whole, outside its budget (its Sort spills); Sort
 // counts its buffered batches and its sort scratch, but not the merge's one
 // batch per run (it bounds that by merging in several passes).
 package operators

@@ -119,10 +119,10 @@ func (s *Sort) Finish(ctx context.Context) error {
 }
 
 // emitPerm gathers the buffered rows perm, in order, into batches of at
-// most BatchRows rows and calls fn with each; fn does not keep the batch
-// unless it retains it.
+// most rowsPerBatch (BatchRows) rows and calls fn with each; fn does not
+// keep the batch unless it retains it.
 func (s *Sort) emitPerm(ctx context.Context, perm []uint32, fn func(arrow.Record) error) error {
-	return s.emitPermN(ctx, perm, BatchRows, fn)
+	return s.emitPermN(ctx, perm, s.ext.rowsPerBatch(), fn)
 }
 
 // emitPermN is emitPerm with batches of at most size rows.

@@ -31,7 +31,8 @@ type extSort struct {
 	held     int64      // Arrow bytes of the buffered batches
 	runs     []SpillRun // spilled runs, in input order
 	maxBatch int64      // largest spilled batch, in Arrow bytes
-	// batchRows is the rows per spilled batch (BatchRows; tests lower it).
+	// batchRows is the rows per batch the sort writes, spilled or
+	// emitted (BatchRows; tests lower it).
 	batchRows int
 }
 
@@ -221,7 +222,8 @@ func (s *Sort) mergePass(ctx context.Context) error {
 }
 
 // merge k-way merges runs and calls fn with each output batch of at most
-// BatchRows rows (fn does not keep the batch unless it retains it).
+// rowsPerBatch (BatchRows) rows (fn does not keep the batch unless it
+// retains it).
 func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record) error) error {
 	m := &merger{s: s, types: make([]spec.Type, len(s.in)), views: make([][]arrowx.ColView, len(s.in))}
 	defer m.close()
@@ -366,7 +368,7 @@ func (m *merger) down(i int) {
 // next gathers the next output batch; nil when every run is exhausted.
 func (m *merger) next(ctx context.Context) (arrow.Record, error) {
 	m.refs = m.refs[:0]
-	for len(m.refs) < BatchRows && len(m.heap) > 0 {
+	for len(m.refs) < m.s.ext.rowsPerBatch() && len(m.heap) > 0 {
 		c := m.cur[m.heap[0]]
 		if c.chunk < 0 {
 			if err := m.addChunk(c); err != nil {

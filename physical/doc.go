@@ -1,6 +1,6 @@
 // Package physical builds what each stage of a compiled job computes: for
 // one subtask attempt, the chain of operators its stage's ops become
-// (scan, filter, project, join, aggregate, sort, write...), fed by the
+// (scan, filter, project, join, aggregate, sort, window, write...), fed by the
 // attempt's input readers and pushing into the executor's sink, with its
 // share of the run's operator memory and a spiller into the run's store.
 // A Job is the executor.Program of a run.

@@ -50,6 +50,9 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 	case spec.KindExplode:
 		e := step.Explode
 		return operators.NewExplode(in, e.Column, e.Split, t.p.schemas[step.ID], next, mem)
+	case spec.KindWindow:
+		// One op behind the hash (or global) edge: it sorts and computes.
+		return operators.NewWindow(in, step.Window, t.p.schemas[step.ID], next, mem)
 	case spec.KindUnion:
 		if step.Union.Distinct != nil {
 			// Every port is hashed on the keys; one Finish after all ports.

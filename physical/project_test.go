@@ -70,8 +70,8 @@ func runJob(t *testing.T, l *jobs.Loaded, cfg physical.Config) (map[string]strin
 }
 
 // projectJob reads two wide files through a filter, a join, an aggregate,
-// a sort, a top-N, a select and a union: every kind of step that passes
-// columns through or picks them.
+// a sort, a top-N, a select, a union and a window: every kind of step
+// that passes columns through or picks them.
 const projectJob = `name: proj
 parallelism: 3
 steps:
@@ -119,6 +119,16 @@ steps:
   - id: out2
     write: {path: out2.csv}
     input: counted
+    parallelism: 2
+  - id: win
+    window: {partition_by: [country], order_by: [ts], compute: ["row_number() AS rn", "sum(amount) AS running", "lag(note) AS prev"]}
+    input: events
+  - id: winsel
+    select: ["country", "rn", "running", "prev"]
+    input: win
+  - id: out3
+    write: {path: out3.csv}
+    input: winsel
     parallelism: 2
 `
 

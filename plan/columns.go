@@ -38,10 +38,10 @@ func (p *Projection) Pruned(job *spec.Job, id string) bool {
 // A step's inputs must supply the columns its own logic reads (filter
 // predicates, select expressions, aggregate keys and arguments, join keys
 // and residual conditions, sort, distinct and repartition keys, the
-// exploded column) and, for the
-// steps that pass their input's columns through (filter, sort, limit,
-// distinct, repartition, explode, join), whichever of those columns its
-// consumers need. A write needs every column of its input, and so does a
+// exploded column, a window's partition and order keys and function
+// arguments) and, for the steps that pass their input's columns through
+// (filter, sort, limit, distinct, repartition, explode, join, window),
+// whichever of those columns its consumers need. A write needs every column of its input, and so does a
 // union: its inputs must keep identical schemas, which pruning each of
 // them by what they pass through would not guarantee. A read that no one
 // needs any column of (a count(*)) still emits its first column, so that
@@ -175,6 +175,8 @@ func passNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.S
 		ins[0].add(s.Repartition.Keys...)
 	case spec.KindExplode:
 		explodeNeeds(s.Explode, out, ins[0])
+	case spec.KindWindow:
+		windowNeeds(s.Window, out, ins[0], schemas[s.Inputs[0]])
 	default:
 		return fmt.Errorf("no column analysis for %s steps", s.Kind)
 	}
@@ -222,6 +224,26 @@ func explodeNeeds(e *spec.ExplodeStep, out, in colSet) {
 		}
 	}
 	in.add(e.Column)
+}
+
+// windowNeeds: the partition and order keys and the functions' arguments
+// are read; of its consumers' columns, those of the input pass through
+// (the functions' columns are computed, not read).
+func windowNeeds(w *spec.WindowStep, out, in colSet, inSchema spec.Schema) {
+	for n := range out {
+		if inSchema.Index(n) >= 0 {
+			in[n] = true
+		}
+	}
+	in.add(w.PartitionBy...)
+	for _, k := range w.OrderBy {
+		in.add(k.Column)
+	}
+	for _, f := range w.Funcs {
+		if f.Arg != "" {
+			in.add(f.Arg)
+		}
+	}
 }
 
 // addExprColumns adds every column e references.

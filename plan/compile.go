@@ -38,6 +38,10 @@ import (
 //   - distinct: like an aggregate keyed on its keys (which must be set:
 //     jobs.Compile fills in all columns for SQL DISTINCT).
 //   - explode: like filter and select (row by row).
+//   - window: no partial (a partition's rows must meet in one subtask
+//     before any is computed): a hash edge on the partition keys carries
+//     the rows to a whole window op, which sorts and evaluates them; a
+//     global edge into parallelism 1 without partition keys.
 //   - aggregate with a count_distinct: no partial (its state does not
 //     merge): a hash edge carries the raw rows to a whole aggregate.
 //   - repartition: an edge with the step's partitioner into a new stage
@@ -209,6 +213,8 @@ func (c *compiler) step(s *spec.Step) error {
 		return c.distinct(s)
 	case spec.KindExplode:
 		return c.forward(s)
+	case spec.KindWindow:
+		return c.window(s)
 	}
 	return stepError(c.job, s, "unknown step kind %v", s.Kind)
 }
@@ -353,7 +359,7 @@ func (c *compiler) aggregate(s *spec.Step) error {
 		return stepError(c.job, s, "aggregate step without its aggregate fields")
 	}
 	if hasCountDistinct(s.Aggregate) {
-		c.whole(s, in)
+		c.whole(s, in, s.Aggregate.Keys)
 		return nil
 	}
 	if len(s.Aggregate.Keys) == 0 {

@@ -56,16 +56,16 @@ func (c *compiler) topN(s, sort *spec.Step, in *Stage) {
 	c.connect(in, st, Global, nil, m)
 }
 
-// whole compiles step s, keyed by its aggregate keys, as one op behind a
-// hash edge (a global edge into parallelism 1 without keys): for
-// aggregates whose state does not merge.
-func (c *compiler) whole(s *spec.Step, in *Stage) {
+// whole compiles step s as one op behind a hash edge on keys (a global
+// edge into parallelism 1 without keys): for aggregates whose state does
+// not merge, and for windows.
+func (c *compiler) whole(s *spec.Step, in *Stage, keys []string) {
 	p, part := c.parallelism(s), Hash
-	if len(s.Aggregate.Keys) == 0 {
+	if len(keys) == 0 {
 		p, part = 1, Global
 	}
 	st := c.newStage(Op{Step: s.ID}, p)
-	c.connect(in, st, part, s.Aggregate.Keys, c.mode(s))
+	c.connect(in, st, part, keys, c.mode(s))
 }
 
 func hasCountDistinct(a *spec.AggregateStep) bool {
@@ -87,5 +87,19 @@ func (c *compiler) distinct(s *spec.Step) error {
 		return stepError(c.job, s, "distinct has no keys (jobs.Compile sets every column)")
 	}
 	c.split(s, in, Hash, s.Distinct.Keys, c.parallelism(s))
+	return nil
+}
+
+// window compiles a window step whole behind a hash edge on its partition
+// keys: each subtask gets every row of its partitions.
+func (c *compiler) window(s *spec.Step) error {
+	in, err := c.input(s)
+	if err != nil {
+		return err
+	}
+	if s.Window == nil {
+		return stepError(c.job, s, "window step without its window fields")
+	}
+	c.whole(s, in, s.Window.PartitionBy)
 	return nil
 }

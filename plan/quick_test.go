@@ -58,7 +58,7 @@ func randomJob(rng *rand.Rand) *spec.Job {
 	var sources []string // steps whose output can be read
 	for i := range n {
 		s := &spec.Step{ID: fmt.Sprintf("s%d", i), Parallelism: rng.Intn(5), Exchange: spec.ExchangeMode(rng.Intn(3))}
-		s.Kind = spec.Kind(rng.Intn(int(spec.KindExplode) + 1))
+		s.Kind = spec.Kind(rng.Intn(int(spec.KindWindow) + 1))
 		if len(sources) == 0 || rng.Intn(8) == 0 {
 			s.Kind = spec.KindRead
 		}
@@ -109,6 +109,8 @@ func fillKind(rng *rand.Rand, s *spec.Step) {
 		s.Limit = &spec.LimitStep{N: 10}
 	case spec.KindDistinct:
 		s.Distinct = &spec.DistinctStep{Keys: []string{"k"}}
+	case spec.KindWindow:
+		s.Window = &spec.WindowStep{PartitionBy: keys}
 	case spec.KindUnion:
 		if rng.Intn(2) == 0 {
 			s.Union = &spec.UnionStep{Distinct: &spec.DistinctStep{Keys: []string{"k"}}}
@@ -158,6 +160,8 @@ func formatKindFields(s *spec.Step) string {
 		return out
 	case s.Distinct != nil:
 		return " keys=" + strings.Join(s.Distinct.Keys, ",")
+	case s.Window != nil && len(s.Window.PartitionBy) > 0:
+		return " keys=" + strings.Join(s.Window.PartitionBy, ",")
 	case s.Union != nil && s.Union.Distinct != nil:
 		return " distinct=" + strings.Join(s.Union.Distinct.Keys, ",")
 	case s.Join != nil:

@@ -10,7 +10,8 @@
 //
 // Glossary:
 //   - step: one relational operation (read, filter, select, aggregate, join,
-//     sort, limit, union, repartition, write) with an id unique in the job.
+//     sort, limit, union, repartition, distinct, explode, window, write)
+//     with an id unique in the job.
 //   - input: the id of a step whose output a step consumes; inputs form a DAG.
 //   - schema: the ordered, typed columns a step outputs.
 //   - expr: a typed scalar expression over the columns of a step's input
@@ -19,6 +20,10 @@
 //     rows, left and right columns together; only pairs where it is TRUE
 //     match. A join without keys (Keyless) pairs every left row with every
 //     right row before it.
+//   - window function (WindowFunc): a column computed for every row over
+//     its partition (the rows equal on the window's PartitionBy), ordered
+//     by OrderBy (rows equal on it are peers), from the rows of its frame
+//     (WindowFrame: ROWS or RANGE bounds; the zero value is SQL's default).
 //   - line: the 1-based line of the step in its YAML file (0 for the builder),
 //     carried so every error can name it.
 //   - type: a logical column type (Type): bool, int64, float64, string,

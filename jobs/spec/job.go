@@ -21,6 +21,8 @@ const (
 	KindWrite
 	KindDistinct
 	KindExplode
+	// KindWindow computes window functions over partitions of its input.
+	KindWindow
 	// KindSQL is a query over earlier steps. jobs expands it into the
 	// steps it compiles to before Resolve; a job with one left is invalid.
 	KindSQL
@@ -31,7 +33,7 @@ var kindNames = [...]string{
 	KindAggregate: "aggregate", KindJoin: "join", KindSort: "sort",
 	KindLimit: "limit", KindUnion: "union", KindRepartition: "repartition",
 	KindWrite: "write", KindDistinct: "distinct", KindExplode: "explode",
-	KindSQL: "sql",
+	KindWindow: "window", KindSQL: "sql",
 }
 
 func (k Kind) String() string {
@@ -232,6 +234,7 @@ type Step struct {
 	Write       *WriteStep
 	Distinct    *DistinctStep
 	Explode     *ExplodeStep
+	Window      *WindowStep
 	SQL         *SQLStep
 }
 

@@ -150,6 +150,8 @@ func hasSettings(s *Step) bool {
 		return s.Distinct != nil
 	case KindExplode:
 		return s.Explode != nil
+	case KindWindow:
+		return s.Window != nil
 	}
 	return false
 }
@@ -297,6 +299,8 @@ func stepSchema(job *Job, s *Step, ins []Schema) (Schema, error) {
 		out, msg = distinctSchema(s.Distinct, ins[0])
 	case KindExplode:
 		out, msg = explodeSchema(s.Explode, ins[0])
+	case KindWindow:
+		out, msg = windowSchema(s.Window, ins[0])
 	}
 	if msg != "" {
 		return nil, StepErrorf(job, s, "%s", msg)
@@ -414,14 +418,18 @@ func aggregateSchema(a *AggregateStep, in Schema) (Schema, string) {
 
 // aggName is the output column name of g: its alias, or func_arg (count for
 // count(*)) when it has none.
-func aggName(g Agg) string {
+func aggName(g Agg) string { return columnName(g.Alias, g.Func.String(), g.Arg) }
+
+// columnName is a function's output column: alias, else fn_arg, or fn
+// when it has no argument.
+func columnName(alias, fn, arg string) string {
 	switch {
-	case g.Alias != "":
-		return g.Alias
-	case g.Arg == "":
-		return g.Func.String()
+	case alias != "":
+		return alias
+	case arg == "":
+		return fn
 	}
-	return g.Func.String() + "_" + g.Arg
+	return fn + "_" + arg
 }
 
 // SumType is the type of sum over values of type t: decimal(18, s) for a
@@ -523,17 +531,36 @@ func sortSchema(s *SortStep, in Schema) (Schema, string) {
 	if len(s.Keys) == 0 {
 		return nil, "sort has no keys"
 	}
-	seen := map[string]bool{}
-	for _, k := range s.Keys {
-		if in.Index(k.Column) < 0 {
-			return nil, unknownColumn("sort key", k.Column, in)
-		}
-		if seen[k.Column] {
-			return nil, fmt.Sprintf("duplicate sort key %q", k.Column)
-		}
-		seen[k.Column] = true
+	if msg := checkColumns(sortColumns(s.Keys), in, "sort key", "duplicate sort key %q"); msg != "" {
+		return nil, msg
 	}
 	return in, ""
+}
+
+// sortColumns is the columns of keys.
+func sortColumns(keys []SortKey) []string {
+	cols := make([]string, len(keys))
+	for i, k := range keys {
+		cols[i] = k.Column
+	}
+	return cols
+}
+
+// checkColumns checks that cols are columns of in, each once: it names
+// the first unknown one as what, or the first repeated one with dup (a
+// format for its name).
+func checkColumns(cols []string, in Schema, what, dup string) string {
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if in.Index(c) < 0 {
+			return unknownColumn(what, c, in)
+		}
+		if seen[c] {
+			return fmt.Sprintf(dup, c)
+		}
+		seen[c] = true
+	}
+	return ""
 }
 
 func limitSchema(l *LimitStep, in Schema) (Schema, string) {

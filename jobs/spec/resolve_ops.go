@@ -3,15 +3,8 @@ package spec
 import "fmt"
 
 func distinctSchema(d *DistinctStep, in Schema) (Schema, string) {
-	seen := map[string]bool{}
-	for _, k := range d.Keys {
-		if in.Index(k) < 0 {
-			return nil, unknownColumn("distinct on", k, in)
-		}
-		if seen[k] {
-			return nil, fmt.Sprintf("duplicate distinct column %q", k)
-		}
-		seen[k] = true
+	if msg := checkColumns(d.Keys, in, "distinct on", "duplicate distinct column %q"); msg != "" {
+		return nil, msg
 	}
 	return in, ""
 }

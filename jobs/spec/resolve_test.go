@@ -226,18 +226,23 @@ func TestResolveErrors(t *testing.T) {
 			`t.yaml:2: step "p": repartition by rebalance takes no keys`},
 		{"write no path", rtJob(rtEvents(), rtWriteStep("w", "events", "")), `t.yaml:2: step "w": write path is empty`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Resolve(tc.job)
-			if err == nil {
-				t.Fatalf("Resolve = nil error, want %s", tc.want)
-			}
-			if _, ok := err.(*Error); !ok {
-				t.Errorf("Resolve error is %T, want *spec.Error", err)
-			}
-			if got := err.Error(); got != tc.want {
-				t.Errorf("Resolve error\n got %s\nwant %s", got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantResolveError(t, tc.job, tc.want) })
+	}
+}
+
+// wantResolveError checks that Resolve(job) fails with the *spec.Error
+// whose text is want.
+func wantResolveError(t *testing.T, job *Job, want string) {
+	t.Helper()
+	_, err := Resolve(job)
+	if err == nil {
+		t.Fatalf("Resolve = nil error, want %s", want)
+	}
+	if _, ok := err.(*Error); !ok {
+		t.Errorf("Resolve error is %T, want *spec.Error", err)
+	}
+	if got := err.Error(); got != want {
+		t.Errorf("Resolve error\n got %s\nwant %s", got, want)
 	}
 }
 

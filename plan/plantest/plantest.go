@@ -65,6 +65,7 @@ func ParseJob(args map[string]string, input string) (*spec.Job, error) {
 //	union       id=X input=A,B,... [distinct=a,b] ...
 //	distinct    id=X input=Y keys=a,b ...
 //	explode     id=X input=Y ...
+//	window      id=X input=Y [keys=a,b] ...         (keys: the partition keys)
 //	repartition id=X input=Y by=hash|rebalance|random|broadcast [keys=a] ...
 //	write       id=X input=Y [parallelism=N] ...      (default parallelism 1)
 //
@@ -148,6 +149,8 @@ func parseKindFields(s *spec.Step, kv map[string]string) error {
 		s.Distinct = &spec.DistinctStep{Keys: list(take("keys"))}
 	case spec.KindExplode:
 		s.Explode = &spec.ExplodeStep{Column: "line", Split: " "}
+	case spec.KindWindow:
+		s.Window = &spec.WindowStep{PartitionBy: list(take("keys")), Funcs: []spec.WindowFunc{{Func: spec.WinRowNumber}}}
 	case spec.KindJoin:
 		_, bc := kv["broadcast"]
 		delete(kv, "broadcast")
