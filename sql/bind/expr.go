@@ -13,6 +13,9 @@ type exprCtx struct {
 	b   *binder
 	sc  *scope
 	agg *aggCtx
+	// win maps the block's window calls to their columns, once the window
+	// steps are planned (for the select list and ORDER BY).
+	win map[*parser.FuncCall]string
 	// in is the relation the expression is evaluated over; a scalar
 	// subquery is joined into it. Nil where subqueries are not allowed.
 	in *relation
@@ -55,6 +58,11 @@ func (x *exprCtx) typed(e parser.Expr) (spec.Expr, spec.Type, error) {
 
 // bind translates e into a spec expression over internal column names.
 func (x *exprCtx) bind(e parser.Expr) (spec.Expr, error) {
+	if fc, ok := e.(*parser.FuncCall); ok && fc.Over != nil && x.win != nil {
+		if col, ok := x.win[fc]; ok {
+			return &spec.Column{Name: col}, nil
+		}
+	}
 	if x.agg != nil {
 		if col, ok := x.agg.lookup(e); ok {
 			return &spec.Column{Name: col}, nil
@@ -311,7 +319,7 @@ var scalarFuncs = map[string]string{
 func (x *exprCtx) call(e *parser.FuncCall) (spec.Expr, error) {
 	name := strings.ToLower(e.Name.Name)
 	if e.Over != nil {
-		return nil, errorf(e, "window functions are not supported yet")
+		return nil, errorf(e, "a window function is allowed only in the select list and ORDER BY")
 	}
 	if isAggregate(e) {
 		return nil, errorf(e, "aggregate %s is not allowed here", name)

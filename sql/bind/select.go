@@ -15,6 +15,7 @@ type block struct {
 	sc    *scope
 	in    *relation // the plan so far
 	agg   *aggCtx
+	win   map[*parser.FuncCall]string // window call -> its column
 	corr  []spec.Expr
 	inner map[string]bool // the block's own columns (for corr)
 }
@@ -49,6 +50,15 @@ func (b *binder) selectBlock(sel *parser.Select, outer *scope, orderBy []*parser
 	}
 	if sel.Having != nil {
 		if err := k.having(); err != nil {
+			return nil, nil, err
+		}
+	}
+	wins, err := collectWindows(k.aggNodes(orderBy)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(wins) > 0 {
+		if k.win, err = k.windows(wins); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -245,7 +255,7 @@ func (k *block) having() error {
 // column for a key that is not an output column) and the columns the
 // correlation needs, then DISTINCT.
 func (k *block) project(orderBy []*parser.OrderItem) (*relation, []spec.SortKey, error) {
-	x := &exprCtx{b: k.b, sc: k.sc, agg: k.agg, in: k.in}
+	x := &exprCtx{b: k.b, sc: k.sc, agg: k.agg, in: k.in, win: k.win}
 	p := &projection{b: k.b}
 	for _, it := range k.sel.Items {
 		if err := k.item(x, p, it); err != nil {

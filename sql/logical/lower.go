@@ -111,6 +111,8 @@ func Describe(r *Rel) string {
 		return "union all"
 	case spec.KindDistinct:
 		return "distinct"
+	case spec.KindWindow:
+		return "window " + s.Window.String()
 	}
 	return s.Kind.String()
 }

@@ -193,6 +193,16 @@ func Limit(in *Rel, n, offset int64) (*Rel, error) {
 	return r, err
 }
 
+// Window computes the window functions of w over in: in's rows and
+// columns, and one column per function.
+func Window(in *Rel, w spec.WindowStep) (*Rel, error) {
+	r, err := newRel(spec.Step{Kind: spec.KindWindow, Window: &w}, in)
+	if err == nil && len(in.Schema) > 0 {
+		r.Bytes = in.Bytes * float64(len(r.Schema)) / float64(len(in.Schema))
+	}
+	return r, err
+}
+
 // Distinct keeps one row of each distinct tuple of in's columns.
 func Distinct(in *Rel) (*Rel, error) {
 	r, err := newRel(spec.Step{Kind: spec.KindDistinct, Distinct: &spec.DistinctStep{Keys: in.Schema.Names()}}, in)

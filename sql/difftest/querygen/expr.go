@@ -207,6 +207,9 @@ func (g *gen) aggregate(q *query) {
 		sql, t := g.aggExpr(q.sc)
 		q.add(sql, "", t)
 	}
+	if g.r.chance(15) {
+		g.aggWindow(q)
+	}
 	switch r := g.r.intn(10); {
 	case r < 1: // one that keeps the groups of more than one row
 		q.having = "count(*) > 1"

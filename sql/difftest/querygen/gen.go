@@ -14,7 +14,8 @@ import (
 // or LEFT JOIN ... ON (an extra condition in ON sometimes); GROUP BY with
 // count(*), count(col), count(DISTINCT col), sum, min, max and avg, with
 // expressions inside and around them; HAVING; CASE and COALESCE; scalar,
-// IN and EXISTS subqueries, correlated or not; UNION ALL; a CTE. Every
+// IN and EXISTS subqueries, correlated or not; UNION ALL; a CTE; window
+// functions (see window.go). Every
 // output column is in the ORDER BY, in a random order and direction, and
 // sometimes there is a LIMIT.
 func Generate(seed int64) string {
@@ -158,6 +159,9 @@ func (g *gen) plain(q *query) {
 		}
 		sql, t := g.scalar(q.sc, true)
 		q.add(sql, "", t)
+	}
+	if g.r.chance(50) {
+		g.window(q)
 	}
 }
 
