@@ -60,8 +60,8 @@ type windowing struct {
 	pre    []spec.NamedExpr // the select computing keys and arguments
 	extra  bool             // pre computes more than its input's columns
 	steps  []*spec.WindowStep
-	clause []string      // per step, its OVER clause's text
-	at     []parser.Node // per step, its first call
+	clause []string                    // per step, its OVER clause's text
+	at     []parser.Node               // per step, its first call
 	cols   map[*parser.FuncCall]string // window call -> its column
 }
 
