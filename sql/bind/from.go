@@ -167,34 +167,10 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 			return nil, err
 		}
 	}
-	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
-	var residual []spec.Expr
-	for _, c := range conjuncts(j.On) {
-		x := &exprCtx{b: b, sc: sc}
-		e, err := x.predicate(c)
-		if err != nil {
-			return nil, err
-		}
-		if lk, rk, ok := keyPair(e, left.rel.Schema, right.rel.Schema); ok {
-			js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
-			continue
-		}
-		side := refSide(e, left.rel.Schema, right.rel.Schema)
-		switch {
-		case side == 2 && (typ == spec.LeftJoin || typ == spec.InnerJoin):
-			right, err = filtered(right, e, c)
-		case side == 1 && (typ == spec.RightJoin || typ == spec.InnerJoin):
-			left, err = filtered(left, e, c)
-		default:
-			// Tested on each pair: a row whose partners all fail it is
-			// unmatched, kept with NULLs by the outer side.
-			residual = append(residual, e)
-		}
-		if err != nil {
-			return nil, err
-		}
+	cols := append(append(merged, left.cols...), right.cols...)
+	if left, right, err = b.on(j, left, right, &js); err != nil {
+		return nil, err
 	}
-	js.Where = andAll(residual)
 	if len(js.LeftKeys) == 0 && typ.KeepsUnmatchedRight() {
 		return nil, errorf(j, "%s needs an equality between the two sides in ON (each side's unmatched rows are kept)", j.Kind)
 	}
@@ -203,11 +179,46 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 	if err != nil {
 		return nil, planError(j, err)
 	}
-	out := &relation{rel: rel, cols: append(merged, sc.cols...)}
+	out := &relation{rel: rel, cols: cols}
 	if typ == spec.FullJoin && len(merged) > 0 {
 		return b.coalesced(out, len(merged), j)
 	}
 	return out, nil
+}
+
+// on binds j's ON conditions into js: equalities between the sides are
+// keys; a condition on the side whose unmatched rows are not kept filters
+// that side first; the others are the residual condition, tested on each
+// pair (a row whose partners all fail it is unmatched, kept with NULLs
+// by the outer side). It returns the sides, filtered.
+func (b *binder) on(j *parser.Join, left, right *relation, js *spec.JoinStep) (*relation, *relation, error) {
+	sc := &scope{cols: append(append([]column(nil), left.cols...), right.cols...)}
+	var residual []spec.Expr
+	for _, c := range conjuncts(j.On) {
+		x := &exprCtx{b: b, sc: sc}
+		e, err := x.predicate(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if lk, rk, ok := keyPair(e, left.rel.Schema, right.rel.Schema); ok {
+			js.LeftKeys, js.RightKeys = append(js.LeftKeys, lk), append(js.RightKeys, rk)
+			continue
+		}
+		inner, side := js.Type == spec.InnerJoin, refSide(e, left.rel.Schema, right.rel.Schema)
+		switch {
+		case side == 2 && (js.Type == spec.LeftJoin || inner):
+			right, err = filtered(right, e, c)
+		case side == 1 && (js.Type == spec.RightJoin || inner):
+			left, err = filtered(left, e, c)
+		default:
+			residual = append(residual, e)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	js.Where = andAll(residual)
+	return left, right, nil
 }
 
 // using turns JOIN ... USING (k, ...) into key pairs of js and returns
