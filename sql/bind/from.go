@@ -389,6 +389,12 @@ func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error
 			}
 			continue
 		}
+		for _, d := range implied(c.e, owner) {
+			var err error
+			if items[d.item], err = filtered(items[d.item], d.e, c.at); err != nil {
+				return nil, err
+			}
+		}
 		rest = append(rest, c)
 	}
 	g := &joinGraph{b: b, owner: owner, conds: rest}
@@ -409,6 +415,63 @@ func (b *binder) joinAll(items []*relation, conds []boundConj) (*relation, error
 		}
 	}
 	return out, nil
+}
+
+// impliedFilter is a condition on one item that a condition on several
+// implies.
+type impliedFilter struct {
+	item int
+	e    spec.Expr
+}
+
+// implied lists, for an OR over several items, the condition it implies
+// on each item that every branch restricts: the OR of those
+// restrictions. TPC-H Q7's (n1 = 'FRANCE' AND n2 = 'GERMANY') OR (n1 =
+// 'GERMANY' AND n2 = 'FRANCE') keeps two nations on each side before any
+// join; Q19's branches narrow part and lineitem alike. The OR itself
+// still applies once its items are joined.
+func implied(e spec.Expr, owner map[string]int) []impliedFilter {
+	branches := split(e, spec.OpOr)
+	if len(branches) < 2 {
+		return nil
+	}
+	var out []impliedFilter
+	for _, i := range itemsOf(e, owner) {
+		var or spec.Expr
+		for _, br := range branches {
+			var own []spec.Expr
+			for _, c := range split(br, spec.OpAnd) {
+				if set := itemsOf(c, owner); len(set) == 1 && set[0] == i {
+					own = append(own, c)
+				}
+			}
+			if len(own) == 0 {
+				or = nil // a branch leaves item i free: nothing implied
+				break
+			}
+			or = orAll(or, andAll(own))
+		}
+		if or != nil {
+			out = append(out, impliedFilter{item: i, e: or})
+		}
+	}
+	return out
+}
+
+// split lists the operands of a chain of op (AND or OR) in e.
+func split(e spec.Expr, op spec.BinaryOp) []spec.Expr {
+	if b, ok := e.(*spec.Binary); ok && b.Op == op {
+		return append(split(b.L, op), split(b.R, op)...)
+	}
+	return []spec.Expr{e}
+}
+
+// orAll is a OR b, or b when a is nil.
+func orAll(a, b spec.Expr) spec.Expr {
+	if a == nil {
+		return b
+	}
+	return &spec.Binary{Op: spec.OpOr, L: a, R: b}
 }
 
 // itemsOf lists the items whose columns e reads.
