@@ -42,8 +42,31 @@ func (a *aggCtx) lookup(e parser.Expr) (string, bool) {
 	return c, ok
 }
 
+// callKind says which calls a collector gathers (aggregates, window
+// calls) and where inside one another of its kind is an error.
+type callKind struct {
+	is     func(*parser.FuncCall) bool
+	inside func(*parser.FuncCall) []parser.Node
+	nested string // the error for a call inside another
+}
+
+var (
+	aggregateCalls = callKind{is: isAggregate, inside: argNodes, nested: "aggregate calls cannot be nested"}
+	windowCalls    = callKind{
+		is:     func(fc *parser.FuncCall) bool { return fc.Over != nil },
+		inside: func(fc *parser.FuncCall) []parser.Node { return append(argNodes(fc), fc.Over) },
+		nested: "window functions cannot be nested",
+	}
+)
+
 // collectAggregates lists the aggregate calls in nodes, outside subqueries.
 func collectAggregates(nodes ...parser.Node) ([]*parser.FuncCall, error) {
+	return collectCalls(aggregateCalls, nodes...)
+}
+
+// collectCalls lists the calls of kind k in nodes, outside subqueries (but
+// in the left side of x IN (subquery)).
+func collectCalls(k callKind, nodes ...parser.Node) ([]*parser.FuncCall, error) {
 	var (
 		out []*parser.FuncCall
 		err error
@@ -57,16 +80,16 @@ func collectAggregates(nodes ...parser.Node) ([]*parser.FuncCall, error) {
 			case *parser.SubqueryExpr, *parser.ExistsExpr, *parser.Query:
 				return false
 			case *parser.InSubqueryExpr:
-				if more, e := collectAggregates(n.X); e == nil {
+				if more, e := collectCalls(k, n.X); e == nil {
 					out = append(out, more...)
 				}
 				return false
 			case *parser.FuncCall:
-				if !isAggregate(n) {
+				if !k.is(n) {
 					return true
 				}
-				if inner, _ := collectAggregates(argNodes(n)...); len(inner) > 0 && err == nil {
-					err = errorf(inner[0], "aggregate calls cannot be nested")
+				if inner, _ := collectCalls(k, k.inside(n)...); len(inner) > 0 && err == nil {
+					err = errorf(inner[0], "%s", k.nested)
 				}
 				out = append(out, n)
 				return false

@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/batchrun/batchrun/jobs/spec"
@@ -553,19 +554,9 @@ func (g *joinGraph) smallestPair() candidate {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		return cmpFloat(g.parts[a].rel.Bytes, g.parts[b].rel.Bytes)
+		return cmp.Compare(g.parts[a].rel.Bytes, g.parts[b].rel.Bytes)
 	})
 	return candidate{l: order[1], r: order[0]}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // keysBetween lists the equalities between parts l and r usable as keys.

@@ -25,33 +25,7 @@ var windowFuncs = map[string]spec.WindowFuncKind{
 // collectWindows lists the window calls in nodes, outside subqueries. A
 // window call inside another's arguments or OVER clause is an error.
 func collectWindows(nodes ...parser.Node) ([]*parser.FuncCall, error) {
-	var (
-		out []*parser.FuncCall
-		err error
-	)
-	for _, n := range nodes {
-		if n == nil {
-			continue
-		}
-		parser.Inspect(n, func(n parser.Node) bool {
-			switch n := n.(type) {
-			case *parser.SubqueryExpr, *parser.ExistsExpr, *parser.InSubqueryExpr, *parser.Query:
-				return false
-			case *parser.FuncCall:
-				if n.Over == nil {
-					return true
-				}
-				inner, _ := collectWindows(append(argNodes(n), n.Over)...)
-				if len(inner) > 0 && err == nil {
-					err = errorf(inner[0], "window functions cannot be nested")
-				}
-				out = append(out, n)
-				return false
-			}
-			return true
-		})
-	}
-	return out, err
+	return collectCalls(windowCalls, nodes...)
 }
 
 // windowing is the window steps of a block being planned.
