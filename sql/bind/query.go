@@ -2,6 +2,7 @@ package bind
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/batchrun/batchrun/jobs/spec"
@@ -193,12 +194,10 @@ func sortKey(it *parser.OrderItem, col string) spec.SortKey {
 	return k
 }
 
-// setOp binds UNION [ALL], INTERSECT and EXCEPT: both sides' columns are
-// cast to common types and renamed to the left side's names.
+// setOp binds UNION, INTERSECT and EXCEPT, with or without ALL: both
+// sides' columns are cast to common types and renamed to the left side's
+// names.
 func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
-	if op.Op != "UNION" && op.All {
-		return nil, errorf(op, "%s ALL is not supported yet (%s is)", op.Op, op.Op)
-	}
 	sides := make([]*relation, 2)
 	for i, s := range []parser.SetExpr{op.Left, op.Right} {
 		r, err := b.query(&parser.Query{Pos: s.Position(), Body: s}, nil)
@@ -212,12 +211,19 @@ func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
 		return nil, err
 	}
 	var marks []string
+	copyCol := ""
 	if op.Op != "UNION" {
 		marks = []string{b.fresh("left_rows"), b.fresh("right_rows")}
+		if op.All {
+			copyCol = b.fresh("copy")
+		}
 	}
 	rels := make([]*logical.Rel, 2)
 	for i, side := range sides {
-		if rels[i], err = aligned(side, out, marks, i); err != nil {
+		if rels[i], err = aligned(side, out, marks, i); err == nil && copyCol != "" {
+			rels[i], err = numbered(rels[i], out, copyCol)
+		}
+		if err != nil {
 			return nil, planError(op, err)
 		}
 	}
@@ -226,7 +232,7 @@ func (b *binder) setOp(op *parser.SetOp) (*relation, error) {
 		return nil, planError(op, err)
 	}
 	if marks != nil {
-		if u, err = setFilter(op.Op, u, out, marks); err != nil {
+		if u, err = setFilter(op.Op, u, out, copyCol, marks); err != nil {
 			return nil, planError(op, err)
 		}
 	}
@@ -273,17 +279,33 @@ func aligned(side *relation, out []column, marks []string, i int) (*logical.Rel,
 	return logical.Project(side.rel, cols)
 }
 
+// numbered adds to each row of rel its copy number among the rows equal
+// on out (1, 2, ...): INTERSECT ALL and EXCEPT ALL then compare (row,
+// copy) pairs, so a row the left has 3 times and the right twice is in
+// INTERSECT ALL twice and in EXCEPT ALL once.
+func numbered(rel *logical.Rel, out []column, copyCol string) (*logical.Rel, error) {
+	w := spec.WindowStep{Funcs: []spec.WindowFunc{{Func: spec.WinRowNumber, Alias: copyCol}}}
+	for _, c := range out {
+		w.PartitionBy = append(w.PartitionBy, c.internal)
+	}
+	return logical.Window(rel, w)
+}
+
 // setFilter finishes INTERSECT or EXCEPT over the union u of the marked
 // sides: one group per distinct row (NULLs equal, as set operations
-// compare them), kept when both sides have it (INTERSECT) or only the
-// left does (EXCEPT).
-func setFilter(op string, u *logical.Rel, out []column, marks []string) (*logical.Rel, error) {
+// compare them), and per copy for ALL (copyCol), kept when both sides
+// have it (INTERSECT) or only the left does (EXCEPT).
+func setFilter(op string, u *logical.Rel, out []column, copyCol string, marks []string) (*logical.Rel, error) {
 	keys := make([]string, len(out))
 	for i, c := range out {
 		keys[i] = c.internal
 	}
+	groupBy := keys
+	if copyCol != "" {
+		groupBy = append(slices.Clone(keys), copyCol)
+	}
 	aggs := []spec.Agg{{Func: spec.AggCount, Arg: marks[0], Alias: marks[0]}, {Func: spec.AggCount, Arg: marks[1], Alias: marks[1]}}
-	g, err := logical.Aggregate(u, keys, aggs)
+	g, err := logical.Aggregate(u, groupBy, aggs)
 	if err != nil {
 		return nil, err
 	}

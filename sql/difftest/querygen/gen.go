@@ -14,7 +14,8 @@ import (
 // or LEFT JOIN ... ON (an extra condition in ON sometimes); GROUP BY with
 // count(*), count(col), count(DISTINCT col), sum, min, max and avg, with
 // expressions inside and around them; HAVING; CASE and COALESCE; scalar,
-// IN and EXISTS subqueries, correlated or not; UNION ALL; a CTE; window
+// IN and EXISTS subqueries, correlated or not; UNION [ALL], INTERSECT
+// [ALL], EXCEPT [ALL]; a CTE; window
 // functions (see window.go). Every
 // output column is in the ORDER BY, in a random order and direction, and
 // sometimes there is a LIMIT.
@@ -225,7 +226,8 @@ func (g *gen) union() string {
 	for _, it := range left.items {
 		right.add(g.exprOf(right.sc, it.typ), "", it.typ)
 	}
-	return left.String() + "\nUNION ALL\n" + right.String() + g.orderAll(left.items, false)
+	op := pick(&g.r, []string{"UNION ALL", "UNION ALL", "UNION", "INTERSECT", "INTERSECT ALL", "EXCEPT", "EXCEPT ALL"})
+	return left.String() + "\n" + op + "\n" + right.String() + g.orderAll(left.items, false)
 }
 
 func indent(s string) string {

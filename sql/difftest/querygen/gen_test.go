@@ -31,7 +31,7 @@ func TestCoverage(t *testing.T) {
 	for _, want := range []string{" BETWEEN ", " IN (", " NOT IN (", " IS NULL", " LIKE ", " OR ", "NOT (",
 		"\nJOIN ", "\nLEFT JOIN ", ", t", "GROUP BY", "count(*)", "count(DISTINCT ", "sum(", "avg(", "min(", "max(",
 		"HAVING", "ORDER BY", "LIMIT", "CASE WHEN", "COALESCE(", "EXISTS (SELECT", "IN (SELECT", "(SELECT count(*)",
-		"UNION ALL", "WITH cte AS", " DESC", "NULLS FIRST", ", NULL)",
+		"UNION ALL", "\nINTERSECT\n", "INTERSECT ALL", "\nEXCEPT\n", "EXCEPT ALL", "WITH cte AS", " DESC", "NULLS FIRST", ", NULL)",
 		" OVER (PARTITION BY ", "row_number() OVER", "rank() OVER (ORDER BY", "lag(", "ROWS BETWEEN", ") OVER ()"} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("no query has %q", want)
