@@ -175,8 +175,9 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 	if len(js.LeftKeys) == 0 && typ.KeepsUnmatchedRight() {
 		return nil, errorf(j, "%s needs an equality between the two sides in ON (each side's unmatched rows are kept)", j.Kind)
 	}
-	js.Broadcast = !typ.KeepsUnmatchedRight() && (right.rel.Bytes < BroadcastBelow || len(js.LeftKeys) == 0)
-	rel, err := logical.Join(left.rel, right.rel, js)
+	probe, build := oriented(left.rel, right.rel, &js)
+	js.Broadcast = !js.Type.KeepsUnmatchedRight() && (build.Bytes < BroadcastBelow || len(js.LeftKeys) == 0)
+	rel, err := logical.Join(probe, build, js)
 	if err != nil {
 		return nil, planError(j, err)
 	}
@@ -185,6 +186,25 @@ func (b *binder) outerJoin(j *parser.Join) (*relation, error) {
 		return b.coalesced(out, len(merged), j)
 	}
 	return out, nil
+}
+
+// oriented returns the probe and build sides of an outer join of left and
+// right: the larger side probes, so that the hash table holds the smaller
+// (TPC-H Q13's customer LEFT JOIN orders builds on customer, as orders
+// RIGHT JOIN customer), and a small side may be broadcast (big RIGHT JOIN
+// small becomes small's LEFT JOIN). A join without keys keeps its sides.
+func oriented(left, right *logical.Rel, js *spec.JoinStep) (*logical.Rel, *logical.Rel) {
+	if len(js.LeftKeys) == 0 || right.Bytes <= left.Bytes {
+		return left, right
+	}
+	switch js.Type {
+	case spec.LeftJoin:
+		js.Type = spec.RightJoin
+	case spec.RightJoin:
+		js.Type = spec.LeftJoin
+	}
+	js.LeftKeys, js.RightKeys = js.RightKeys, js.LeftKeys
+	return right, left
 }
 
 // on binds j's ON conditions into js: equalities between the sides are
