@@ -81,9 +81,9 @@ func Parse(data []byte, file, baseDir string, opts LoadOptions) (*spec.Job, erro
 // two steps would otherwise run once and commit all its rows to the store
 // for both (a blocking exchange), which costs more than scanning the file
 // again (TPC-H Q17 reads lineitem for its outer rows and its subquery).
-// Each copy scans only the columns its reader uses. A read that
-// quarantines bad rows is not copied: two scans would write its
-// quarantine file twice.
+// Each copy scans only the columns its reader uses. A read that skips or
+// quarantines bad rows is not copied: two scans would count its skipped
+// rows twice, or write its quarantine file twice.
 func splitSharedReads(job *spec.Job) {
 	ids := map[string]bool{}
 	for _, s := range job.Steps {
@@ -95,7 +95,7 @@ func splitSharedReads(job *spec.Job) {
 		var added []*spec.Step
 		for i, in := range s.Inputs {
 			r := job.Step(in)
-			if r == nil || r.Kind != spec.KindRead || r.Read == nil || r.Read.Quarantine != "" {
+			if r == nil || r.Kind != spec.KindRead || r.Read == nil || r.Read.OnError != spec.OnErrorFail {
 				continue
 			}
 			if copies[in]++; copies[in] == 1 {

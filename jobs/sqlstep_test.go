@@ -193,3 +193,45 @@ func TestUnreadReadsDropped(t *testing.T) {
 		t.Errorf("error %v, want one about step bad", err)
 	}
 }
+
+// A read step that two steps read becomes one read per reader (the second
+// named ID.read2), so that neither scan's rows are stored for the other;
+// a read that skips bad rows stays one scan, so its skipped rows count
+// once.
+func TestSharedReadsSplit(t *testing.T) {
+	job, err := parseSQLSpec(t, `  - id: lenient
+    read: {path: customers.csv, schema: ["id int64", "name string"], on_error: skip}
+  - id: a
+    filter: amount > 1
+    input: orders
+  - id: b
+    select: [id]
+    input: orders
+  - id: c
+    filter: id > 1
+    input: lenient
+  - id: d
+    select: [name]
+    input: lenient
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := func(id string) string { return strings.Join(job.Step(id).Inputs, ",") }
+	if got := inputs("a") + " " + inputs("b"); got != "orders orders.read2" {
+		t.Errorf("a and b read %s, want orders orders.read2", got)
+	}
+	if r := job.Step("orders.read2"); r == nil || r.Read == nil || r.Read.Path != job.Step("orders").Read.Path {
+		t.Fatalf("orders.read2 is %+v, want a copy of the read orders", r)
+	}
+	if got := inputs("c") + " " + inputs("d"); got != "lenient lenient" {
+		t.Errorf("c and d read %s, want lenient twice (it skips bad rows)", got)
+	}
+	var ids []string
+	for _, s := range job.Steps {
+		ids = append(ids, s.ID)
+	}
+	if got := strings.Join(ids, ","); got != "orders,lenient,a,orders.read2,b,c,d" {
+		t.Errorf("steps %s: a copy comes right before its reader", got)
+	}
+}
