@@ -95,10 +95,12 @@ type Case struct {
 	Else  Expr // nil means ELSE NULL
 }
 
-// Cast is CAST(X AS To).
+// Cast is CAST(X AS To), or TRY_CAST(X AS To) with Try: a value that
+// does not convert is NULL instead of an error.
 type Cast struct {
-	X  Expr
-	To Type
+	X   Expr
+	To  Type
+	Try bool
 }
 
 func (*Column) exprNode()  {}

@@ -101,7 +101,11 @@ func (c *Case) String() string {
 }
 
 func (c *Cast) String() string {
-	return "CAST(" + c.X.String() + " AS " + c.To.String() + ")"
+	name := "CAST("
+	if c.Try {
+		name = "TRY_CAST("
+	}
+	return name + c.X.String() + " AS " + c.To.String() + ")"
 }
 
 // prec is the binding power of e's outermost operator.

@@ -31,7 +31,7 @@ type token struct {
 var keywords = map[string]bool{
 	"AND": true, "OR": true, "NOT": true, "IN": true, "IS": true, "NULL": true,
 	"TRUE": true, "FALSE": true, "BETWEEN": true, "CASE": true, "WHEN": true,
-	"THEN": true, "ELSE": true, "END": true, "CAST": true, "AS": true,
+	"THEN": true, "ELSE": true, "END": true, "CAST": true, "TRY_CAST": true, "AS": true,
 	"LIKE": true, "ILIKE": true,
 }
 

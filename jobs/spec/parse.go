@@ -446,6 +446,12 @@ func (p *parser) prefixKeyword(t token) (Expr, error) {
 		return p.caseExpr()
 	case "CAST":
 		return p.cast()
+	case "TRY_CAST":
+		e, err := p.cast()
+		if c, ok := e.(*Cast); ok {
+			c.Try = true
+		}
+		return e, err
 	}
 	return nil, p.errorf(t, "expected an operand, found %s", t.describe())
 }

@@ -19,6 +19,11 @@ import (
 type castNode struct {
 	x        exprNode
 	from, to spec.Type
+	// try is TRY_CAST: a value that does not convert is NULL. The kernels
+	// already make a row NULL rather than fail where the caller does not
+	// care about it (an arm of a CASE not taken); TRY_CAST cares about
+	// none.
+	try bool
 }
 
 func (n *castNode) eval(b *evalBatch, care []byte) (exprVec, error) {
@@ -29,7 +34,15 @@ func (n *castNode) eval(b *evalBatch, care []byte) (exprVec, error) {
 	defer x.release()
 	if x.isConst() {
 		c, err := castScalar(x.c, n.from, n.to)
+		if err != nil && n.try {
+			return constVec(exprConst{}), nil
+		}
 		return constVec(c), err
+	}
+	if n.try {
+		buf, none := b.allocBits(0)
+		defer buf.Release()
+		care = none
 	}
 	var arr arrow.Array
 	switch {

@@ -283,14 +283,18 @@ func (c *exprCompiler) compileCast(e *spec.Cast) (exprNode, error) {
 	}
 	if k, ok := x.(*constNode); ok && k.c.valid {
 		// A literal is cast once, here: one that does not convert is an
-		// error of the expression, found before any row is read.
+		// error of the expression, found before any row is read (NULL
+		// for TRY_CAST).
 		v, err := castScalar(k.c, from, e.To)
+		if err != nil && e.Try {
+			return &constNode{}, nil
+		}
 		if err != nil {
 			return nil, err
 		}
 		return &constNode{c: v}, nil
 	}
-	return &castNode{x: x, from: from, to: e.To}, nil
+	return &castNode{x: x, from: from, to: e.To, try: e.Try}, nil
 }
 
 func (c *exprCompiler) compileCall(e *spec.Call, t spec.Type) (exprNode, error) {

@@ -254,6 +254,13 @@ func TestExprEval(t *testing.T) {
 		{"n <> 'abc' AND CAST(n AS int64) > 1", []any{false, true, false, N, true}},
 		{"n = 'abc' OR CAST(n AS int64) > 1", []any{false, true, true, N, true}},
 		{"coalesce(CASE WHEN n = 'abc' THEN 0 END, CAST(n AS int64))", []any{int64(1), int64(2), int64(0), N, int64(42)}},
+		// TRY_CAST: a value that does not convert is NULL, in a column or
+		// a constant, from a string or out of range.
+		{"TRY_CAST(n AS int64)", []any{int64(1), int64(2), N, N, int64(42)}},
+		{"TRY_CAST(s AS int64)", []any{N, N, N, N, N}},
+		{"TRY_CAST('x' AS int64)", []any{N, N, N, N, N}},
+		{"TRY_CAST(f * 1e30 AS int64)", []any{N, N, N, N, int64(0)}},
+		{"TRY_CAST(n AS decimal(2,1))", []any{int64(10), int64(20), N, N, N}}, // 42.0 needs 3 digits
 		// Constants broadcast.
 		{"'x'", []any{"x", "x", "x", "x", "x"}},
 		{"TRUE AND b", []any{true, false, N, true, false}},

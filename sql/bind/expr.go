@@ -282,9 +282,6 @@ func (x *exprCtx) caseExpr(e *parser.CaseExpr) (spec.Expr, error) {
 }
 
 func (x *exprCtx) cast(e *parser.CastExpr) (spec.Expr, error) {
-	if e.Try {
-		return nil, errorf(e, "TRY_CAST is not supported")
-	}
 	v, err := x.bind(e.X)
 	if err != nil {
 		return nil, err
@@ -300,7 +297,7 @@ func (x *exprCtx) cast(e *parser.CastExpr) (spec.Expr, error) {
 			return c, nil
 		}
 	}
-	return &spec.Cast{X: v, To: t}, nil
+	return &spec.Cast{X: v, To: t, Try: e.Try}, nil
 }
 
 func boolLit(v bool) *spec.Literal { return &spec.Literal{Type: spec.Bool, Bool: v} }
