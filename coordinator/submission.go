@@ -43,7 +43,7 @@ func (s *Submission) runOptions() (jobs.RunOptions, error) {
 	opts := jobs.RunOptions{Memory: s.Memory, Seed: s.Seed, Fresh: s.Fresh, Resume: s.Resume,
 		Wait: s.Wait, KeepPartitions: s.KeepPartitions}
 	var err error
-	if opts.Codec, err = jobs.ParseCodec(cmp.Or(s.Codec, "zstd")); err != nil {
+	if opts.Codec, err = jobs.ParseCodec(cmp.Or(s.Codec, "s2")); err != nil {
 		return opts, &jobs.OptionError{Err: err}
 	}
 	if opts.Failover, err = jobs.ParseFailover(cmp.Or(s.Failover, "region")); err != nil {

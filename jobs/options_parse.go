@@ -9,7 +9,7 @@ import (
 // The parsers of RunOptions' typed values, for the command line, which
 // parses every flag once (and talks to package jobs only).
 
-// ParseCodec parses "zstd", "lz4" or "none".
+// ParseCodec parses "s2", "zstd", "lz4" or "none".
 func ParseCodec(s string) (shuffle.Codec, error) { return shuffle.ParseCodec(s) }
 
 // ParseFailover parses "region", "all" or "individual" ("" is region).

@@ -41,7 +41,7 @@ type RunOptions struct {
 	StateDir string
 	// Slots bounds concurrently running subtasks; default the number of CPUs.
 	Slots int
-	// Codec compresses blocking partitions (default shuffle.Zstd).
+	// Codec compresses blocking partitions (default shuffle.S2).
 	Codec shuffle.Codec
 	// Seed seeds nondeterministic partitioners; default random per run.
 	Seed uint64

@@ -10,8 +10,8 @@
 //     small outputs per consumer up to Options.TargetRows/TargetBytes
 //     (bounded by MaxBufferedBytes over all consumers).
 //   - The value codec (Encoder, Decoder): one Arrow IPC record-batch
-//     message per value, compressed with zstd (default), lz4 (Arrow IPC
-//     body compression), s2, or not at all; a one-byte tag says which.
+//     message per value, compressed with s2 (default), zstd, lz4 (Arrow
+//     IPC body compression), or not at all; a one-byte tag says which.
 //   - BlockingWriter/BlockingReader over storage, and Pipe with its
 //     PipeWriter/PipeReader; both satisfy Writer and Reader.
 //
@@ -51,11 +51,11 @@
 // MB/s of Arrow bytes:
 //
 //	                              encode   decode   stored/Arrow
-//	Zstd level 1 (default)        150      540-690  0.61
+//	Zstd level 1                  150      540-690  0.61
 //	Zstd level 3                  105-115  480-680  0.46
 //	Arrow IPC body zstd (level 3)  89-95   316-319  0.46
 //	LZ4 (Arrow IPC body)          345      1700     0.70
-//	S2                            325-380  770-840  0.72
+//	S2 (default)                  325-380  770-840  0.72
 //	None                          2400     3100     0.98
 //
 // Compressing the whole IPC message with one reused klauspost zstd encoder
@@ -68,6 +68,14 @@
 // uses Arrow's IPC body compression with one reused IPC writer (its
 // per-batch lz4 reader is cheap); it round-trips 1.7x faster than Zstd for
 // 15% more bytes.
+//
+// S2 is the default since whole jobs were measured with each (2026-12-05,
+// 2 cores, 20M rows of bench/run.sh, one run each, interleaved): W4 sort
+// and write 13.9 s with Zstd, 9.4 s with S2 (12.4 s with LZ4); W3 join
+// 3.62/3.63 s with Zstd, 3.18/3.11 s with S2; TPC-H Q18 at SF 1 3.82/3.16
+// s against 3.30/2.93 s, Q21 even. Encoding is what the 2 cores wait for;
+// S2 stores about 20% more bytes (W4: 387 MB against 315 MB). --codec zstd
+// is the choice where the disk, not the CPU, is short.
 //
 // Engine against the raw floor (encode, append to one subpartition,
 // commit, read, decode; BenchmarkEngineVsRaw, 2 cores, interleaved runs):

@@ -9,7 +9,7 @@ import (
 // Options configures writers, readers and codecs. Zero values are the
 // defaults.
 type Options struct {
-	// Codec compresses blocking partitions (default Zstd). Pipes do not
+	// Codec compresses blocking partitions (default S2). Pipes do not
 	// encode.
 	Codec Codec
 	// ZstdLevel is the zstd level, 1 to 22 (default 1, klauspost's

@@ -25,7 +25,7 @@ func workerCommand() *cli.Command {
 			stateDirFlag(),
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks it runs at once"},
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics at http://`HOST:PORT`/metrics"},
-			&cli.StringFlag{Name: "codec", Value: "zstd", Usage: "blocking shuffle compression: zstd, lz4, s2 or none"},
+			&cli.StringFlag{Name: "codec", Value: "s2", Usage: "blocking shuffle compression: s2, zstd, lz4 or none"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		},
