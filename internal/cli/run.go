@@ -25,7 +25,7 @@ func runCommand(h Hooks) *cli.Command {
 			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"BATCHRUN_STATE_DIR"}, Usage: "where partitions and run state live", DefaultText: "$XDG_STATE_HOME/batchrun, else ~/.local/state/batchrun"},
 			&cli.IntFlag{Name: "slots", Value: runtime.NumCPU(), Usage: "subtasks that may run at once"},
 			&cli.StringFlag{Name: "codec", Value: "s2", Usage: "blocking shuffle compression: s2, zstd, lz4 or none"},
-			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB, or unbounded; past it they spill to the store", DefaultText: "half the machine's memory or its cgroup's limit"},
+			&cli.StringFlag{Name: "memory", Usage: "bound what operators hold (sort buffers, hash tables, join build sides) to `SIZE` in all, like 256MiB, 1GiB or 512MB, or unbounded; past it they spill to the store", DefaultText: "half the machine's memory or its cgroup's limit, at most 1GiB"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON run summary to `FILE`"},
 			&cli.StringFlag{Name: "metrics-file", Usage: "write the run's metrics to `FILE` in Prometheus text format when it ends, succeeded or not (for node_exporter's textfile collector: name it *.prom in its directory)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)"},
