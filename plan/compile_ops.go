@@ -2,6 +2,11 @@ package plan
 
 import "github.com/batchrun/batchrun/jobs/spec"
 
+// MaxTopN is the most rows a fused top-N keeps (limit + offset): a top-N
+// holds its rows in memory, where a sort spills, so a larger limit (SQL's
+// OFFSET without LIMIT keeps every row) stays a sort and a limit.
+const MaxTopN = 1 << 20
+
 // fusedTopN finds the limit steps that fuse with the sort they read into
 // a top-N: the limit's only input is a sort whose only consumer is that
 // limit. The sort then compiles to nothing and the limit keeps the first
@@ -10,7 +15,7 @@ import "github.com/batchrun/batchrun/jobs/spec"
 func fusedTopN(job *spec.Job, consumers map[string]int) map[string]*spec.Step {
 	fused := map[string]*spec.Step{}
 	for _, s := range job.Steps {
-		if s == nil || s.Kind != spec.KindLimit || len(s.Inputs) != 1 {
+		if s == nil || s.Kind != spec.KindLimit || len(s.Inputs) != 1 || s.Limit == nil || s.Limit.Keep() > MaxTopN {
 			continue
 		}
 		in := job.Step(s.Inputs[0])
