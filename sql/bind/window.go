@@ -15,13 +15,6 @@ import (
 // and ORDER BY then read their columns. Expressions in PARTITION BY, ORDER
 // BY and the arguments are computed by a select before the first window.
 
-var windowFuncs = map[string]spec.WindowFuncKind{
-	"row_number": spec.WinRowNumber, "rank": spec.WinRank, "dense_rank": spec.WinDenseRank,
-	"lag": spec.WinLag, "lead": spec.WinLead, "first_value": spec.WinFirstValue,
-	"last_value": spec.WinLastValue, "count": spec.WinCount, "sum": spec.WinSum,
-	"avg": spec.WinAvg, "min": spec.WinMin, "max": spec.WinMax,
-}
-
 // collectWindows lists the window calls in nodes, outside subqueries. A
 // window call inside another's arguments or OVER clause is an error.
 func collectWindows(nodes ...parser.Node) ([]*parser.FuncCall, error) {
@@ -81,7 +74,7 @@ func (w *windowing) column(e spec.Expr, name string) string {
 // call binds one window call into the step of its OVER clause.
 func (w *windowing) call(c *parser.FuncCall) error {
 	name := strings.ToLower(c.Name.Name)
-	kind, ok := windowFuncs[name]
+	kind, ok := spec.ParseWindowFuncKind(name)
 	if !ok {
 		return errorf(c.Name, "unknown window function %s%s", name, suggest(name, windowFuncNames()))
 	}
@@ -112,9 +105,9 @@ func (w *windowing) call(c *parser.FuncCall) error {
 }
 
 func windowFuncNames() []string {
-	out := make([]string, 0, len(windowFuncs))
-	for n := range windowFuncs {
-		out = append(out, n)
+	var out []string
+	for k := spec.WinRowNumber; k <= spec.WinMax; k++ {
+		out = append(out, k.String())
 	}
 	return out
 }
@@ -160,10 +153,14 @@ func (w *windowing) step(c *parser.FuncCall) (*spec.WindowStep, error) {
 // function binds the arguments of window call c of kind k.
 func (w *windowing) function(c *parser.FuncCall, k spec.WindowFuncKind) (spec.WindowFunc, error) {
 	fn := spec.NewWindowFunc(k, "")
-	want := map[spec.WindowFuncKind][2]int{spec.WinRowNumber: {0, 0}, spec.WinRank: {0, 0}, spec.WinDenseRank: {0, 0},
-		spec.WinLag: {1, 3}, spec.WinLead: {1, 3}, spec.WinCount: {0, 1}}[k]
-	if want == [2]int{} && k > spec.WinDenseRank {
-		want = [2]int{1, 1}
+	want := [2]int{1, 1} // the fewest and most arguments
+	switch k {
+	case spec.WinRowNumber, spec.WinRank, spec.WinDenseRank:
+		want = [2]int{0, 0}
+	case spec.WinLag, spec.WinLead:
+		want = [2]int{1, 3}
+	case spec.WinCount:
+		want = [2]int{0, 1}
 	}
 	n := len(c.Args)
 	if c.Star {
@@ -235,20 +232,23 @@ func frame(f *parser.Frame) (spec.WindowFrame, error) {
 	default:
 		return out, errorf(f, "%s frames are not supported (ROWS and RANGE are)", f.Unit)
 	}
-	for i, b := range []*parser.FrameBound{f.Start, f.End} {
-		fb := spec.FrameBound{Kind: spec.BoundKind(b.Kind)}
-		if b.Offset != nil {
-			n, ok := constInt(b.Offset)
-			if !ok {
-				return out, errorf(b.Offset, "a frame offset must be a whole number >= 0")
-			}
-			fb.N = n
-		}
-		if i == 0 {
-			out.Start = fb
-		} else {
-			out.End = fb
-		}
+	var err error
+	if out.Start, err = frameBound(f.Start); err == nil {
+		out.End, err = frameBound(f.End)
 	}
-	return out, nil
+	return out, err
+}
+
+// frameBound translates one end of a frame; the kinds are in the same
+// order in both packages.
+func frameBound(b *parser.FrameBound) (spec.FrameBound, error) {
+	fb := spec.FrameBound{Kind: spec.BoundKind(b.Kind)}
+	if b.Offset != nil {
+		n, ok := constInt(b.Offset)
+		if !ok {
+			return fb, errorf(b.Offset, "a frame offset must be a whole number >= 0")
+		}
+		fb.N = n
+	}
+	return fb, nil
 }

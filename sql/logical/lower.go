@@ -96,7 +96,7 @@ func Describe(r *Rel) string {
 	case spec.KindSort:
 		keys := make([]string, len(s.Sort.Keys))
 		for i, k := range s.Sort.Keys {
-			keys[i] = sortKey(k)
+			keys[i] = k.String()
 		}
 		return "sort " + strings.Join(keys, ", ")
 	case spec.KindLimit:
@@ -161,16 +161,3 @@ func describeJoin(j *spec.JoinStep) string {
 	return out
 }
 
-func sortKey(k spec.SortKey) string {
-	out := k.Column
-	if k.Desc {
-		out += " DESC"
-	}
-	switch k.Nulls {
-	case spec.NullsFirst:
-		out += " NULLS FIRST"
-	case spec.NullsLast:
-		out += " NULLS LAST"
-	}
-	return out
-}
