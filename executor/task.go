@@ -163,8 +163,9 @@ func (e *LostPartitionError) Unwrap() error { return e.Err }
 type WorkerLostError struct {
 	Worker string
 	Lost   []plan.PartitionID
-	// Known says the loss was reported before (by another task's error):
-	// this failure is part of that one, not a new one.
+	// Known says the executor reported the loss before (by another task's
+	// error). The scheduler decides by itself whether a failover already
+	// counted the loss; Known is for the executor's own tests and logs.
 	Known bool
 	Err   error
 }

@@ -61,11 +61,21 @@ func (s *Scheduler) failover(region plan.RegionID, err error) (time.Duration, er
 		}
 	}
 	// A loss that an earlier failover already handles (every partition it
-	// names is being regenerated) is the same failure: this consumer read
-	// the lost attempt too and just runs again, and the restart strategy
-	// does not count it again.
+	// names is being regenerated, or its worker's loss was counted) is the
+	// same failure: this consumer read the lost attempt too and just runs
+	// again, and the restart strategy does not count it again. The
+	// scheduler, not the executor, says whether a worker's loss was
+	// counted: the executor's first report of it may reach a task whose
+	// failure never becomes a failover (one already cancelled by another).
 	var wl *executor.WorkerLostError
-	aftermath := len(lost) > 0 && len(failure.Lost) == 0 || errors.As(err, &wl) && wl.Known
+	workerLost := errors.As(err, &wl)
+	aftermath := len(lost) > 0 && len(failure.Lost) == 0 || workerLost && s.lossCounted[wl.Worker]
+	if workerLost && !aftermath {
+		if s.lossCounted == nil {
+			s.lossCounted = map[string]bool{}
+		}
+		s.lossCounted[wl.Worker] = true
+	}
 	decision := recovery.Decision{Restart: true}
 	if !aftermath {
 		decision = s.restart.OnFailure(s.clock.Now())

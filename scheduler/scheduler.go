@@ -42,6 +42,9 @@ type Scheduler struct {
 	doomed    []bool                    // running regions cancelled by a failover
 	free      int                       // slots not taken by running regions
 	committed map[plan.PartitionID]bool
+	// lossCounted holds the workers whose loss a counted failover handled:
+	// a later report of the same loss is its aftermath.
+	lossCounted map[string]bool
 	progress  []recovery.Progress // by recovery subtask id
 	attempts  map[plan.SubtaskID]int
 	groupErrs [][]error // task errors of each running region, in arrival order
