@@ -190,3 +190,64 @@ func TestPartitionFaultFiresOnce(t *testing.T) {
 	}
 	check("regenerated and opened again", true)
 }
+
+// splitBatches is an input readable producer by producer.
+type splitBatches struct {
+	batches
+	each []int
+}
+
+func (s *splitBatches) Producers() []shuffle.Reader {
+	var rs []shuffle.Reader
+	for _, n := range s.each {
+		rs = append(rs, &batches{n: n})
+	}
+	return rs
+}
+
+// splitReading reads its input producer by producer, side by side, as a
+// final sort's merge does.
+type splitReading struct{}
+
+func (splitReading) Run(ctx context.Context, in []shuffle.Reader, out executor.Sink) (executor.Stats, error) {
+	sp, ok := in[0].(shuffle.ProducerSplitter)
+	if !ok {
+		return executor.Stats{}, errors.New("input does not split by producer")
+	}
+	parts := sp.Producers()
+	for live := len(parts); live > 0; {
+		live = 0
+		for _, p := range parts {
+			_, err := p.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				continue
+			}
+			if err != nil {
+				return executor.Stats{}, err
+			}
+			live++
+		}
+	}
+	return executor.Stats{}, nil
+}
+
+type splitProgram struct{ readingProgram }
+
+func (splitProgram) NewTask(plan.SubtaskID, int) (executor.Computation, error) {
+	return splitReading{}, nil
+}
+
+// TestTaskFaultTripsSplitInput: a task fault counts the batches of every
+// producer's reader of a split input against one count.
+func TestTaskFaultTripsSplitInput(t *testing.T) {
+	g := compile(t)
+	b0, _ := g.ParseSubtask("b[0]")
+	c, err := NewSet(g, []Fault{{Kind: Error, Subtask: b0, After: 3}}, nil).Program(splitProgram{}).NewTask(b0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Run(context.Background(), []shuffle.Reader{&splitBatches{each: []int{2, 2, 2}}}, nil)
+	if !errors.Is(err, ErrInjected) || !strings.Contains(err.Error(), "after 3 batches") {
+		t.Errorf("fault after 3 of 3x2 split batches: %v, want the injected fault after 3", err)
+	}
+}

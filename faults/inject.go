@@ -192,6 +192,20 @@ func (r *trippedReader) Next(ctx context.Context) (arrow.Record, error) {
 	return r.Reader.Next(ctx)
 }
 
+// Producers implements shuffle.ProducerSplitter when the reader it wraps
+// does: each producer's reader counts against the same tripwire.
+func (r *trippedReader) Producers() []shuffle.Reader {
+	sp, ok := r.Reader.(shuffle.ProducerSplitter)
+	if !ok {
+		return nil
+	}
+	rs := sp.Producers()
+	for i, p := range rs {
+		rs[i] = &trippedReader{Reader: p, t: r.t}
+	}
+	return rs
+}
+
 type trippedSink struct {
 	executor.Sink
 	t *tripwire

@@ -49,7 +49,10 @@
 //
 // Memory: under a bounded Budget (SetBudget) Sort is an external sort
 // (sort_external.go): it counts the Arrow buffer bytes it holds, spills
-// sorted runs past the budget and k-way merges them at Finish. TopN keeps
+// sorted runs past the budget and k-way merges them at Finish. A
+// SortFinal whose producers' sorted partitions can be read side by side
+// (shuffle.ProducerSplitter) merges them as it reads them (MergeSorted):
+// one batch per producer held, nothing buffered or spilled. TopN keeps
 // O(n + BatchRows) rows and never spills. HashAggregate (partial: emits
 // its states early; whole and final: spills them) and HashJoin (a grace
 // hash join) partition by key hash into spill runs past the budget and

@@ -225,16 +225,30 @@ func (s *Sort) mergePass(ctx context.Context) error {
 // rowsPerBatch (BatchRows) rows (fn does not keep the batch unless it
 // retains it).
 func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record) error) error {
-	m := &merger{s: s, types: make([]spec.Type, len(s.in)), views: make([][]arrowx.ColView, len(s.in))}
+	m := s.newMerger()
 	defer m.close()
-	for c := range s.in {
-		m.types[c] = s.in[c].Type
-	}
 	for _, run := range runs {
-		if err := m.open(ctx, run); err != nil {
+		r, err := run.Open(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errSortRun, err)
+		}
+		if err := m.add(ctx, r, false); err != nil {
 			return err
 		}
 	}
+	return m.run(ctx, fn)
+}
+
+func (s *Sort) newMerger() *merger {
+	m := &merger{s: s, types: make([]spec.Type, len(s.in)), views: make([][]arrowx.ColView, len(s.in))}
+	for c := range s.in {
+		m.types[c] = s.in[c].Type
+	}
+	return m
+}
+
+// run heapifies the cursors and calls fn with each merged batch.
+func (m *merger) run(ctx context.Context, fn func(arrow.Record) error) error {
 	m.init()
 	for {
 		if err := ctx.Err(); err != nil {
@@ -252,16 +266,27 @@ func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record)
 	}
 }
 
-// errSortRun wraps errors reading a spill run back.
-var errSortRun = errors.New("operators: Sort: read spill run")
+// errSortRun wraps errors reading a spill run back; errSortInput errors
+// reading a sorted input stream (MergeSorted).
+var (
+	errSortRun   = errors.New("operators: Sort: read spill run")
+	errSortInput = errors.New("operators: Sort: read sorted input")
+)
 
-// cursor is one run's read position in a merge.
+// cursor is one run's (or input stream's) read position in a merge.
 type cursor struct {
 	r     BatchReader
 	rec   arrow.Record // current batch; nil at the end
 	keys  []*keyData   // rec's sort keys, flattened
 	row   int
 	chunk int // rec's index in merger.chunks, or -1
+	// input marks an input stream (MergeSorted): its rows count as the
+	// sort's input and its order is checked, last being the key of its
+	// previous batch's last row.
+	input bool
+	index int
+	last  []*keyData
+	batch int
 }
 
 // advance loads the run's next non-empty batch, or sets rec to nil at its
@@ -272,21 +297,49 @@ func (c *cursor) advance(ctx context.Context, s *Sort) error {
 		c.rec = nil
 	}
 	c.row, c.chunk = 0, -1
+	wrap := errSortRun
+	if c.input {
+		wrap = errSortInput
+	}
 	for {
 		rec, err := c.r.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", errSortRun, err)
+			return fmt.Errorf("%w: %w", wrap, err)
 		}
 		if rec.NumRows() == 0 {
 			rec.Release()
 			continue
 		}
 		c.rec = rec
-		return c.flatten(s)
+		if err := c.flatten(s); err != nil {
+			return err
+		}
+		if c.input {
+			s.stats.RowsIn += rec.NumRows()
+			return c.checkOrder()
+		}
+		return nil
 	}
+}
+
+// checkOrder verifies that an input stream's new batch is sorted and does
+// not sort before the stream's previous batch: merging assumes it, and an
+// unsorted stream would silently give unsorted output.
+func (c *cursor) checkOrder() error {
+	n := int(c.rec.NumRows())
+	c.batch++
+	unsorted := len(runStarts(c.keys, n)) > 1 || (c.last != nil && compareRows(c.keys, 0, c.last, 0) < 0)
+	if unsorted {
+		return fmt.Errorf("%w %d: batch %d is out of sort order", errSortInput, c.index, c.batch)
+	}
+	c.last = c.last[:0]
+	for _, kd := range c.keys {
+		c.last = append(c.last, kd.rowCopy(uint32(n-1)))
+	}
+	return nil
 }
 
 func (c *cursor) flatten(s *Sort) error {
@@ -315,12 +368,10 @@ type merger struct {
 	refs   []uint64
 }
 
-func (m *merger) open(ctx context.Context, run SpillRun) error {
-	r, err := run.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errSortRun, err)
-	}
-	c := &cursor{r: r, chunk: -1}
+// add makes r (a spill run's reader, or an input stream when input) the
+// next cursor of the merge; close closes it.
+func (m *merger) add(ctx context.Context, r BatchReader, input bool) error {
+	c := &cursor{r: r, chunk: -1, input: input, index: len(m.cur)}
 	m.cur = append(m.cur, c)
 	return c.advance(ctx, m.s)
 }

@@ -236,3 +236,44 @@ func (f *finalRuns) closeOpen(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Mode returns which half of a global sort s runs.
+func (s *Sort) Mode() SortMode { return s.mode }
+
+// MergeSorted runs a SortFinal over its input given as sorted streams,
+// one per producer in the order their rows would have been pushed (each a
+// partial sort's output), instead of Push and Finish: it k-way merges the
+// streams as it reads them, holding one batch of each, so nothing is
+// buffered or spilled and output starts with the first batches. Ties keep
+// stream order, so the output equals Push-then-Finish's. A stream out of
+// sort order is an error (errSortInput), never unsorted output. It closes
+// the streams and s, and finishes the downstream operator.
+func (s *Sort) MergeSorted(ctx context.Context, streams []BatchReader) error {
+	defer s.Close()
+	m := s.newMerger()
+	defer m.close()
+	if s.mode != SortFinal || s.rows > 0 {
+		closeAll(streams)
+		return fmt.Errorf("operators: Sort: MergeSorted on a %s sort holding %d pushed rows", s.mode, s.rows)
+	}
+	for i, r := range streams {
+		if err := m.add(ctx, r, true); err != nil {
+			closeAll(streams[i+1:])
+			return err
+		}
+	}
+	err := m.run(ctx, func(rec arrow.Record) error {
+		s.stats.RowsOut += rec.NumRows()
+		return s.out.Push(ctx, rec)
+	})
+	if err != nil {
+		return err
+	}
+	return s.out.Finish(ctx)
+}
+
+func closeAll(rs []BatchReader) {
+	for _, r := range rs {
+		r.Close()
+	}
+}

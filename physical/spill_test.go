@@ -20,15 +20,7 @@ import (
 // checks that Discard deletes a run and DeleteRunData the other.
 func TestStoreSpiller(t *testing.T) {
 	ctx := context.Background()
-	store, err := storage.Open(t.TempDir(), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	opts := shuffle.Options{Allocator: mem}
-	opts.EnsureDefaults()
+	store, mem, opts := testStore(t)
 	var seq atomic.Uint32
 	sp := &storeSpiller{store: store, run: 7, producer: 3, attempt: 1, seq: &seq, opts: opts}
 	defer sp.close()
@@ -77,6 +69,24 @@ func TestStoreSpiller(t *testing.T) {
 	if _, err := store.Commit(ref1, 0); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("after DeleteRunData: commit record of %s: %v, want ErrNotFound", ref1, err)
 	}
+}
+
+// testStore opens a store in a temporary directory and a checked
+// allocator, both checked and closed when the test ends, and shuffle
+// options using them.
+func testStore(t *testing.T) (*storage.Store, *memory.CheckedAllocator, shuffle.Options) {
+	store, err := storage.Open(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() {
+		store.Close()
+		mem.AssertSize(t, 0)
+	})
+	opts := shuffle.Options{Allocator: mem}
+	opts.EnsureDefaults()
+	return store, mem, opts
 }
 
 func spillTestRecord(mem memory.Allocator, schema *arrow.Schema, vals []int64) arrow.Record {

@@ -57,10 +57,7 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 	case head.Kind == spec.KindJoin:
 		rows, err = t.join(ctx, chain, inputs)
 	default:
-		rows, err = drainAll(ctx, inputs, chain.head)
-		if err == nil {
-			err = chain.head.Finish(ctx)
-		}
+		rows, err = drainHead(ctx, chain.head, inputs)
 	}
 	stats.RowsIn += rows
 	stats.RowsOut = sink.rows
@@ -141,6 +138,30 @@ func (t *task) join(ctx context.Context, c *chain, inputs []shuffle.Reader) (int
 		return build + probe, err
 	}
 	return build + probe, c.head.Finish(ctx)
+}
+
+// drainHead pushes every input port into head and finishes it. A final
+// sort over one exchange whose reader splits by producer merges the
+// producers' sorted partitions as it reads them instead: it holds a batch
+// of each, where pushing would buffer (and spill) all of them first.
+func drainHead(ctx context.Context, head operators.Operator, inputs []shuffle.Reader) (int64, error) {
+	if s, ok := head.(*operators.Sort); ok && s.Mode() == operators.SortFinal && len(inputs) == 1 {
+		if sp, ok := inputs[0].(shuffle.ProducerSplitter); ok {
+			if parts := sp.Producers(); parts != nil {
+				streams := make([]operators.BatchReader, len(parts))
+				for i, p := range parts {
+					streams[i] = p
+				}
+				err := s.MergeSorted(ctx, streams)
+				return s.Stats().RowsIn, err
+			}
+		}
+	}
+	rows, err := drainAll(ctx, inputs, head)
+	if err != nil {
+		return rows, err
+	}
+	return rows, head.Finish(ctx)
 }
 
 // drainAll pushes every input port, in port order, into op.

@@ -99,9 +99,11 @@ func (e *FetchError) Unwrap() error { return e.Err }
 type chain struct {
 	parts []func() (shuffle.Reader, error)
 	cur   shuffle.Reader
+	read  bool // Next was called
 }
 
 func (c *chain) Next(ctx context.Context) (arrow.Record, error) {
+	c.read = true
 	for {
 		if c.cur == nil {
 			if len(c.parts) == 0 {
@@ -129,6 +131,19 @@ func (c *chain) Close() {
 		c.cur = nil
 	}
 	c.parts = nil
+}
+
+// Producers implements shuffle.ProducerSplitter: each part, opened at its
+// first Next.
+func (c *chain) Producers() []shuffle.Reader {
+	if c.read {
+		return nil
+	}
+	rs := make([]shuffle.Reader, len(c.parts))
+	for i, open := range c.parts {
+		rs[i] = &chain{parts: []func() (shuffle.Reader, error){open}}
+	}
+	return rs
 }
 
 // flightReader streams one remote subpartition, opened at the first Next.

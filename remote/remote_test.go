@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -114,6 +115,7 @@ func TestReadAcrossWorkers(t *testing.T) {
 	c.write(t, ps[2], 2500, 2600)
 	for sub := 0; sub < 2; sub++ {
 		var want []int64
+		var each [][]int64
 		for i, w := range []*worker{a, b, c} {
 			local := &executor.StorePartitions{Store: w.store, Run: run}
 			r, _ := local.Reader(plan.SubtaskID{}, executor.Input{Partitions: ps[i : i+1], Subpartition: sub}, schema)
@@ -122,7 +124,21 @@ func TestReadAcrossWorkers(t *testing.T) {
 				t.Fatal(err)
 			}
 			want = append(want, got...)
+			each = append(each, got)
 		}
+		// Split by producer (a final sort's merge), each reads its own.
+		_, whole := reader(t, a, ps, []string{a.addr, b.addr, c.addr}, sub)
+		parts := whole.(shuffle.ProducerSplitter).Producers()
+		if len(parts) != len(ps) {
+			t.Fatalf("sub %d: split into %d readers, want %d", sub, len(parts), len(ps))
+		}
+		for i, p := range parts {
+			got, err := keys(t, p)
+			if err != nil || !slices.Equal(got, each[i]) {
+				t.Errorf("sub %d: producer %d's reader read %d keys (%v), want %d", sub, i, len(got), err, len(each[i]))
+			}
+		}
+		whole.Close()
 		_, r := reader(t, a, ps, []string{a.addr, b.addr, c.addr}, sub)
 		got, err := keys(t, r)
 		if err != nil {

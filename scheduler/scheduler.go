@@ -45,11 +45,11 @@ type Scheduler struct {
 	// lossCounted holds the workers whose loss a counted failover handled:
 	// a later report of the same loss is its aftermath.
 	lossCounted map[string]bool
-	progress  []recovery.Progress // by recovery subtask id
-	attempts  map[plan.SubtaskID]int
-	groupErrs [][]error // task errors of each running region, in arrival order
-	result    Result
-	reused    []plan.RegionID
+	progress    []recovery.Progress // by recovery subtask id
+	attempts    map[plan.SubtaskID]int
+	groupErrs   [][]error // task errors of each running region, in arrival order
+	result      Result
+	reused      []plan.RegionID
 }
 
 // Reused lists the regions a resumed run did not run again because their

@@ -175,7 +175,7 @@ type BlockingReader struct {
 	err      error
 }
 
-var _ Reader = (*BlockingReader)(nil)
+var _ ProducerSplitter = (*BlockingReader)(nil)
 
 // NewBlockingReader reads subpartition consumer of each of refs (the
 // producers, in the fixed order consumers read them) as records of schema,
@@ -197,6 +197,19 @@ func (r *BlockingReader) Next(ctx context.Context) (arrow.Record, error) {
 		r.closeCur()
 	}
 	return rec, err
+}
+
+// Producers implements ProducerSplitter: a reader of each producer's
+// partition, read side by side.
+func (r *BlockingReader) Producers() []Reader {
+	if r.next > 0 || r.err != nil {
+		return nil
+	}
+	rs := make([]Reader, len(r.refs))
+	for i, ref := range r.refs {
+		rs[i] = NewBlockingReader(r.store, []storage.PartitionRef{ref}, r.consumer, r.schema, r.opts)
+	}
+	return rs
 }
 
 func (r *BlockingReader) read(ctx context.Context) (arrow.Record, error) {

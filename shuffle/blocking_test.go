@@ -42,6 +42,18 @@ var partCases = []partCase{
 	{"random", 3, func(p int) Partitioner { return Random(rand.New(rand.NewPCG(uint64(p), 9))) }},
 }
 
+// testInputs is producerInputs(mem, producers), released when the test
+// ends.
+func testInputs(t *testing.T, mem memory.Allocator, producers int) [][]arrow.Record {
+	in := producerInputs(mem, producers)
+	t.Cleanup(func() {
+		for _, recs := range in {
+			releaseAll(recs)
+		}
+	})
+	return in
+}
+
 // producerInputs makes each producer's records: a 64-row, a 1000-row and a
 // 3000-row record (so that buffering and direct sends both happen with
 // TargetRows 1024), with nulls.
@@ -209,12 +221,7 @@ func TestBlockingMaxBuffered(t *testing.T) {
 func TestBlockingLostInputs(t *testing.T) {
 	mem := checked(t)
 	s := openStore(t)
-	in := producerInputs(mem, 3)
-	defer func() {
-		for _, recs := range in {
-			releaseAll(recs)
-		}
-	}()
+	in := testInputs(t, mem, 3)
 	pc := partCases[2] // hash, 4 consumers
 	refs := writeBlocking(t, s, pc, in, Options{Allocator: mem})
 	if err := s.CorruptPartition(refs[1], 2); err != nil {
@@ -277,5 +284,67 @@ func TestBlockingAbort(t *testing.T) {
 	}
 	if err := NewBlockingWriter(s, ref, 2, 0, Forward(), Options{}).Write(context.Background(), rec); err == nil || !strings.Contains(err.Error(), "numConsumers 0") {
 		t.Errorf("a writer with 0 consumers: %v", err)
+	}
+}
+
+// TestBlockingProducers: a reader split by producer reads, per producer,
+// exactly what the whole reader reads of it, each on its own; a reader
+// already read from does not split; a lost producer fails only its own
+// reader, typed.
+func TestBlockingProducers(t *testing.T) {
+	mem := checked(t)
+	s := openStore(t)
+	in := testInputs(t, mem, 3)
+	pc := partCases[2] // hash, 4 consumers
+	opts := Options{Allocator: mem, TargetRows: 1024}
+	refs := writeBlocking(t, s, pc, in, opts)
+	for c := 0; c < pc.consumers; c++ {
+		var want []string
+		for p := range refs {
+			one := NewBlockingReader(s, refs[p:p+1], c, allTypesSchema, opts)
+			rows, _, err := readAllRows(context.Background(), one)
+			one.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, rows...)
+		}
+		whole := NewBlockingReader(s, refs, c, allTypesSchema, opts)
+		parts := whole.Producers()
+		if len(parts) != len(refs) {
+			t.Fatalf("consumer %d: %d producer readers, want %d", c, len(parts), len(refs))
+		}
+		var got []string
+		for _, r := range parts {
+			rows, _, err := readAllRows(context.Background(), r)
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, rows...)
+		}
+		checkRows(t, fmt.Sprintf("consumer %d split", c), got, want)
+		checkRows(t, fmt.Sprintf("consumer %d whole", c), want, expected(t, pc, in)[c])
+		rec, err := whole.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		if rs := whole.Producers(); rs != nil {
+			t.Errorf("a reader read from split into %d readers", len(rs))
+		}
+		whole.Close()
+	}
+	if err := s.DeletePartition(refs[1]); err != nil {
+		t.Fatal(err)
+	}
+	whole := NewBlockingReader(s, refs, 0, allTypesSchema, opts)
+	defer whole.Close()
+	for p, r := range whole.Producers() {
+		_, _, err := readAllRows(context.Background(), r)
+		r.Close()
+		if lost := errors.Is(err, storage.ErrNotFound); lost != (p == 1) {
+			t.Errorf("producer %d of a store without partition 1: err = %v", p, err)
+		}
 	}
 }

@@ -41,6 +41,17 @@ type Reader interface {
 	Close()
 }
 
+// ProducerSplitter is a Reader that can also be read producer by producer,
+// as a final sort merging its producers' sorted partitions reads it.
+type ProducerSplitter interface {
+	Reader
+	// Producers returns one Reader per producer, in the Reader's order,
+	// each returning what Next would have of that producer, or nil when
+	// the Reader cannot be split (or has been read from). The caller then
+	// reads and closes those instead, and still closes this Reader.
+	Producers() []Reader
+}
+
 // Stats describes what one consumer received from one writer.
 type Stats struct {
 	Rows    int64

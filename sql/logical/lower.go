@@ -160,4 +160,3 @@ func describeJoin(j *spec.JoinStep) string {
 	}
 	return out
 }
-
