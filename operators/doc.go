@@ -49,7 +49,9 @@
 //
 // Memory: under a bounded Budget (SetBudget) Sort is an external sort
 // (sort_external.go): it counts the Arrow buffer bytes it holds, spills
-// sorted runs past the budget and k-way merges them at Finish. A
+// sorted runs past the budget and k-way merges them at Finish; a
+// SortPartial sorts in cache-sized chunks merged when it spills or
+// finishes (sort_chunks.go). A
 // SortFinal whose producers' sorted partitions can be read side by side
 // (shuffle.ProducerSplitter) merges them as it reads them (MergeSorted):
 // one batch per producer held, nothing buffered or spilled. TopN keeps

@@ -48,7 +48,8 @@ type Sort struct {
 	rows    int
 	stats   Stats
 	ext     extSort
-	fin     finalRuns // SortFinal's state
+	chunk   sortChunks // SortPartial's sorted runs in memory (sort_chunks.go)
+	fin     finalRuns  // SortFinal's state
 }
 
 // sortKey is one resolved sort column.
@@ -94,7 +95,13 @@ func (s *Sort) Push(ctx context.Context, rec arrow.Record) error {
 	rec.Retain()
 	s.batches = append(s.batches, rec)
 	s.rows += n
-	return s.account(ctx, rec)
+	if err := s.account(ctx, rec); err != nil {
+		return err
+	}
+	if s.chunking() && s.rows >= s.chunk.limit() {
+		return s.sortChunk(ctx)
+	}
+	return nil
 }
 
 // Finish sorts, emits the sorted rows, releases the input and finishes the
@@ -104,15 +111,21 @@ func (s *Sort) Finish(ctx context.Context) error {
 	if len(s.ext.runs) > 0 {
 		return s.finishExternal(ctx)
 	}
+	emit := func(rec arrow.Record) error {
+		s.stats.RowsOut += rec.NumRows()
+		return s.out.Push(ctx, rec)
+	}
+	if s.chunking() {
+		if err := s.mergeChunks(ctx, emit); err != nil {
+			return err
+		}
+		return s.out.Finish(ctx)
+	}
 	perm, err := s.permutation()
 	if err != nil {
 		return err
 	}
-	err = s.emitPerm(ctx, perm, func(rec arrow.Record) error {
-		s.stats.RowsOut += rec.NumRows()
-		return s.out.Push(ctx, rec)
-	})
-	if err != nil {
+	if err := s.emitPerm(ctx, perm, emit); err != nil {
 		return err
 	}
 	return s.out.Finish(ctx)
@@ -237,6 +250,7 @@ func (s *Sort) flatten(k sortKey) (*keyData, error) {
 // calls it; call it directly when abandoning the sort. It is idempotent.
 func (s *Sort) Close() {
 	s.release()
+	s.dropChunks()
 	s.ext.discard()
 }
 

@@ -41,7 +41,7 @@ type extSort struct {
 func (s *Sort) SetBudget(b Budget) { s.ext.budget = b }
 
 // HeldBytes returns the Arrow buffer bytes of the batches the sort holds.
-func (s *Sort) HeldBytes() int64 { return s.ext.held }
+func (s *Sort) HeldBytes() int64 { return s.ext.held + s.chunk.bytes }
 
 // batchBufferBytes is the size of rec's Arrow buffers (a slice counts its
 // whole buffers: they stay alive while it is held).
@@ -69,7 +69,7 @@ func arrayDataBytes(d arrow.ArrayData) int64 {
 // account counts a buffered batch and spills when over budget.
 func (s *Sort) account(ctx context.Context, rec arrow.Record) error {
 	s.ext.held += batchBufferBytes(rec)
-	if !s.ext.budget.Bounded() || s.ext.held+s.workingBytes() <= s.ext.budget.Bytes {
+	if !s.ext.budget.Bounded() || s.HeldBytes()+s.workingBytes() <= s.ext.budget.Bytes {
 		return nil
 	}
 	return s.spill(ctx)
@@ -87,6 +87,9 @@ func (s *Sort) workingBytes() int64 {
 func (s *Sort) spill(ctx context.Context) error {
 	if s.mode == SortFinal && !s.fin.resort {
 		return s.spillFinal(ctx)
+	}
+	if s.chunking() {
+		return s.spillChunks(ctx)
 	}
 	perm, err := s.permutation()
 	if err != nil {
@@ -113,6 +116,24 @@ func (s *Sort) spillSorted(ctx context.Context, perm []uint32) error {
 		return fmt.Errorf("operators: Sort: spill: %w", err)
 	}
 	s.release()
+	return nil
+}
+
+// spillChunks merges the in-memory runs and the buffer into a new spill
+// run and drops them.
+func (s *Sort) spillChunks(ctx context.Context) error {
+	run, err := s.ext.newRun(s.schema)
+	if err != nil {
+		return err
+	}
+	s.ext.runs = append(s.ext.runs, run) // Close discards it on error
+	err = s.mergeChunks(ctx, func(rec arrow.Record) error { return s.ext.write(ctx, run, rec) })
+	if err == nil {
+		err = run.Finish(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("operators: Sort: spill: %w", err)
+	}
 	return nil
 }
 
@@ -165,7 +186,7 @@ func (e *extSort) fanIn() int {
 // finishExternal spills the rest, merges the runs into the output and
 // finishes it.
 func (s *Sort) finishExternal(ctx context.Context) error {
-	if s.rows > 0 {
+	if s.rows > 0 || len(s.chunk.runs) > 0 {
 		if err := s.spill(ctx); err != nil {
 			return err
 		}

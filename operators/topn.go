@@ -37,6 +37,7 @@ func NewTopN(in spec.Schema, keys []spec.SortKey, n, offset int64, out Operator,
 	if err != nil {
 		return nil, err
 	}
+	s.chunk.off = true // compact sorts the buffer itself
 	t := &TopN{buf: s, out: out, threshold: math.MaxInt}
 	n, offset = max(n, 0), max(offset, 0)
 	keep := min(n, math.MaxInt64-offset) + offset
