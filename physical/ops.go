@@ -68,7 +68,8 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		if err != nil {
 			return nil, err
 		}
-		w := &publishingWrite{FileWrite: fw, path: path}
+		// Formatting and writing run beside the chain's other work.
+		w := &publishingWrite{FileWrite: formats.Background(fw), path: path}
 		c.write = w
 		return w, nil
 	}

@@ -38,12 +38,17 @@ func (c *counter) Push(ctx context.Context, rec arrow.Record) error {
 func (c *counter) Finish(ctx context.Context) error { return c.out.Finish(ctx) }
 
 // Run implements executor.Computation.
-func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Sink) (executor.Stats, error) {
-	var stats executor.Stats
+func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Sink) (stats executor.Stats, err error) {
 	sink := &counter{out: out}
 	chain, err := t.buildChain(sink)
 	if err != nil {
 		return stats, err
+	}
+	if chain.write != nil {
+		// After a failure or a panic this abandons the part file and stops
+		// its writer's goroutine (a failed attempt's partial file is never
+		// published); after Finish it does nothing.
+		defer chain.write.Close()
 	}
 	side, inputs := t.sideInputs(inputs)
 	if stats.RowsIn, err = t.build(ctx, chain, side); err != nil {
@@ -62,6 +67,9 @@ func (t *task) Run(ctx context.Context, inputs []shuffle.Reader, out executor.Si
 	stats.RowsIn += rows
 	stats.RowsOut = sink.rows
 	if chain.write != nil {
+		if err != nil {
+			_ = chain.write.Close() // its goroutine stops before its counts are read
+		}
 		stats.RowsOut = chain.write.RowsWritten()
 	}
 	return stats, err
@@ -213,6 +221,9 @@ func (t *task) buildChain(out operators.Operator) (*chain, error) {
 		op := t.stage.Ops[i]
 		built, err := t.buildOp(op, next, c)
 		if err != nil {
+			if c.write != nil {
+				_ = c.write.Close()
+			}
 			return nil, fmt.Errorf("build %s: %w", op, err)
 		}
 		holders = budgetHolders(holders, built)
