@@ -152,7 +152,18 @@ func (r *StepRef) Broadcast() *StepRef {
 		r.b.fail(r.s, "Broadcast applies to join steps only")
 		return r
 	}
-	r.s.Join.Broadcast = true
+	r.s.Join.Broadcast, r.s.Join.BroadcastSet = true, true
+	return r
+}
+
+// NoBroadcast keeps a join hash-partitioned whatever the sizes of its
+// inputs (YAML's broadcast: false).
+func (r *StepRef) NoBroadcast() *StepRef {
+	if r.s.Join == nil {
+		r.b.fail(r.s, "NoBroadcast applies to join steps only")
+		return r
+	}
+	r.s.Join.Broadcast, r.s.Join.BroadcastSet = false, true
 	return r
 }
 

@@ -35,7 +35,7 @@ func fullExample() *Builder {
 	ev := b.Read("events", "data/events.csv", "user_id int64", "country string", "amount float64", "ts int64").Delimiter(',')
 	users := b.Read("users", "data/users.csv", "user_id int64", "name string", "segment string")
 	big := b.Filter("big", ev, "amount > 10 AND country IN ('DE','FR')")
-	j := b.Join("joined", big, users, On("user_id"), Inner)
+	j := b.Join("joined", big, users, On("user_id"), Inner).NoBroadcast()
 	agg := b.Aggregate("bysegment", j, []string{"segment"}, "count(*) AS orders", "sum(amount) AS revenue").
 		Parallelism(2).Exchange(spec.ModePipelined)
 	proj := b.Select("proj", agg, "segment", "revenue / orders AS avg_order")

@@ -186,6 +186,7 @@ func (d *decoder) decodeJoin(s *spec.Step, n *yaml.Node) error {
 		if j.Broadcast, err = d.boolValue(b, "join broadcast"); err != nil {
 			return err
 		}
+		j.BroadcastSet = true
 	}
 	return nil
 }

@@ -318,6 +318,9 @@ type JoinStep struct {
 	// full joins cannot broadcast: every subtask would emit the unmatched
 	// right rows.
 	Broadcast bool
+	// BroadcastSet records that the spec said broadcast: true or false,
+	// which jobs.Compile then leaves as it is.
+	BroadcastSet bool
 	// Where, when set, is a residual condition over a pair of rows whose
 	// keys are equal: a bool expression over the left columns and the right
 	// columns (a name on both sides is ambiguous unless it is a key paired
