@@ -147,23 +147,18 @@ func (r *StepRef) Delimiter(c byte) *StepRef {
 }
 
 // Broadcast makes a join ship its right side whole to every subtask.
-func (r *StepRef) Broadcast() *StepRef {
-	if r.s.Join == nil {
-		r.b.fail(r.s, "Broadcast applies to join steps only")
-		return r
-	}
-	r.s.Join.Broadcast, r.s.Join.BroadcastSet = true, true
-	return r
-}
+func (r *StepRef) Broadcast() *StepRef { return r.broadcast("Broadcast", true) }
 
 // NoBroadcast keeps a join hash-partitioned whatever the sizes of its
 // inputs (YAML's broadcast: false).
-func (r *StepRef) NoBroadcast() *StepRef {
+func (r *StepRef) NoBroadcast() *StepRef { return r.broadcast("NoBroadcast", false) }
+
+func (r *StepRef) broadcast(method string, on bool) *StepRef {
 	if r.s.Join == nil {
-		r.b.fail(r.s, "NoBroadcast applies to join steps only")
+		r.b.fail(r.s, "%s applies to join steps only", method)
 		return r
 	}
-	r.s.Join.Broadcast, r.s.Join.BroadcastSet = false, true
+	r.s.Join.Broadcast, r.s.Join.BroadcastSet = on, true
 	return r
 }
 
