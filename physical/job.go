@@ -64,6 +64,9 @@ type Job struct {
 	// readColumns names, per read step that is pruned, the columns its
 	// scan emits; a read not in it emits its whole schema.
 	readColumns map[string][]string
+	// selects holds the columns of the select steps that pruning
+	// narrowed (plan.Projection.Selects).
+	selects map[string][]spec.NamedExpr
 
 	edgeSchemas []spec.Schema
 	arrowEdges  []*arrow.Schema
@@ -113,7 +116,7 @@ func (p *Job) project() error {
 	if err != nil {
 		return fmt.Errorf("physical: %w", err)
 	}
-	p.schemas = proj.Schemas
+	p.schemas, p.selects = proj.Schemas, proj.Selects
 	for id, cols := range proj.Reads {
 		if proj.Pruned(p.cfg.Job, id) {
 			p.readColumns[id] = cols.Names()

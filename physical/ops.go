@@ -85,8 +85,12 @@ func (t *task) opInputSchema(op plan.Op) (spec.Schema, error) {
 }
 
 func (t *task) buildSelect(step *spec.Step, in spec.Schema, next operators.Operator) (operators.Operator, error) {
-	exprs := make([]*expr.CompiledExpr, len(step.Select.Columns))
-	for i, col := range step.Select.Columns {
+	cols := step.Select.Columns
+	if kept, ok := t.p.selects[step.ID]; ok {
+		cols = kept // projection pushdown dropped the columns no one reads
+	}
+	exprs := make([]*expr.CompiledExpr, len(cols))
+	for i, col := range cols {
 		e, err := expr.CompileExpr(col.Expr, in)
 		if err != nil {
 			return nil, err

@@ -16,11 +16,14 @@ type Projection struct {
 	// Reads maps each read step id to the columns it emits: a non-empty
 	// subset of its declared schema, in the schema's order.
 	Reads map[string]spec.Schema
+	// Selects maps each select step that computes columns no one reads to
+	// the columns it computes: the others, in order (at least one).
+	Selects map[string][]spec.NamedExpr
 	// Schemas maps every step id to its output schema with the pruned
-	// reads: what spec.Resolve derives from them. Steps whose output is
-	// fixed by the spec (select, aggregate) and everything needing all of
-	// its input (write, union) keep their schema; the others lose the
-	// columns no one reads.
+	// reads and selects: what spec.Resolve derives from them. Aggregates
+	// (whose output the spec fixes) and everything needing all of its
+	// input (write, union) keep their schema; the others lose the columns
+	// no one reads.
 	Schemas map[string]spec.Schema
 }
 
@@ -51,20 +54,30 @@ func Project(job *spec.Job, res *spec.Resolved) (*Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Projection{Reads: map[string]spec.Schema{}}
+	p := &Projection{Reads: map[string]spec.Schema{}, Selects: map[string][]spec.NamedExpr{}}
 	pruned := *job
 	pruned.Steps = make([]*spec.Step, len(job.Steps))
 	for i, s := range job.Steps {
 		pruned.Steps[i] = s
-		if s.Kind != spec.KindRead || s.Read == nil {
-			continue
+		switch {
+		case s.Kind == spec.KindRead && s.Read != nil:
+			cols := keepColumns(s.Read.Schema, need[s.ID])
+			p.Reads[s.ID] = cols
+			step, read := *s, *s.Read
+			read.Schema = cols
+			step.Read = &read
+			pruned.Steps[i] = &step
+		case s.Kind == spec.KindSelect && s.Select != nil:
+			kept := keptSelect(s, need[s.ID], res.Schemas)
+			if len(kept) == len(s.Select.Columns) {
+				continue
+			}
+			p.Selects[s.ID] = kept
+			step, sel := *s, *s.Select
+			sel.Columns = kept
+			step.Select = &sel
+			pruned.Steps[i] = &step
 		}
-		cols := keepColumns(s.Read.Schema, need[s.ID])
-		p.Reads[s.ID] = cols
-		step, read := *s, *s.Read
-		read.Schema = cols
-		step.Read = &read
-		pruned.Steps[i] = &step
 	}
 	pres, err := spec.Resolve(&pruned)
 	if err != nil {
@@ -146,7 +159,7 @@ func passNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.S
 		through(0)
 		return addExprColumns(ins[0], s.Filter.Predicate)
 	case spec.KindSelect:
-		for _, c := range s.Select.Columns {
+		for _, c := range keptSelect(s, out, schemas) {
 			if err := addExprColumns(ins[0], c.Expr); err != nil {
 				return err
 			}
@@ -181,6 +194,23 @@ func passNeeds(s *spec.Step, out colSet, ins []colSet, schemas map[string]spec.S
 		return fmt.Errorf("no column analysis for %s steps", s.Kind)
 	}
 	return nil
+}
+
+// keptSelect returns the columns of select step s that its consumers use
+// (out), in order; its first column when they use none, so that its
+// batches still carry their row count.
+func keptSelect(s *spec.Step, out colSet, schemas map[string]spec.Schema) []spec.NamedExpr {
+	names := schemas[s.ID]
+	var kept []spec.NamedExpr
+	for i, c := range s.Select.Columns {
+		if i < len(names) && out[names[i].Name] {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 && len(s.Select.Columns) > 0 {
+		kept = s.Select.Columns[:1]
+	}
+	return kept
 }
 
 // joinNeeds: each side supplies its keys, the columns of the residual
