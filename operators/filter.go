@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/bitutil"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/batchrun/batchrun/jobs/spec"
@@ -28,6 +29,38 @@ type Filter struct {
 	refs  []uint64
 	cols  [][]arrowx.ColView
 	stats Stats
+	// keep and kept, when set (Keep), are the input columns emitted and
+	// the schema of the batches emitted.
+	keep []int
+	kept *arrow.Schema
+}
+
+// Keep makes the filter emit only the input columns named (in input
+// order): the columns only its predicate reads do not travel on. Call it
+// before Push.
+func (f *Filter) Keep(names []string) error {
+	f.keep, f.types = nil, nil
+	var sub spec.Schema
+	for _, n := range names {
+		i := f.in.Index(n)
+		if i < 0 {
+			return fmt.Errorf("operators: filter keeps %q, not a column of %s", n, f.in)
+		}
+		f.keep = append(f.keep, i)
+		f.types = append(f.types, f.in[i].Type)
+		sub = append(sub, f.in[i])
+	}
+	f.kept = arrowx.ArrowSchema(sub)
+	f.cols = make([][]arrowx.ColView, len(f.keep))
+	return nil
+}
+
+// column is input column c of the output (the c-th kept one).
+func (f *Filter) column(c int) int {
+	if f.keep == nil {
+		return c
+	}
+	return f.keep[c]
 }
 
 // NewFilter returns a filter of batches of schema in by pred, a bool
@@ -79,7 +112,16 @@ func (f *Filter) Push(ctx context.Context, rec arrow.Record) error {
 		return nil
 	case n:
 		f.stats.RowsOut += int64(n)
-		return f.out.Push(ctx, rec)
+		if f.keep == nil {
+			return f.out.Push(ctx, rec)
+		}
+		arrs := make([]arrow.Array, len(f.keep))
+		for c, i := range f.keep {
+			arrs[c] = rec.Column(i)
+		}
+		sub := array.NewRecord(f.kept, arrs, int64(n))
+		defer sub.Release()
+		return f.out.Push(ctx, sub)
 	}
 	return f.gatherPush(ctx, rec)
 }
@@ -103,13 +145,17 @@ func (f *Filter) selection(v *arrowx.ColView) {
 
 func (f *Filter) gatherPush(ctx context.Context, rec arrow.Record) error {
 	for c := range f.cols {
-		v, err := arrowx.ViewOf(rec.Column(c))
+		v, err := arrowx.ViewOf(rec.Column(f.column(c)))
 		if err != nil {
 			return err
 		}
 		f.cols[c] = append(f.cols[c][:0], v)
 	}
-	outRec, err := gatherRecord(rec.Schema(), f.types, f.cols, f.refs, f.mem)
+	schema := rec.Schema()
+	if f.kept != nil {
+		schema = f.kept
+	}
+	outRec, err := gatherRecord(schema, f.types, f.cols, f.refs, f.mem)
 	if err != nil {
 		return err
 	}

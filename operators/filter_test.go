@@ -66,6 +66,43 @@ func TestFilter(t *testing.T) {
 	}
 }
 
+// TestFilterKeep: a filter told to keep some columns emits only those, in
+// input order, whether a batch passes whole or is gathered.
+func TestFilterKeep(t *testing.T) {
+	in := optest.Schema(t, "id int64, country string, amount float64")
+	rows := [][]any{{int64(1), "US", 10.5}, {int64(2), "DE", 99.0}, {int64(3), "US", nil}, {int64(4), "US", 7.0}}
+	for _, tc := range []struct {
+		pred string
+		want [][]any
+	}{
+		{"country = 'US'", [][]any{{int64(1), 10.5}, {int64(3), nil}, {int64(4), 7.0}}},           // gathered
+		{"id > 0", [][]any{{int64(1), 10.5}, {int64(2), 99.0}, {int64(3), nil}, {int64(4), 7.0}}}, // whole
+	} {
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
+		f, err := NewFilter(compileExpr(t, tc.pred, in), in, sink, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Keep([]string{"id", "amount"}); err != nil {
+			t.Fatal(err)
+		}
+		optest.Push(t, f, chunkRecords(t, mem, in, rows, 2)...)
+		if got := sink.Rows(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("filter(%s) keeping id, amount = %v, want %v", tc.pred, got, tc.want)
+		}
+		for _, rec := range sink.Recs {
+			if rec.Schema().NumFields() != 2 || rec.Schema().Field(1).Name != "amount" {
+				t.Errorf("filter(%s) emitted schema %s", tc.pred, rec.Schema())
+			}
+		}
+		sink.Release()
+		if err := f.Keep([]string{"nope"}); err == nil {
+			t.Errorf("Keep of an unknown column: no error")
+		}
+	}
+}
+
 func TestProject(t *testing.T) {
 	in := optest.Schema(t, "id int64, country string, amount float64")
 	mem := optest.Checked(t)

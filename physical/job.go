@@ -67,6 +67,9 @@ type Job struct {
 	// selects holds the columns of the select steps that pruning
 	// narrowed (plan.Projection.Selects).
 	selects map[string][]spec.NamedExpr
+	// filters holds the columns of the filters that pruning narrowed
+	// (plan.Projection.Filters).
+	filters map[string][]string
 
 	edgeSchemas []spec.Schema
 	arrowEdges  []*arrow.Schema
@@ -116,7 +119,7 @@ func (p *Job) project() error {
 	if err != nil {
 		return fmt.Errorf("physical: %w", err)
 	}
-	p.schemas, p.selects = proj.Schemas, proj.Selects
+	p.schemas, p.selects, p.filters = proj.Schemas, proj.Selects, proj.Filters
 	for id, cols := range proj.Reads {
 		if proj.Pruned(p.cfg.Job, id) {
 			p.readColumns[id] = cols.Names()

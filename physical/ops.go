@@ -27,7 +27,11 @@ func (t *task) buildOp(op plan.Op, next operators.Operator, c *chain) (operators
 		if err != nil {
 			return nil, err
 		}
-		return operators.NewFilter(pred, in, next, mem)
+		f, err := operators.NewFilter(pred, in, next, mem)
+		if keep, ok := t.p.filters[step.ID]; ok && err == nil {
+			err = f.Keep(keep) // the columns only the predicate reads stop here
+		}
+		return f, err
 	case spec.KindSelect:
 		return t.buildSelect(step, in, next)
 	case spec.KindAggregate:

@@ -19,8 +19,12 @@ type Projection struct {
 	// Selects maps each select step that computes columns no one reads to
 	// the columns it computes: the others, in order (at least one).
 	Selects map[string][]spec.NamedExpr
+	// Filters maps each filter whose predicate reads columns no later step
+	// uses to the columns it emits (spec.FilterStep.Keep), so that those
+	// do not cross the exchanges after it.
+	Filters map[string][]string
 	// Schemas maps every step id to its output schema with the pruned
-	// reads and selects: what spec.Resolve derives from them. Aggregates
+	// reads, selects and filters: what spec.Resolve derives from them. Aggregates
 	// (whose output the spec fixes) and everything needing all of its
 	// input (write, union) keep their schema; the others lose the columns
 	// no one reads.
@@ -54,7 +58,7 @@ func Project(job *spec.Job, res *spec.Resolved) (*Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Projection{Reads: map[string]spec.Schema{}, Selects: map[string][]spec.NamedExpr{}}
+	p := &Projection{Reads: map[string]spec.Schema{}, Selects: map[string][]spec.NamedExpr{}, Filters: map[string][]string{}}
 	pruned := *job
 	pruned.Steps = make([]*spec.Step, len(job.Steps))
 	for i, s := range job.Steps {
@@ -66,6 +70,16 @@ func Project(job *spec.Job, res *spec.Resolved) (*Projection, error) {
 			step, read := *s, *s.Read
 			read.Schema = cols
 			step.Read = &read
+			pruned.Steps[i] = &step
+		case s.Kind == spec.KindFilter && s.Filter != nil:
+			keep := keptFilter(s, need, res.Schemas)
+			if keep == nil {
+				continue
+			}
+			p.Filters[s.ID] = keep
+			step, f := *s, *s.Filter
+			f.Keep = keep
+			step.Filter = &f
 			pruned.Steps[i] = &step
 		case s.Kind == spec.KindSelect && s.Select != nil:
 			kept := keptSelect(s, need[s.ID], res.Schemas)
@@ -211,6 +225,24 @@ func keptSelect(s *spec.Step, out colSet, schemas map[string]spec.Schema) []spec
 		kept = s.Select.Columns[:1]
 	}
 	return kept
+}
+
+// keptFilter returns the columns filter step s emits when it drops the
+// ones only its predicate reads: those of its input its consumers use, in
+// input order; nil when it drops none (or its consumers use none: a batch
+// keeps a column to carry its row count).
+func keptFilter(s *spec.Step, need map[string]colSet, schemas map[string]spec.Schema) []string {
+	out, in := need[s.ID], need[s.Inputs[0]]
+	if len(out) == 0 || len(out) == len(in) {
+		return nil
+	}
+	var keep []string
+	for _, f := range schemas[s.Inputs[0]] {
+		if out[f.Name] {
+			keep = append(keep, f.Name)
+		}
+	}
+	return keep
 }
 
 // joinNeeds: each side supplies its keys, the columns of the residual

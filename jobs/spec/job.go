@@ -275,6 +275,11 @@ type ReadStep struct {
 // FilterStep keeps rows where Predicate is true (NULL drops the row).
 type FilterStep struct {
 	Predicate Expr
+	// Keep, when set, names the input columns the filter emits (in input
+	// order); the others are dropped. Projection pushdown sets it on a
+	// filter whose predicate reads columns no later step uses (plan.Project);
+	// specs cannot.
+	Keep []string
 }
 
 // NamedExpr is an expression with its output column name.

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -349,7 +350,19 @@ func filterSchema(f *FilterStep, in Schema) (Schema, string) {
 	if t != Bool {
 		return nil, fmt.Sprintf("filter predicate %s has type %s, want bool", f.Predicate, t)
 	}
-	return in, ""
+	if len(f.Keep) == 0 {
+		return in, ""
+	}
+	var out Schema
+	for _, fld := range in {
+		if slices.Contains(f.Keep, fld.Name) {
+			out = append(out, fld)
+		}
+	}
+	if len(out) != len(f.Keep) {
+		return nil, fmt.Sprintf("filter keeps %v, not all columns of %s", f.Keep, in)
+	}
+	return out, ""
 }
 
 func selectSchema(sel *SelectStep, in Schema) (Schema, string) {
