@@ -116,7 +116,7 @@ func (s *Sort) Finish(ctx context.Context) error {
 		return s.out.Push(ctx, rec)
 	}
 	if s.chunking() {
-		if err := s.mergeChunks(ctx, emit); err != nil {
+		if err := s.mergeChunks(ctx, nil, emit); err != nil {
 			return err
 		}
 		return s.out.Finish(ctx)

@@ -70,14 +70,15 @@ func (s *Sort) sortChunk(ctx context.Context) error {
 }
 
 // mergeChunks sorts what is buffered into a last run and calls fn with
-// every row of the in-memory runs in sorted order, in batches of at most
-// rowsPerBatch rows; it drops the runs.
-func (s *Sort) mergeChunks(ctx context.Context, fn func(arrow.Record) error) error {
+// the rows of the spill runs given (the earlier input) and of the
+// in-memory runs in sorted order, in batches of at most rowsPerBatch rows;
+// it drops the in-memory runs.
+func (s *Sort) mergeChunks(ctx context.Context, spill []SpillRun, fn func(arrow.Record) error) error {
 	if err := s.sortChunk(ctx); err != nil {
 		return err
 	}
 	defer s.dropChunks()
-	if len(s.chunk.runs) == 1 {
+	if len(spill) == 0 && len(s.chunk.runs) == 1 {
 		for _, rec := range s.chunk.runs[0] {
 			if err := fn(rec); err != nil {
 				return err
@@ -87,6 +88,9 @@ func (s *Sort) mergeChunks(ctx context.Context, fn func(arrow.Record) error) err
 	}
 	m := s.newMerger()
 	defer m.close()
+	if err := m.addRuns(ctx, spill); err != nil {
+		return err
+	}
 	for _, run := range s.chunk.runs {
 		if err := m.add(ctx, &recordsReader{recs: run}, false); err != nil {
 			return err

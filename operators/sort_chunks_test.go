@@ -59,3 +59,31 @@ func TestSortChunked(t *testing.T) {
 		}
 	}
 }
+
+// TestSortChunkedFinishMergesHeld: a chunked sort that spilled finishes by
+// merging its spill runs with what it holds, without spilling that too.
+func TestSortChunkedFinishMergesHeld(t *testing.T) {
+	in := optest.Schema(t, "a int64, b string, c float64, d bool, seq int64")
+	rows := externalSortRows(2000)
+	keys := finalTestKeys[2]
+	for _, budget := range []int64{40 << 10, 48 << 10, 64 << 10} {
+		mem := optest.Checked(t)
+		sink := &optest.Sink{}
+		s, err := NewSort(SortPartial, in, keys, sink, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := &sortTestSpiller{}
+		var stats SpillStats
+		s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
+		s.chunk.rows, s.ext.batchRows = 100, 64
+		optest.Push(t, s, sortTestChunks(t, mem, in, rows, 90)...)
+		if got, want := sink.Rows(), refSort(in, rows, keys); !sameRows(got, want) {
+			t.Errorf("budget %d: output differs from the stable sort", budget)
+		}
+		if stats.Runs == 0 || stats.Rows >= int64(len(rows)) || sp.live != 0 {
+			t.Errorf("budget %d: spilled %d rows in %d runs (%d not discarded), want some but not all %d", budget, stats.Rows, stats.Runs, sp.live, len(rows))
+		}
+		sink.Release()
+	}
+}

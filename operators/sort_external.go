@@ -127,7 +127,7 @@ func (s *Sort) spillChunks(ctx context.Context) error {
 		return err
 	}
 	s.ext.runs = append(s.ext.runs, run) // Close discards it on error
-	err = s.mergeChunks(ctx, func(rec arrow.Record) error { return s.ext.write(ctx, run, rec) })
+	err = s.mergeChunks(ctx, nil, func(rec arrow.Record) error { return s.ext.write(ctx, run, rec) })
 	if err == nil {
 		err = run.Finish(ctx)
 	}
@@ -186,6 +186,16 @@ func (e *extSort) fanIn() int {
 // finishExternal spills the rest, merges the runs into the output and
 // finishes it.
 func (s *Sort) finishExternal(ctx context.Context) error {
+	emit := func(rec arrow.Record) error {
+		s.stats.RowsOut += rec.NumRows()
+		return s.out.Push(ctx, rec)
+	}
+	if s.mergesHeld() {
+		if err := s.mergeChunks(ctx, s.ext.runs, emit); err != nil {
+			return err
+		}
+		return s.out.Finish(ctx)
+	}
 	if s.rows > 0 || len(s.chunk.runs) > 0 {
 		if err := s.spill(ctx); err != nil {
 			return err
@@ -199,14 +209,19 @@ func (s *Sort) finishExternal(ctx context.Context) error {
 			return err
 		}
 	}
-	err := s.merge(ctx, s.ext.runs, func(rec arrow.Record) error {
-		s.stats.RowsOut += rec.NumRows()
-		return s.out.Push(ctx, rec)
-	})
-	if err != nil {
+	if err := s.merge(ctx, s.ext.runs, emit); err != nil {
 		return err
 	}
 	return s.out.Finish(ctx)
+}
+
+// mergesHeld reports whether a chunked sort finishes by merging its spill
+// runs with the sorted runs it holds, instead of spilling those first (a
+// write and a read of up to its budget): when a batch of each spill run
+// fits in an eighth of the budget, the memory the merge adds to what is
+// held.
+func (s *Sort) mergesHeld() bool {
+	return s.chunking() && int64(len(s.ext.runs))*s.ext.maxBatch <= s.ext.budget.Bytes/8
 }
 
 // mergePass merges consecutive groups of fanIn runs into one run each.
@@ -248,6 +263,14 @@ func (s *Sort) mergePass(ctx context.Context) error {
 func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record) error) error {
 	m := s.newMerger()
 	defer m.close()
+	if err := m.addRuns(ctx, runs); err != nil {
+		return err
+	}
+	return m.run(ctx, fn)
+}
+
+// addRuns opens each spill run as the next cursor of the merge.
+func (m *merger) addRuns(ctx context.Context, runs []SpillRun) error {
 	for _, run := range runs {
 		r, err := run.Open(ctx)
 		if err != nil {
@@ -257,7 +280,7 @@ func (s *Sort) merge(ctx context.Context, runs []SpillRun, fn func(arrow.Record)
 			return err
 		}
 	}
-	return m.run(ctx, fn)
+	return nil
 }
 
 func (s *Sort) newMerger() *merger {
