@@ -182,7 +182,7 @@ type PipeReader struct {
 	once     sync.Once
 }
 
-var _ Reader = (*PipeReader)(nil)
+var _ ProducerSplitter = (*PipeReader)(nil)
 
 // Reader returns the reader of consumer.
 func (p *Pipe) Reader(consumer int) *PipeReader {
@@ -199,27 +199,83 @@ func (r *PipeReader) Next(ctx context.Context) (arrow.Record, error) {
 		if r.next == r.p.np {
 			return nil, io.EOF
 		}
-		prod := r.next
-		select {
-		case rec, ok := <-r.p.ch[prod][r.consumer]:
-			if r.isAborted(prod) {
-				if ok {
-					rec.Release()
-				}
-				r.fail(prod)
-				break
-			}
-			if ok {
-				return rec, nil
-			}
+		rec, err := r.recv(ctx, r.next)
+		switch {
+		case err == io.EOF:
 			r.next++
-		case <-r.p.aborted[prod]:
-			r.fail(prod)
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case err == ctx.Err() && err != nil:
+			return nil, err
+		case err != nil:
+			r.err = err
+		default:
+			return rec, nil
 		}
 	}
 	return nil, r.err
+}
+
+// recv receives producer prod's next record for this consumer: io.EOF at
+// its end, its abort error (after dropping what it had buffered here), or
+// ctx's error.
+func (r *PipeReader) recv(ctx context.Context, prod int) (arrow.Record, error) {
+	select {
+	case rec, ok := <-r.p.ch[prod][r.consumer]:
+		if r.isAborted(prod) {
+			if ok {
+				rec.Release()
+			}
+			r.drain(prod)
+			return nil, r.p.abortErr[prod]
+		}
+		if !ok {
+			return nil, io.EOF
+		}
+		return rec, nil
+	case <-r.p.aborted[prod]:
+		r.drain(prod)
+		return nil, r.p.abortErr[prod]
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Producers implements ProducerSplitter: a reader of each producer's
+// channel to this consumer, read side by side. Closing one drops what its
+// producer buffered; Close on r still ends the consumer's side.
+func (r *PipeReader) Producers() []Reader {
+	if r.next > 0 || r.err != nil {
+		return nil
+	}
+	rs := make([]Reader, r.p.np)
+	for prod := range rs {
+		rs[prod] = &pipeProducer{r: r, prod: prod}
+	}
+	return rs
+}
+
+// pipeProducer reads one producer of a PipeReader.
+type pipeProducer struct {
+	r    *PipeReader
+	prod int
+	err  error // io.EOF at the end
+}
+
+func (q *pipeProducer) Next(ctx context.Context) (arrow.Record, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	rec, err := q.r.recv(ctx, q.prod)
+	if err != nil && err != ctx.Err() {
+		q.err = err
+	}
+	return rec, err
+}
+
+func (q *pipeProducer) Close() {
+	q.r.drain(q.prod)
+	if q.err == nil {
+		q.err = errors.New("shuffle: reader closed")
+	}
 }
 
 func (r *PipeReader) isAborted(prod int) bool {
@@ -229,12 +285,6 @@ func (r *PipeReader) isAborted(prod int) bool {
 	default:
 		return false
 	}
-}
-
-// fail records producer prod's abort and drops what it had buffered here.
-func (r *PipeReader) fail(prod int) {
-	r.err = r.p.abortErr[prod]
-	r.drain(prod)
 }
 
 // drain releases the records buffered in producer prod's channel to this

@@ -244,3 +244,50 @@ func TestPipeCancelReader(t *testing.T) {
 	releaseAll(recs)
 	r1.Close()
 }
+
+// TestPipeProducers: split by producer, a consumer reads a later
+// producer's records while an earlier one has sent nothing (the
+// sequential reader would wait on producer 0), and a producer's abort
+// fails only its own reader.
+func TestPipeProducers(t *testing.T) {
+	mem := checked(t)
+	rec := genAllTypes(mem, 0, 100, 0)
+	defer rec.Release()
+	bg := context.Background()
+	pipe := NewPipe(2, 1, 1)
+	opts := Options{Allocator: mem, TargetRows: 1}
+	w0, w1 := pipe.Writer(0, Global(), opts), pipe.Writer(1, Global(), opts)
+	sent := make(chan error, 1)
+	go func() {
+		for i := 0; i < 3; i++ {
+			if err := w1.Write(bg, rec); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- w1.Finish(bg)
+	}()
+	r := pipe.Reader(0)
+	defer r.Close()
+	parts := r.Producers()
+	if len(parts) != 2 {
+		t.Fatalf("split into %d readers, want 2", len(parts))
+	}
+	rows, n, err := readAllRows(bg, parts[1])
+	if err != nil || n != 3 || len(rows) != 300 {
+		t.Errorf("producer 1's reader: %d batches, %d rows, %v; want 3 batches of 100", n, len(rows), err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	w0.Abort()
+	if _, err := parts[0].Next(bg); !errors.Is(err, ErrProducerAborted) {
+		t.Errorf("aborted producer's reader: %v, want ErrProducerAborted", err)
+	}
+	if _, err := parts[1].Next(bg); err != io.EOF {
+		t.Errorf("finished producer's reader after the other's abort: %v, want io.EOF", err)
+	}
+	for _, p := range parts {
+		p.Close()
+	}
+}
