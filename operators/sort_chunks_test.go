@@ -20,15 +20,7 @@ func TestSortChunked(t *testing.T) {
 					mem := optest.Checked(t)
 					sink := &optest.Sink{}
 					defer sink.Release()
-					s, err := NewSort(SortPartial, in, keys, sink, mem)
-					if err != nil {
-						t.Fatal(err)
-					}
-					sp := &sortTestSpiller{}
-					var stats SpillStats
-					if budget > 0 {
-						s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
-					}
+					s, sp, stats := newTestSort(t, mem, in, keys, sink, budget)
 					s.chunk.rows, s.ext.batchRows = chunk, 64
 					maxRuns := 0
 					for _, rec := range sortTestChunks(t, mem, in, rows, 90) {
@@ -69,13 +61,7 @@ func TestSortChunkedFinishMergesHeld(t *testing.T) {
 	for _, budget := range []int64{40 << 10, 48 << 10, 64 << 10} {
 		mem := optest.Checked(t)
 		sink := &optest.Sink{}
-		s, err := NewSort(SortPartial, in, keys, sink, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp := &sortTestSpiller{}
-		var stats SpillStats
-		s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
+		s, sp, stats := newTestSort(t, mem, in, keys, sink, budget)
 		s.chunk.rows, s.ext.batchRows = 100, 64
 		optest.Push(t, s, sortTestChunks(t, mem, in, rows, 90)...)
 		if got, want := sink.Rows(), refSort(in, rows, keys); !sameRows(got, want) {

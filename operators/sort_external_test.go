@@ -87,13 +87,7 @@ func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []
 	t.Helper()
 	sink := &optest.Sink{}
 	defer sink.Release()
-	s, err := NewSort(SortPartial, in, keys, sink, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := &sortTestSpiller{}
-	var stats SpillStats
-	s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: &stats})
+	s, sp, stats := newTestSort(t, mem, in, keys, sink, budget)
 	s.ext.batchRows = batchRows
 	optest.Push(t, s, recs...)
 	if sink.Finished != 1 {
@@ -105,7 +99,20 @@ func runExternalSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []
 	if stats.Runs != int64(sp.runs) {
 		t.Errorf("stats.Runs = %d, want %d", stats.Runs, sp.runs)
 	}
-	return sink.Rows(), stats
+	return sink.Rows(), *stats
+}
+
+// newTestSort is a SortPartial into sink under a budget of budget bytes
+// (0: unbounded) spilling to a test spiller, and its spill counts.
+func newTestSort(t *testing.T, mem memory.Allocator, in spec.Schema, keys []spec.SortKey, sink Operator, budget int64) (*Sort, *sortTestSpiller, *SpillStats) {
+	t.Helper()
+	s, err := NewSort(SortPartial, in, keys, sink, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, stats := &sortTestSpiller{}, &SpillStats{}
+	s.SetBudget(Budget{Bytes: budget, Spill: sp, Stats: stats})
+	return s, sp, stats
 }
 
 func externalSortRows(n int) [][]any {
